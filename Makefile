@@ -1,0 +1,40 @@
+# One entry point for newcomers and CI. `make demo` runs the service with demo data and needs
+# nothing but Python 3.11+; `make test` runs the whole suite against PostgreSQL and Redis.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oms
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test lint worker beat bench docs clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput -v0
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+	@echo "Serving http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+
+worker: $(BIN)/.installed
+	$(BIN)/celery -A oms worker --loglevel=INFO --concurrency=2
+
+beat: $(BIN)/.installed
+	$(BIN)/celery -A oms beat --loglevel=INFO
+
+bench: $(BIN)/.installed
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.api.serializers import (
+    AvailabilityOut,
+    AvailabilityQuery,
+    LocationIn,
+    LocationOut,
+    MovementIn,
+    MovementOut,
+    SnapshotIn,
+    SnapshotOut,
+    location_code_valid,
+)
+from inventory.models import Location
+from inventory.scope import location_for_client, visible_locations
+from inventory.selectors import Near, availability_get
+from inventory.services import (
+    LocationData,
+    location_upsert,
+    stock_movement_record,
+    stock_snapshot_apply,
+)
+from oms.catalog.selectors import unknown_skus
+from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.errors import InvalidInput
+from oms.core.models import ClientKind
+from oms.core.permissions import allow_kinds
+
+LOCATION_WRITERS = (ClientKind.ERP, ClientKind.STAFF)
+STOCK_WRITERS = (ClientKind.WMS, ClientKind.ERP, ClientKind.STAFF, ClientKind.POS,
+                 ClientKind.SUPPLIER)
+AVAILABILITY_READERS = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.POS,
+                        ClientKind.MARKETPLACE, ClientKind.STAFF, ClientKind.ERP, ClientKind.WMS)
+
+
+class LocationListView(APIView):
+    permission_classes = [allow_kinds(*LOCATION_WRITERS, read=tuple(ClientKind))]
+
+    @extend_schema(responses={200: LocationOut(many=True)})
+    def get(self, request: Request) -> Response:
+        return paginated(request, self, visible_locations(client_of(request)), LocationOut)
+
+
+class LocationView(APIView):
+    permission_classes = [allow_kinds(*LOCATION_WRITERS, read=tuple(ClientKind))]
+
+    @extend_schema(responses={200: LocationOut, 404: ErrorSerializer})
+    def get(self, request: Request, code: str) -> Response:
+        return Response(LocationOut(location_for_client(client_of(request), code)).data)
+
+    @extend_schema(request=LocationIn, responses={200: LocationOut, 201: LocationOut,
+                                                   400: ErrorSerializer})
+    def put(self, request: Request, code: str) -> Response:
+        if not location_code_valid(code):
+            raise InvalidInput([("invalid", _("A location code is 1-50 letters, digits or "
+                                              ". _ -."), "code")])
+        client = client_of(request)
+        if client.scope_code and client.scope_code != code:
+            location_for_client(client, code)  # answers 404 outside the client's scope
+        data = validated(LocationIn, request.data)
+        location, created = location_upsert(data=LocationData(code=code, **data))
+        return Response(LocationOut(location).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SnapshotView(APIView):
+    permission_classes = [allow_kinds(*STOCK_WRITERS)]
+
+    @extend_schema(request=SnapshotIn, responses={200: SnapshotOut, 400: ErrorSerializer,
+                                                   404: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(SnapshotIn, request.data)
+        client = client_of(request)
+        location = location_for_client(client, data["location"])
+        result = stock_snapshot_apply(
+            location=location, as_of=data["as_of"], levels=data["levels"], actor=client.name,
+            reference=data["reference"],
+        )
+        return Response(SnapshotOut(result).data)
+
+
+class MovementView(APIView):
+    permission_classes = [allow_kinds(*STOCK_WRITERS)]
+
+    @extend_schema(request=MovementIn, responses={201: MovementOut, 400: ErrorSerializer,
+                                                   404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(MovementIn, request.data)
+        client = client_of(request)
+        location = location_for_client(client, data.pop("location"))
+        movement = stock_movement_record(location=location, actor=client.name, **data)
+        return Response(MovementOut(movement).data, status=status.HTTP_201_CREATED)
+
+
+class AvailabilityView(APIView):
+    permission_classes = [allow_kinds(read=AVAILABILITY_READERS)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("skus", str, required=True, description="Comma-separated SKUs"),
+            OpenApiParameter("locations", str, description="Comma-separated location codes"),
+            OpenApiParameter("near", str, description="lat,lon"),
+            OpenApiParameter("radius_km", float, description="Default 25 when near is given"),
+        ],
+        responses={200: AvailabilityOut, 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = validated(AvailabilityQuery, request.query_params)
+        missing = unknown_skus(query["skus"])
+        if missing:
+            raise InvalidInput([("unknown_sku", _("Unknown SKUs: %(skus)s.")
+                                 % {"skus": ", ".join(missing)}, "skus")])
+        codes = query.get("locations")
+        if codes:
+            known = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))
+            strangers = [c for c in codes if c not in known]
+            if strangers:
+                raise InvalidInput([("unknown_location", _("Unknown locations: %(codes)s.")
+                                     % {"codes": ", ".join(strangers)}, "locations")])
+        near = None
+        if "near" in query:
+            lat, lon = query["near"]
+            near = Near(lat, lon, query.get("radius_km", settings.AVAILABILITY_DEFAULT_RADIUS_KM))
+        return Response({"skus": availability_get(skus=query["skus"], location_codes=codes,
+                                                  near=near)})

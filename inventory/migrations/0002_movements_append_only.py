@@ -1,0 +1,32 @@
+"""Stock movements are a journal: PostgreSQL refuses to update or delete them."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION inventory_refuse_movement_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'stock movements are append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER inventory_stockmovement_append_only
+    BEFORE UPDATE OR DELETE ON inventory_stockmovement
+    FOR EACH ROW EXECUTE FUNCTION inventory_refuse_movement_change();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS inventory_stockmovement_append_only ON inventory_stockmovement;
+DROP FUNCTION IF EXISTS inventory_refuse_movement_change();
+"""
+
+
+def _on_postgresql(sql):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("inventory", "0001_initial")]
+
+    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]

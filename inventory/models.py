@@ -1,0 +1,168 @@
+"""Locations, stock levels per SKU and location, and the append-only movement journal."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from oms.catalog.models import Product
+
+LOCATION_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$"
+
+
+class LocationKind(models.TextChoices):
+    WAREHOUSE = "warehouse", _("Warehouse")
+    STORE = "store", _("Store")
+    SUPPLIER = "supplier", _("Supplier site")
+
+
+class Capability(models.TextChoices):
+    SHIPS = "ships", _("Ships parcels")
+    CLICK_AND_COLLECT = "click_and_collect", _("Click and collect")
+    SHIP_FROM_STORE = "ship_from_store", _("Ship from store")
+    ACCEPTS_RETURNS = "accepts_returns", _("Accepts returns")
+
+
+STORE_ONLY_CAPABILITIES = frozenset({Capability.CLICK_AND_COLLECT, Capability.SHIP_FROM_STORE})
+
+
+class Location(models.Model):
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
+    address = models.JSONField(_("address"), default=dict, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    ships = models.BooleanField(_("ships parcels"), default=False)
+    click_and_collect = models.BooleanField(_("click and collect"), default=False)
+    ship_from_store = models.BooleanField(_("ship from store"), default=False)
+    accepts_returns = models.BooleanField(_("accepts returns"), default=False)
+    priority = models.PositiveIntegerField(
+        _("priority"), default=100, help_text=_("Lower numbers are preferred when sourcing.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["priority", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["warehouse", "store", "supplier"]),
+                name="location_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(lat__isnull=True) & Q(lon__isnull=True))
+                | (Q(lat__gte=-90, lat__lte=90) & Q(lon__gte=-180, lon__lte=180)),
+                name="location_coordinates_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="store") | (Q(click_and_collect=False) & Q(ship_from_store=False)),
+                name="store_capabilities_only_on_stores",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def capabilities(self) -> list[str]:
+        return [c.value for c in Capability if getattr(self, c.value)]
+
+    @property
+    def ships_parcels(self) -> bool:
+        """Warehouses and supplier sites ship with `ships`; stores need `ship_from_store`."""
+        return self.ship_from_store if self.kind == LocationKind.STORE else self.ships
+
+    @property
+    def offers_pickup(self) -> bool:
+        return self.kind == LocationKind.STORE and self.click_and_collect
+
+
+class StockLevel(models.Model):
+    """available = on_hand - reserved - safety_stock. on_hand may fall below reserved after a
+    count; that is a shortfall to re-source (an event), not an error."""
+
+    product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
+                                related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    safety_stock = models.IntegerField(_("safety stock"), default=0)
+    snapshot_as_of = models.DateTimeField(_("last snapshot as of"), null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"],
+                                    name="one_level_per_sku_location"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="reserved_not_negative"),
+            models.CheckConstraint(condition=Q(safety_stock__gte=0),
+                                   name="safety_stock_not_negative"),
+        ]
+        indexes = [models.Index(fields=["location", "product"], name="stock_by_location")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id}"
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved - self.safety_stock, 0)
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    DAMAGE = "damage", _("Damage")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    COUNT = "count", _("Stock count (snapshot)")
+    PICK = "pick", _("Pick")
+    SHIP = "ship", _("Shipment")
+    RETURN = "return", _("Return")
+
+
+# The sign each kind of fed movement must have; adjustments go either way.
+MOVEMENT_SIGN = {
+    MovementKind.RECEIPT: 1,
+    MovementKind.TRANSFER_IN: 1,
+    MovementKind.DAMAGE: -1,
+    MovementKind.TRANSFER_OUT: -1,
+}
+FED_MOVEMENT_KINDS = (
+    MovementKind.RECEIPT, MovementKind.ADJUSTMENT, MovementKind.DAMAGE,
+    MovementKind.TRANSFER_IN, MovementKind.TRANSFER_OUT,
+)
+
+
+class StockMovement(models.Model):
+    """Append-only journal of on-hand changes; PostgreSQL refuses UPDATE and DELETE on it."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
+                                related_name="movements")
+    quantity = models.IntegerField(_("quantity"))
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
+    reference = models.CharField(_("reference"), max_length=200, blank=True, default="")
+    on_hand_after = models.IntegerField(_("on hand after"))
+    actor = models.CharField(_("actor"), max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_not_zero"),
+            models.CheckConstraint(condition=Q(on_hand_after__gte=0),
+                                   name="movement_on_hand_after_not_negative"),
+        ]
+        indexes = [models.Index(fields=["location", "product", "created_at"],
+                                name="movement_by_sku_location")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.location_id}"

@@ -1,0 +1,44 @@
+"""Small helpers every app's API uses, so views stay parse → service → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from oms.core.models import ApiClient
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> Any:
+    """Validate request data or raise DRF's ValidationError (rendered as a 400)."""
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def client_of(request: Request) -> ApiClient:
+    return request.user  # set by BearerTokenAuthentication; IsApiClient guarantees the type
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error format, for the OpenAPI schema."""
+
+    type = serializers.ChoiceField(["validation_error", "client_error", "server_error"])
+    errors = ErrorItemSerializer(many=True)
+
+
+def paginated(request: Request, view: Any, queryset: Any,
+              serializer_class: type[serializers.BaseSerializer]) -> Any:
+    """A cursor-paginated response of `queryset` rendered with `serializer_class`."""
+    from oms.core.pagination import CursorPagination
+
+    paginator = CursorPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -1,0 +1,148 @@
+"""Domain events through the transactional outbox (ARCHITECTURE.md rule 4).
+
+* :func:`event_emit` writes an :class:`OutboxEvent` in the caller's transaction and, once that
+  transaction commits, kicks the relay for just those events.
+* :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic it
+  enqueues one Celery task, then marks the event published, all under ``FOR UPDATE SKIP LOCKED``
+  so concurrent relays never publish the same row. A beat sweep runs it too, which is what
+  publishes events whose kick was lost (a crash between commit and publish, a broker outage).
+* :func:`event_handle` runs one handler for one event at most once: it records a
+  :class:`ProcessedEvent` row in the same transaction as the handler's work, so a task delivered
+  twice finds the row and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from oms.core.models import OutboxEvent, ProcessedEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxEvent], None]
+ALL_TOPICS = "*"
+_handlers: dict[str, dict[str, Handler]] = defaultdict(dict)
+
+
+def on_event(*topics: str) -> Callable[[Handler], Handler]:
+    """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
+    effect; :func:`event_handle` already guarantees they commit at most once per event."""
+
+    def register(handler: Handler) -> Handler:
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        for topic in topics:
+            _handlers[topic][name] = handler
+        return handler
+
+    return register
+
+
+def handlers_for(topic: str) -> dict[str, Handler]:
+    return {**_handlers.get(ALL_TOPICS, {}), **_handlers.get(topic, {})}
+
+
+def handler_by_name(name: str) -> Handler | None:
+    for handlers in _handlers.values():
+        if name in handlers:
+            return handlers[name]
+    return None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    topic: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("Domain events are written inside the transaction of the change.")
+
+
+def _kick_relay(event_ids: list[UUID]) -> None:
+    from oms.core import tasks  # the task module imports this one
+
+    ids = [str(i) for i in event_ids]
+    # robust: if the broker is down the commit stands and the beat sweep publishes later.
+    transaction.on_commit(lambda: tasks.relay_outbox.delay(event_ids=ids), robust=True)
+
+
+def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
+    _require_transaction()
+    now = timezone.now()
+    rows = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                topic=e.topic,
+                aggregate_type=e.aggregate_type,
+                aggregate_id=str(e.aggregate_id),
+                payload=e.payload,
+                created_at=now,
+            )
+            for e in events
+        ],
+        batch_size=1000,
+    )
+    if rows:
+        _kick_relay([r.id for r in rows])
+    return rows
+
+
+def event_emit(*, topic: str, aggregate_type: str, aggregate_id: str | int,
+               payload: dict[str, Any]) -> OutboxEvent:
+    return events_emit([NewEvent(topic, aggregate_type, str(aggregate_id), payload)])[0]
+
+
+def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | None = None) -> int:
+    """Publish up to `limit` unpublished events (all of `event_ids` if given); returns the count."""
+    from oms.core import tasks
+
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    with transaction.atomic():
+        pending = OutboxEvent.objects.filter(published_at__isnull=True)
+        if event_ids is not None:
+            pending = pending.filter(id__in=list(event_ids))
+        batch = list(
+            pending.order_by("created_at").select_for_update(skip_locked=True)
+            .only("id", "topic")[:limit]
+        )
+        for event in batch:
+            for name in handlers_for(event.topic):
+                tasks.handle_event.delay(event_id=str(event.id), handler=name)
+        if batch:
+            OutboxEvent.objects.filter(id__in=[e.id for e in batch]).update(
+                published_at=timezone.now()
+            )
+    return len(batch)
+
+
+def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:
+    """Run one handler for one event unless it already ran; True if it ran now."""
+    handler = handler_by_name(handler_name)
+    if handler is None:
+        logger.error("no handler named %s for event %s", handler_name, event_id)
+        return False
+    with transaction.atomic():
+        event = OutboxEvent.objects.filter(id=event_id).first()
+        if event is None:
+            return False
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(
+                    event=event, handler=handler_name, processed_at=timezone.now()
+                )
+        except IntegrityError:
+            return False
+        handler(event)
+    return True

@@ -1,0 +1,127 @@
+"""``Idempotency-Key`` for every POST, with Stripe's semantics (API.md; ARCHITECTURE.md rule 7).
+
+The first request with a key runs inside one transaction that also stores its response, so the
+effect and the stored response commit together or not at all: a crash in between leaves no key
+behind and the retry simply runs again. While it runs, a transaction-scoped advisory lock on
+(client, key) makes a concurrent request with the same key answer ``409`` instead of running
+twice. Later requests replay the stored status and body with ``Idempotent-Replayed: true``; the
+same key with another body answers ``422 idempotency_key_reused``. Server errors (5xx) are not
+stored, so they can be retried with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.core.auth import client_for_request
+from oms.core.errors import json_error_response
+from oms.core.models import ApiClient, IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.get_full_path()):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _try_lock(client: ApiClient, key: str) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite (demo mode) serialises all writers anyway
+    lock_id = int.from_bytes(
+        hashlib.sha256(f"idem:{client.pk}:{key}".encode()).digest()[:8], "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _replay(stored: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(
+        stored.response_body, status=stored.response_status,
+        content_type=stored.response_content_type,
+    )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _store(client: ApiClient, key: str, fingerprint: str, response: HttpResponse,
+           now: datetime) -> None:
+    IdempotencyKey.objects.create(
+        client=client,
+        key=key,
+        fingerprint=fingerprint,
+        response_status=response.status_code,
+        response_body=response.content.decode("utf-8"),
+        response_content_type=response.get("Content-Type", "application/json"),
+        created_at=now,
+        expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
+    )
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            return json_error_response(
+                400, "validation_error", "invalid_idempotency_key",
+                _("Idempotency-Key must be 1 to 255 printable characters."),
+            )
+        client = client_for_request(request)
+        if client is None:
+            return self.get_response(request)  # the view answers 401
+        return self._run_once(request, client, key)
+
+    def _run_once(self, request: HttpRequest, client: ApiClient, key: str) -> HttpResponse:
+        fingerprint = _fingerprint(request)
+        now = timezone.now()
+        with transaction.atomic():
+            if not _try_lock(client, key):
+                return json_error_response(
+                    409, "client_error", "idempotency_key_in_use",
+                    _("A request with this Idempotency-Key is still being processed."),
+                )
+            stored = IdempotencyKey.objects.filter(client=client, key=key).first()
+            if stored is not None and stored.expires_at <= now:
+                stored.delete()
+                stored = None
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    return json_error_response(
+                        422, "client_error", "idempotency_key_reused",
+                        _("This Idempotency-Key was used with a different request."),
+                    )
+                return _replay(stored)
+            with transaction.atomic():
+                response = self.get_response(request)
+                if response.status_code >= 400:
+                    transaction.set_rollback(True)
+            if response.status_code < 500 and not response.streaming:
+                _store(client, key, fingerprint, response, now)
+            return response
+
+
+def idempotency_keys_sweep(*, now: datetime | None = None) -> int:
+    """Delete expired keys; returns how many were removed."""
+    deleted, _details = IdempotencyKey.objects.filter(
+        expires_at__lte=now or timezone.now()
+    ).delete()
+    return deleted

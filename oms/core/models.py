@@ -1,0 +1,209 @@
+"""Shared-kernel data: API clients, idempotency keys, the outbox, webhook subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ClientKind(models.TextChoices):
+    WEBSHOP = "webshop", _("Webshop")
+    POS = "pos", _("Point of sale")
+    APP = "app", _("App")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    WMS = "wms", _("Warehouse management system")
+    ERP = "erp", _("ERP")
+    PIM = "pim", _("PIM")
+    PSP = "psp", _("Payment service provider")
+    SUPPLIER = "supplier", _("Dropship supplier")
+    FINANCE = "finance", _("Finance")
+    STAFF = "staff", _("Staff / back office")
+
+
+SELLING_KINDS = frozenset(
+    {ClientKind.WEBSHOP, ClientKind.POS, ClientKind.APP, ClientKind.MARKETPLACE}
+)
+
+
+class ApiClient(models.Model):
+    """A machine client of the API. Its token is stored only as a SHA-256 hash."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ClientKind.choices)
+    channel = models.CharField(_("sales channel"), max_length=50, blank=True, default="")
+    # Scope is kept as location codes, not a foreign key: locations live in `inventory`, a layer
+    # above this one, and the inventory app resolves and enforces the scope.
+    location_code = models.CharField(_("confined to location"), max_length=50, blank=True,
+                                     default="")
+    supplier_code = models.CharField(_("confined to supplier"), max_length=50, blank=True,
+                                     default="")
+    token_prefix = models.CharField(_("token prefix"), max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in ClientKind]),
+                name="api_client_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    # DRF treats `request.user` as the authenticated principal; these make a client behave as one.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def scope_code(self) -> str:
+        return self.location_code or self.supplier_code
+
+
+class IdempotencyKey(models.Model):
+    """The stored outcome of a POST made with an ``Idempotency-Key`` (API.md, rule 7)."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    response_content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.response_status}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the same transaction as the change it describes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.CharField(max_length=100, db_index=True)
+    aggregate_type = models.CharField(max_length=50)
+    aggregate_id = models.CharField(max_length=100)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_unpublished",
+                condition=models.Q(published_at__isnull=True),
+            ),
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class ProcessedEvent(models.Model):
+    """Marks that a handler has processed an event, so a redelivered event is a no-op."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE)
+    handler = models.CharField(max_length=150)
+    processed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="processed_once_per_handler"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ✓ {self.event_id}"
+
+
+class WebhookSubscription(models.Model):
+    url = models.URLField(_("URL"), max_length=500)
+    topics = models.JSONField(_("topics"), help_text=_('Event topics, or ["*"] for all.'))
+    secret = models.CharField(max_length=100, editable=False)
+    owner = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="subscriptions")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, topic: str) -> bool:
+        return "*" in self.topics or topic in self.topics
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    DEAD = "dead", _("Dead-lettered")
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription. Retries are a database timer (`next_attempt_at`)."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="one_delivery_per_event_and_subscription"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.topic} → {self.subscription.url}"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE,
+                                 related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.response_status or self.error}"

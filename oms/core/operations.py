@@ -1,0 +1,87 @@
+"""Liveness, readiness and metrics endpoints for the platform, not for API clients."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from oms.core.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ok() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return None
+    except Exception as exc:
+        return str(exc)[:200]
+
+
+def _broker_ok() -> str | None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None  # embedded mode: tasks run in-process, there is no broker to reach
+    from oms.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return None
+    except Exception as exc:
+        return str(exc)[:200]
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    ready = all(v is None for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable",
+         "checks": {k: "ok" if v is None else v for k, v in checks.items()}},
+        status=200 if ready else 503,
+    )
+
+
+class BacklogCollector:
+    """Business gauges read at scrape time: what is waiting to leave the service."""
+
+    def collect(self):
+        outbox = GaugeMetricFamily("oms_outbox_unpublished", "Outbox events not yet published")
+        outbox.add_metric([], OutboxEvent.objects.filter(published_at__isnull=True).count())
+        yield outbox
+        webhooks = GaugeMetricFamily(
+            "oms_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+        )
+        for status in (DeliveryStatus.PENDING, DeliveryStatus.DEAD):
+            webhooks.add_metric([status], WebhookDelivery.objects.filter(status=status).count())
+        yield webhooks
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry)
+    body += generate_latest(_backlog_registry())
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def _backlog_registry() -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BacklogCollector())
+    return registry

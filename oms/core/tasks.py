@@ -1,0 +1,40 @@
+"""Thin Celery tasks: each calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from oms.core import events, idempotency
+from oms.core.webhooks import services as webhooks
+
+
+@shared_task(ignore_result=True)
+def relay_outbox(event_ids: list[str] | None = None) -> int:
+    return events.outbox_relay(event_ids=event_ids)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+)
+def handle_event(event_id: str, handler: str) -> bool:
+    return events.event_handle(event_id=event_id, handler_name=handler)
+
+
+@shared_task(ignore_result=True)
+def deliver_webhook(delivery_id: int) -> str:
+    return webhooks.webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def retry_due_webhook_deliveries() -> int:
+    return webhooks.webhook_deliveries_requeue_due()
+
+
+@shared_task(ignore_result=True)
+def sweep_idempotency_keys() -> int:
+    return idempotency.idempotency_keys_sweep()

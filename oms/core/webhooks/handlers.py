@@ -1,0 +1,12 @@
+"""Every domain event fans out to the webhook subscriptions that want its topic."""
+
+from __future__ import annotations
+
+from oms.core.events import ALL_TOPICS, on_event
+from oms.core.models import OutboxEvent
+from oms.core.webhooks.services import webhook_deliveries_create
+
+
+@on_event(ALL_TOPICS)
+def fan_out_to_webhooks(event: OutboxEvent) -> None:
+    webhook_deliveries_create(event=event)

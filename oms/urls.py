@@ -1,0 +1,39 @@
+"""URL map. API paths are fixed by ../shared/API.md."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from inventory.api import views as inventory
+from oms.catalog.api import views as catalog
+from oms.core import operations
+from oms.core.api import webhooks
+
+api_v1 = [
+    path("products/bulk", catalog.ProductBulkView.as_view(), name="products-bulk"),
+    path("products/<str:sku>", catalog.ProductView.as_view(), name="product"),
+    path("locations", inventory.LocationListView.as_view(), name="locations"),
+    path("locations/<str:code>", inventory.LocationView.as_view(), name="location"),
+    path("stock/snapshots", inventory.SnapshotView.as_view(), name="stock-snapshots"),
+    path("stock/movements", inventory.MovementView.as_view(), name="stock-movements"),
+    path("availability", inventory.AvailabilityView.as_view(), name="availability"),
+    path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
+         name="webhook-subscriptions"),
+    path("webhook-subscriptions/<int:pk>", webhooks.WebhookSubscriptionDetailView.as_view(),
+         name="webhook-subscription"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "oms.core.errors.handler400"
+handler403 = "oms.core.errors.handler403"
+handler404 = "oms.core.errors.handler404"
+handler500 = "oms.core.errors.handler500"

@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests run against the real PostgreSQL and Redis (see Makefile `test`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from oms.celery import app as celery_app
+from oms.core.models import ApiClient
+from tests.factories import ApiClientFactory
+
+
+class ApiClientSession:
+    """A Django test client speaking JSON with one API client's bearer token."""
+
+    def __init__(self, api_client: ApiClient) -> None:
+        self.api_client = api_client
+        self.http = Client(HTTP_AUTHORIZATION=f"Bearer {api_client.token}")
+
+    def _send(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
+              headers: dict[str, str] | None = None) -> Any:
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
+        return getattr(self.http, method)(path, data=data, content_type="application/json",
+                                          **extra)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.http.get(path, params or {})
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._send("post", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._send("put", path, body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self._send("delete", path, None, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(settings: Any) -> Iterator[None]:
+    """Unit and API tests run Celery tasks in-process; tests that need the real broker use the
+    `celery_worker` fixture, which switches this off."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    settings.WEBHOOK_SENDER = "oms.core.webhooks.sender.HttpWebhookSender"
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def api() -> Any:
+    """`api("wms", location_code="WH")` → an ApiClientSession for a new client of that kind."""
+
+    def make(kind: str = "webshop", **fields: Any) -> ApiClientSession:
+        return ApiClientSession(ApiClientFactory(kind=kind, **fields))
+
+    return make
+
+
+def error_codes(response: Any) -> list[str]:
+    return [e["code"] for e in response.json()["errors"]]
