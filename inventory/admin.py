@@ -5,7 +5,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Capability, Location, StockLevel, StockMovement
+from inventory.models import (
+    Capability,
+    Location,
+    Reservation,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+)
 from inventory.services import LocationData, location_upsert
 from oms.core.admin_base import ReadOnlyAdmin
 
@@ -63,3 +70,23 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["product__sku", "reference"]
     date_hierarchy = "created_at"
     list_select_related = ["location", "product"]
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    extra = 0
+    can_delete = False
+    fields = ["product", "location", "quantity"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Reservation | None = None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "state", "reference", "channel", "expires_at", "consumed_by",
+                    "created_at"]
+    list_filter = ["kind", "state", "channel"]
+    search_fields = ["reference", "consumed_by"]
+    inlines = [ReservationLineInline]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from oms.catalog.models import Product
 
@@ -166,3 +169,81 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.location_id}"
+
+
+class ReservationKind(models.TextChoices):
+    CART = "cart", _("Cart hold")
+    ORDER = "order", _("Order")
+
+
+class ReservationState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CONSUMED = "consumed", _("Consumed by an order")
+    RELEASED = "released", _("Released")
+    EXPIRED = "expired", _("Expired")
+
+
+class Reservation(ConcurrentTransitionMixin, models.Model):
+    """Units held for a cart (with a deadline) or an order. The held units sit in
+    `StockLevel.reserved`; the lines say where. A hold ends exactly once: consumed by the order
+    that names it, released, or expired by the sweep."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=ReservationKind.choices)
+    state = FSMField(_("state"), default=ReservationState.ACTIVE,
+                     choices=ReservationState.choices, protected=True)
+    reference = models.CharField(_("reference"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=50, blank=True, default="")
+    delivery_method = models.CharField(_("delivery"), max_length=10)
+    pickup_location = models.CharField(_("pickup store"), max_length=50, blank=True, default="")
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    consumed_by = models.CharField(_("consumed by order"), max_length=50, blank=True, default="")
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        indexes = [
+            models.Index(fields=["expires_at"], name="reservation_hold_due",
+                         condition=Q(state="active", kind="cart")),
+            models.Index(fields=["kind", "reference"], name="reservation_by_reference"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="order") | Q(expires_at__isnull=False),
+                name="cart_hold_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} ({self.state})"
+
+    @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.CONSUMED)
+    def consume(self) -> None: ...
+
+    @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.RELEASED)
+    def release(self) -> None: ...
+
+    @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.EXPIRED)
+    def expire(self) -> None: ...
+
+
+class ReservationLine(models.Model):
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, to_field="sku", db_column="sku",
+                                on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity held"))
+
+    class Meta:
+        verbose_name = _("reservation line")
+        verbose_name_plural = _("reservation lines")
+        constraints = [
+            models.UniqueConstraint(fields=["reservation", "stock_level"],
+                                    name="reservation_line_per_stock_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}@{self.location_id}"

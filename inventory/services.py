@@ -22,7 +22,7 @@ from inventory.models import (
     StockMovement,
 )
 from inventory.snapshot_sql import LevelRow, apply_snapshot
-from oms.catalog.selectors import unknown_skus
+from oms.catalog.validation import require_known_skus
 from oms.core.errors import Conflict, InvalidInput
 from oms.core.events import NewEvent, event_emit, events_emit
 
@@ -72,17 +72,6 @@ def location_upsert(*, data: LocationData) -> tuple[Location, bool]:
     return location, created
 
 
-def _reject_unknown_skus(skus: Sequence[str], attr: str) -> None:
-    missing = unknown_skus(skus)
-    if missing:
-        shown = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
-        raise InvalidInput([(
-            "unknown_sku",
-            _("Unknown SKUs: %(skus)s.") % {"skus": shown},
-            attr,
-        )])
-
-
 def _emit_shortfalls(location: Location, shortfalls: list[dict[str, Any]]) -> None:
     """On-hand no longer covers what is reserved: orders at this location need re-sourcing."""
     events_emit(
@@ -106,11 +95,7 @@ def stock_snapshot_apply(
 ) -> SnapshotResult:
     """Apply absolute counts. A row whose last applied snapshot is newer than `as_of` is ignored
     (counted, not applied); every changed on-hand writes a ``count`` movement."""
-    skus = [row.sku for row in levels]
-    if len(set(skus)) != len(skus):
-        raise InvalidInput([("duplicate_sku", _("Each SKU may appear once per snapshot."),
-                             "levels")])
-    _reject_unknown_skus(skus, "levels")
+    require_known_skus([row.sku for row in levels], attr="levels")
     now = timezone.now()
     with transaction.atomic():
         outcome = apply_snapshot(location=location, as_of=as_of, rows=levels,
@@ -124,6 +109,10 @@ def stock_snapshot_apply(
         )
     return SnapshotResult(applied=outcome.applied, ignored=len(levels) - outcome.applied,
                           movements=outcome.moved, shortfalls=len(outcome.shortfalls))
+
+
+# The largest count the integer stock columns hold; PostgreSQL refuses anything above it.
+ON_HAND_MAX = 2_147_483_647
 
 
 def stock_movement_record(
@@ -140,7 +129,7 @@ def stock_movement_record(
             % {"kind": kind, "sign": _("positive") if sign > 0 else _("negative")},
             "quantity",
         )])
-    _reject_unknown_skus([sku], "sku")
+    require_known_skus([sku], attr="sku")
     now = timezone.now()
     with transaction.atomic():
         StockLevel.objects.bulk_create(
@@ -152,6 +141,12 @@ def stock_movement_record(
             raise Conflict(
                 _("On hand is %(on_hand)d; it cannot go below zero.") % {"on_hand": level.on_hand},
                 code="negative_stock", attr="quantity",
+            )
+        if level.on_hand + quantity > ON_HAND_MAX:
+            raise Conflict(
+                _("On hand is %(on_hand)d; it cannot exceed %(max)d.")
+                % {"on_hand": level.on_hand, "max": ON_HAND_MAX},
+                code="stock_overflow", attr="quantity",
             )
         level.on_hand += quantity
         level.updated_at = now

@@ -25,7 +25,8 @@ class LevelRow:
 class SnapshotOutcome:
     applied: int
     moved: int
-    shortfalls: list[dict]  # rows whose on_hand no longer covers reserved + safety stock
+    # rows this snapshot changed so that on_hand no longer covers reserved + safety stock
+    shortfalls: list[dict]
 
 
 _PG_ENSURE_ROWS = """
@@ -44,7 +45,7 @@ WITH input AS (
         AS t(sku, on_hand, safety_stock)
 ), locked AS (
     SELECT s.id, s.sku, s.reserved, s.on_hand AS old_on_hand, i.on_hand AS new_on_hand,
-           COALESCE(i.safety_stock, s.safety_stock) AS new_safety
+           s.safety_stock AS old_safety, COALESCE(i.safety_stock, s.safety_stock) AS new_safety
     FROM inventory_stocklevel s JOIN input i ON i.sku = s.sku
     WHERE s.location_id = %(location)s
       AND (s.snapshot_as_of IS NULL OR s.snapshot_as_of <= %(as_of)s)
@@ -70,7 +71,8 @@ SELECT
     (SELECT COALESCE(json_agg(json_build_object(
         'sku', l.sku, 'on_hand', l.new_on_hand, 'reserved', l.reserved,
         'safety_stock', l.new_safety)), '[]')
-     FROM locked l WHERE l.new_on_hand - l.new_safety < l.reserved)
+     FROM locked l WHERE l.new_on_hand - l.new_safety < l.reserved
+       AND (l.new_on_hand <> l.old_on_hand OR l.new_safety <> l.old_safety))
 """
 
 
@@ -124,6 +126,7 @@ def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow
     movements, shortfalls = [], []
     for level in levels:
         row = by_sku[level.product_id]
+        previous = (level.on_hand, level.safety_stock)
         if row.on_hand != level.on_hand:
             movements.append(StockMovement(
                 location=location, product_id=level.product_id,
@@ -134,7 +137,8 @@ def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow
         if row.safety_stock is not None:
             level.safety_stock = row.safety_stock
         level.snapshot_as_of, level.updated_at = as_of, now
-        if level.on_hand - level.safety_stock < level.reserved:
+        changed = (level.on_hand, level.safety_stock) != previous
+        if changed and level.on_hand - level.safety_stock < level.reserved:
             shortfalls.append({"sku": level.product_id, "on_hand": level.on_hand,
                                "reserved": level.reserved, "safety_stock": level.safety_stock})
     StockLevel.objects.bulk_update(

@@ -110,7 +110,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 WHITENOISE_USE_FINDERS = True
 
 # The API is JSON only; bodies of 50,000 snapshot rows are a few MB.
@@ -163,6 +164,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.core.tasks.retry_due_webhook_deliveries",
         "schedule": 10.0,
     },
+    "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
     "sweep-idempotency-keys": {
         "task": "oms.core.tasks.sweep_idempotency_keys",
         "schedule": timedelta(hours=1),
@@ -179,6 +181,8 @@ SNAPSHOT_MAX_LEVELS = 50_000
 PRODUCTS_BULK_MAX = 10_000
 AVAILABILITY_MAX_SKUS = 100
 AVAILABILITY_DEFAULT_RADIUS_KM = 25.0
+RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
+RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
 
 # --- Logging: one JSON object per line, carrying the request id --------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

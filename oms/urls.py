@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from fulfillment.api import orders
+from inventory.api import reservations
 from inventory.api import views as inventory
 from oms.catalog.api import views as catalog
 from oms.core import operations
@@ -11,12 +13,21 @@ from oms.core.api import webhooks
 
 api_v1 = [
     path("products/bulk", catalog.ProductBulkView.as_view(), name="products-bulk"),
-    path("products/<str:sku>", catalog.ProductView.as_view(), name="product"),
+    path("products/<path:sku>", catalog.ProductView.as_view(), name="product"),
     path("locations", inventory.LocationListView.as_view(), name="locations"),
     path("locations/<str:code>", inventory.LocationView.as_view(), name="location"),
     path("stock/snapshots", inventory.SnapshotView.as_view(), name="stock-snapshots"),
     path("stock/movements", inventory.MovementView.as_view(), name="stock-movements"),
     path("availability", inventory.AvailabilityView.as_view(), name="availability"),
+    path("reservations", reservations.ReservationsView.as_view(), name="reservations"),
+    path("reservations/<uuid:pk>", reservations.ReservationView.as_view(), name="reservation"),
+    path("reservations/<uuid:pk>/extend", reservations.ReservationExtendView.as_view(),
+         name="reservation-extend"),
+    path("sourcing/preview", orders.SourcingPreviewView.as_view(), name="sourcing-preview"),
+    path("orders", orders.OrdersView.as_view(), name="orders"),
+    path("orders/<str:number>", orders.OrderView.as_view(), name="order"),
+    path("orders/<str:number>/events", orders.OrderEventsView.as_view(), name="order-events"),
+    path("orders/<str:number>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),
     path("webhook-subscriptions/<int:pk>", webhooks.WebhookSubscriptionDetailView.as_view(),

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from oms.celery import app as celery_app
 from oms.core.models import ApiClient
 from tests.factories import ApiClientFactory
+
+T = TypeVar("T")
 
 
 class ApiClientSession:
@@ -64,3 +68,43 @@ def api() -> Any:
 
 def error_codes(response: Any) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
+
+
+# --- Real threads -----------------------------------------------------------------------------
+
+
+RunConcurrently = Callable[[int, Callable[[int], T]], list[T]]
+
+
+@pytest.fixture
+def run_concurrently() -> RunConcurrently:
+    """`run_concurrently(n, fn)` calls fn(0) ... fn(n-1) in n threads released together and
+    returns their results in order. Each thread has its own database connection (Django's are
+    per thread), closed when the thread ends. Use with `django_db(transaction=True)`: the
+    threads only see committed rows."""
+
+    def run(count: int, fn: Callable[[int], T]) -> list[T]:
+        barrier = threading.Barrier(count)
+        results: list[Any] = [None] * count
+        errors: list[BaseException] = []
+
+        def work(index: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+                results[index] = fn(index)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(t.is_alive() for t in threads), "a thread did not finish within 60 s"
+        if errors:
+            raise errors[0]
+        return results
+
+    return run

@@ -28,7 +28,7 @@ from inventory.services import (
     stock_movement_record,
     stock_snapshot_apply,
 )
-from oms.catalog.selectors import unknown_skus
+from oms.catalog.validation import require_known_skus
 from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
 from oms.core.errors import InvalidInput
 from oms.core.models import ClientKind
@@ -114,10 +114,7 @@ class AvailabilityView(APIView):
     )
     def get(self, request: Request) -> Response:
         query = validated(AvailabilityQuery, request.query_params)
-        missing = unknown_skus(query["skus"])
-        if missing:
-            raise InvalidInput([("unknown_sku", _("Unknown SKUs: %(skus)s.")
-                                 % {"skus": ", ".join(missing)}, "skus")])
+        require_known_skus(query["skus"], attr="skus")
         codes = query.get("locations")
         if codes:
             known = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))

@@ -71,6 +71,12 @@ class Conflict(DomainError):
     default_code = "conflict"
 
 
+class InvalidTransition(Conflict):
+    """The object's current state does not allow the change (API.md: 409 invalid_transition)."""
+
+    default_code = "invalid_transition"
+
+
 class Unprocessable(DomainError):
     status_code = 422
     default_code = "unprocessable"
@@ -83,8 +89,10 @@ def error_body(error_type: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
 def _flatten(detail: Any, path: str | None = None) -> Iterator[dict[str, Any]]:
     if isinstance(detail, dict):
         for key, value in detail.items():
-            attr = None if key in ("non_field_errors", "detail") and path is None else key
-            child = f"{path}.{attr}" if path and attr else (attr or path)
+            attr = None if key in ("non_field_errors", "detail") else key
+            # DRF reports list items under int keys (0 is falsy, so test for None)
+            child = f"{path}.{attr}" if path and attr is not None else (
+                path if attr is None else str(attr))
             yield from _flatten(value, child)
     elif isinstance(detail, list):
         for index, item in enumerate(detail):
@@ -111,8 +119,13 @@ _DRF_CODES = {
 
 
 def _rollback_current_block() -> None:
-    """An error response changes nothing: roll back the innermost atomic block, if any."""
-    if connection.in_atomic_block:
+    """An error response changes nothing: roll back the request's transaction, if it has one.
+
+    Only an ``ATOMIC_REQUESTS`` block is the request's own (as in DRF's handler). The idempotency
+    middleware rolls back its own block for every status >= 400; any other enclosing block
+    belongs to the caller (a test, an embedding transaction) and must stay usable.
+    """
+    if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
         transaction.set_rollback(True)
 
 

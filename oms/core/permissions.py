@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -26,7 +27,7 @@ def allow_kinds(*kinds: str, read: Iterable[str] = ()) -> type[BasePermission]:
     read_kinds = write_kinds | frozenset(read)
 
     class KindPermission(IsApiClient):
-        message = "This client kind may not perform this action."
+        message = _("This client kind may not perform this action.")
 
         def has_permission(self, request: Request, view: APIView) -> bool:
             if not super().has_permission(request, view):

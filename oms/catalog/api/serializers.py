@@ -58,8 +58,13 @@ class BulkProductIn(ProductIn):
 
 
 class BulkIn(serializers.Serializer):
-    products = BulkProductIn(many=True, allow_empty=False,
-                             max_length=settings.PRODUCTS_BULK_MAX)
+    products = BulkProductIn(many=True, allow_empty=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read the limit per call, not once at import, so a changed setting takes effect.
+        # ListSerializer checks it before validating any product.
+        self.fields["products"].max_length = settings.PRODUCTS_BULK_MAX
 
     def validate_products(self, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
         skus = [p["sku"] for p in products]

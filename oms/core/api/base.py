@@ -35,10 +35,14 @@ class ErrorSerializer(serializers.Serializer):
 
 
 def paginated(request: Request, view: Any, queryset: Any,
-              serializer_class: type[serializers.BaseSerializer]) -> Any:
-    """A cursor-paginated response of `queryset` rendered with `serializer_class`."""
+              serializer_class: type[serializers.BaseSerializer],
+              ordering: str | None = None) -> Any:
+    """A cursor-paginated response of `queryset` rendered with `serializer_class` (newest
+    first unless `ordering` says otherwise)."""
     from oms.core.pagination import CursorPagination
 
     paginator = CursorPagination()
+    if ordering:
+        paginator.ordering = ordering
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)

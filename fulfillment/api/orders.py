@@ -1,0 +1,306 @@
+"""`/api/v1/orders`: intake, reading, the audit trail and cancellation. The views live here, in
+the top layer, because an order's representation includes its fulfilments and payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.cancellation import order_cancel
+from fulfillment.intake import OrderRequest, order_place, order_sourcing_preview
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from inventory.api.reservations import (
+    MAX_LINE_QUANTITY,
+    MAX_LINES,
+    DeliveryIn,
+    LineIn,
+    delivery_request,
+    reject_duplicate_and_unknown_skus,
+)
+from inventory.sourcing import LineRequest
+from oms.catalog.api.serializers import CURRENCY_PATTERN
+from oms.catalog.models import SKU_PATTERN
+from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.errors import NotFound
+from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
+from oms.core.permissions import allow_kinds
+from oms.orders.models import Order, OrderEvent
+from oms.orders.services import CustomerData, OrderLineData
+from oms.orders.states import OrderStatus
+from payments.models import PaymentMethod
+from payments.services import PaymentData
+
+PSP_METHODS = {PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.DIRECT_DEBIT}
+ORDER_READERS = (*SELLING_KINDS, ClientKind.STAFF, ClientKind.ERP)
+
+
+# --- input ---------------------------------------------------------------------------------
+class CustomerIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                        default="")
+
+
+class OrderLineIn(serializers.Serializer):
+    sku = serializers.RegexField(SKU_PATTERN)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0,
+                                        max_value=100)
+
+
+class PaymentIn(serializers.Serializer):
+    method = serializers.ChoiceField(PaymentMethod.choices)
+    status = serializers.ChoiceField(["authorized", "captured", "pending"])
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    psp_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["method"] in PSP_METHODS and not attrs.get("psp_reference"):
+            raise serializers.ValidationError(
+                {"psp_reference": [_("Card, PayPal and direct debit payments need the PSP "
+                                     "reference.")]}, code="required")
+        return attrs
+
+
+class OrderIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    customer = CustomerIn()
+    currency = serializers.RegexField(CURRENCY_PATTERN)
+    lines = OrderLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
+    delivery = DeliveryIn()
+    payment = PaymentIn()
+    reservation_id = serializers.UUIDField(required=False, allow_null=True)
+    language = serializers.ChoiceField(["de", "en"], required=False, default="de")
+
+
+class CancelLineIn(serializers.Serializer):
+    sku = serializers.RegexField(SKU_PATTERN)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    lines = CancelLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
+
+    def validate_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        skus = [ln["sku"] for ln in lines]
+        if len(skus) != len(set(skus)):
+            raise serializers.ValidationError(_("Each SKU may appear once."),
+                                              code="duplicate_sku")
+        return lines
+
+
+class PreviewIn(serializers.Serializer):
+    lines = LineIn(many=True, allow_empty=False, max_length=MAX_LINES)
+    delivery = DeliveryIn()
+
+
+# --- output --------------------------------------------------------------------------------
+class CustomerOut(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OrderLineOut(serializers.Serializer):
+    sku = serializers.CharField(source="product_id")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    allocated = serializers.IntegerField()
+    fulfilled = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    returned = serializers.IntegerField()
+
+
+class FulfillmentLineOut(serializers.Serializer):
+    sku = serializers.CharField(source="order_line.product_id")
+    quantity = serializers.IntegerField()
+    shipped = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class OrderFulfillmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    location = serializers.CharField(source="location.code")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    lines = FulfillmentLineOut(many=True)
+
+
+class PaymentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    status = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    psp_reference = serializers.CharField(allow_null=True)
+
+
+class OrderOut(serializers.Serializer):
+    number = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    channel = serializers.CharField()
+    customer = CustomerOut()
+    currency = serializers.CharField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    language = serializers.CharField()
+    delivery = serializers.SerializerMethodField()
+    lines = OrderLineOut(many=True)
+    fulfillments = OrderFulfillmentOut(many=True)
+    payments = PaymentOut(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_delivery(self, order: Order) -> dict[str, Any]:
+        if order.delivery_method == "pickup":
+            return {"method": "pickup", "location": order.pickup_location}
+        return {"method": "ship", "address": order.delivery_address}
+
+
+class OrderEventOut(serializers.Serializer):
+    type = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    data = serializers.JSONField()
+
+
+# --- reads ---------------------------------------------------------------------------------
+def orders_visible_to(client: ApiClient) -> QuerySet[Order]:
+    orders = Order.objects.select_related("customer").prefetch_related(
+        "lines", "payments",
+        Prefetch("fulfillments", queryset=FulfillmentOrder.objects.select_related("location")
+                 .prefetch_related(Prefetch("lines", queryset=FulfillmentLine.objects
+                                            .select_related("order_line")))
+                 .order_by("pk")),
+    )
+    if client.kind in SELLING_KINDS:
+        orders = orders.filter(channel=client.channel)
+    return orders
+
+
+def order_for_client(client: ApiClient, number: str) -> Order:
+    order = orders_visible_to(client).filter(number=number).first()
+    if order is None:
+        raise NotFound(_("No order %(number)s.") % {"number": number}, attr="number")
+    return order
+
+
+def _order_request(data: dict[str, Any]) -> OrderRequest:
+    payment = data["payment"]
+    return OrderRequest(
+        customer=CustomerData(**data["customer"]),
+        currency=data["currency"],
+        lines=[OrderLineData(**ln) for ln in data["lines"]],
+        delivery=delivery_request(data["delivery"]),
+        delivery_address=data["delivery"].get("address") or {},
+        payment=PaymentData(method=payment["method"], status=payment["status"],
+                            amount=payment["amount"],
+                            psp_reference=payment.get("psp_reference") or None),
+        external_id=data.get("external_id") or None,
+        reservation_id=str(data["reservation_id"]) if data.get("reservation_id") else None,
+        language=data["language"],
+    )
+
+
+# --- views ---------------------------------------------------------------------------------
+class OrdersView(APIView):
+    permission_classes = [allow_kinds(*SELLING_KINDS, read=ORDER_READERS)]
+
+    @extend_schema(request=OrderIn, responses={201: OrderOut, 400: ErrorSerializer,
+                                                404: ErrorSerializer, 409: ErrorSerializer,
+                                                422: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(OrderIn, request.data)
+        client = client_of(request)
+        order = order_place(client=client, request=_order_request(data))
+        return Response(OrderOut(order_for_client(client, order.number)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+            OpenApiParameter("customer_email", str),
+            OpenApiParameter("updated_since", str, description="ISO 8601 with offset"),
+        ],
+        responses={200: OrderOut(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = validated(OrderListQuery, request.query_params)
+        orders = orders_visible_to(client_of(request))
+        if "status" in query:
+            orders = orders.filter(status=query["status"])
+        if "customer_email" in query:
+            orders = orders.filter(customer__email=query["customer_email"].lower())
+        if "updated_since" in query:
+            orders = orders.filter(updated_at__gte=query["updated_since"])
+        return paginated(request, self, orders, OrderOut)
+
+
+class OrderListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(OrderStatus.choices, required=False)
+    customer_email = serializers.EmailField(required=False)
+    updated_since = serializers.DateTimeField(required=False)
+    cursor = serializers.CharField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class OrderView(APIView):
+    permission_classes = [allow_kinds(read=ORDER_READERS)]
+
+    @extend_schema(responses={200: OrderOut, 404: ErrorSerializer})
+    def get(self, request: Request, number: str) -> Response:
+        return Response(OrderOut(order_for_client(client_of(request), number)).data)
+
+
+class OrderEventsView(APIView):
+    permission_classes = [allow_kinds(read=ORDER_READERS)]
+
+    @extend_schema(responses={200: OrderEventOut(many=True), 404: ErrorSerializer})
+    def get(self, request: Request, number: str) -> Response:
+        order = order_for_client(client_of(request), number)
+        events = OrderEvent.objects.filter(order=order)
+        return paginated(request, self, events, OrderEventOut, ordering="pk")
+
+
+class OrderCancelView(APIView):
+    permission_classes = [allow_kinds(*SELLING_KINDS, ClientKind.STAFF)]
+
+    @extend_schema(request=CancelIn, responses={200: OrderOut, 400: ErrorSerializer,
+                                                 404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, number: str) -> Response:
+        data = validated(CancelIn, request.data)
+        client = client_of(request)
+        order = order_for_client(client, number)
+        lines = ({ln["sku"]: ln["quantity"] for ln in data["lines"]}
+                 if data.get("lines") else None)
+        order_cancel(order=order, reason=data["reason"], actor=client.name, lines=lines)
+        return Response(OrderOut(order_for_client(client, number)).data)
+
+
+class SourcingPreviewView(APIView):
+    """The dry run of sourcing: where an order would be served now. Reserves nothing."""
+
+    permission_classes = [allow_kinds(*SELLING_KINDS, ClientKind.STAFF)]
+
+    @extend_schema(request=PreviewIn, responses={200: serializers.JSONField(),
+                                                  400: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(PreviewIn, request.data)
+        reject_duplicate_and_unknown_skus(data["lines"])
+        decision = order_sourcing_preview(
+            request_lines=[LineRequest(ln["sku"], ln["quantity"]) for ln in data["lines"]],
+            delivery=delivery_request(data["delivery"]),
+        )
+        return Response(decision.as_json())

@@ -1,0 +1,46 @@
+"""Cancelling an order, whole or by lines: the unshipped units' reservations are released,
+their fulfilment lines cancelled, and the order lines updated, in one transaction. Locks are
+taken order row → reservation row → stock rows (in primary-key order)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fulfillment.services import fulfillment_lines_cancel
+from inventory.reservations import order_reservation, reservation_release_units
+from oms.core.errors import InvalidInput, InvalidTransition
+from oms.orders.models import Order
+from oms.orders.services import order_lines_cancel, order_lock
+from oms.orders.states import CANCELLABLE, OrderStatus
+
+
+def order_cancel(*, order: Order, reason: str, actor: str,
+                 lines: dict[str, int] | None = None) -> Order:
+    """Cancel every open unit (`lines` None) or the given {sku: quantity}."""
+    with transaction.atomic():
+        locked = order_lock(order=order)
+        partial_allowed = [*CANCELLABLE, OrderStatus.PARTIALLY_SHIPPED]
+        if locked.status not in (partial_allowed if lines else CANCELLABLE):
+            raise InvalidTransition(
+                _("Order %(number)s is %(status)s; it can no longer be cancelled.")
+                % {"number": locked.number, "status": locked.get_status_display()},
+                attr="status",
+            )
+        open_units = {ln.product_id: ln.allocated for ln in locked.lines.all()}
+        if lines is None:
+            units = {sku: n for sku, n in open_units.items() if n}
+        else:
+            strangers = [sku for sku in lines if sku not in open_units]
+            if strangers:
+                raise InvalidInput([("unknown_sku", _("Not in this order: %(skus)s.")
+                                     % {"skus": ", ".join(strangers)}, "lines")])
+            units = lines
+        if not units:
+            raise InvalidTransition(_("Nothing is left to cancel."), attr="lines")
+        order_lines_cancel(order=locked, units=units, reason=reason, actor=actor)
+        reservation = order_reservation(order_number=locked.number)
+        released = reservation_release_units(reservation=reservation, units=units)
+        fulfillment_lines_cancel(order=locked, released=released)
+    locked.refresh_from_db()
+    return locked

@@ -1,0 +1,124 @@
+"""Order intake: `POST /api/v1/orders`.
+
+Placing an order touches inventory (sourcing, reservations, the cart hold), orders, payments and
+fulfilment in one transaction, so it lives here, in the top layer that may import all of them
+(ARCHITECTURE.md rule 1); `oms.orders` keeps the order aggregate and its state machine.
+
+Order of work inside the transaction: lock the cart hold (if any), decide sourcing (counting the
+hold's units as ours), write order, fulfilment orders and payment, settle the status, and only
+then take the stock with conditional UPDATEs, so hot stock rows are locked for as short a time
+as possible. A lost race re-sources in a savepoint (`reserve_with_retries`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fulfillment.services import fulfillment_orders_create
+from inventory.reservations import (
+    hold_credit,
+    reservation_create_for_order,
+    reservation_lock_hold,
+    reserve_with_retries,
+)
+from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
+from oms.catalog.validation import require_known_skus
+from oms.core.errors import Conflict, Unprocessable
+from oms.core.models import ApiClient
+from oms.orders.models import Order
+from oms.orders.services import (
+    CustomerData,
+    NewOrder,
+    OrderLineData,
+    order_confirm,
+    order_create,
+    order_hold,
+    order_number_next,
+    order_total,
+)
+from payments.models import Payment
+from payments.services import PaymentData, payment_record
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer: CustomerData
+    currency: str
+    lines: Sequence[OrderLineData]
+    delivery: DeliveryRequest
+    delivery_address: dict[str, Any]
+    payment: PaymentData
+    external_id: str | None = None
+    reservation_id: str | None = None
+    language: str = "de"
+
+
+def _validate(request: OrderRequest, channel: str) -> None:
+    require_known_skus([ln.sku for ln in request.lines], attr="lines")
+    total = order_total(request.lines)
+    if request.payment.amount != total:
+        raise Unprocessable(
+            _("The payment amount %(amount)s does not match the order total %(total)s.")
+            % {"amount": request.payment.amount, "total": total},
+            code="payment_amount_mismatch", attr="payment.amount",
+        )
+    if request.external_id:
+        existing = Order.objects.filter(channel=channel, external_id=request.external_id).first()
+        if existing:
+            raise Conflict(
+                _("Order %(number)s already has this external id.")
+                % {"number": existing.number},
+                code="duplicate_order", attr="external_id", extra={"order": existing.number},
+            )
+
+
+def _settle_status(order: Order, payment: Payment, actor: str) -> Order:
+    if payment.secures_order:
+        return order_confirm(order=order, actor=actor,
+                             reason=f"payment {payment.method} {payment.status}")
+    return order_hold(order=order, actor=actor, reason=f"payment {payment.status}")
+
+
+def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
+    """Validate, source, reserve and write the whole order, or nothing (409 on a shortage)."""
+    _validate(request, client.channel)
+    lines = [LineRequest(ln.sku, ln.quantity) for ln in request.lines]
+    with transaction.atomic():
+        hold = None
+        if request.reservation_id:
+            hold = reservation_lock_hold(reservation_id=request.reservation_id,
+                                         channel=client.channel)
+        credit = hold_credit(hold)
+
+        def decide() -> Decision:
+            return sourcing_decide(lines=lines, delivery=request.delivery, credit=credit)
+
+        def write(decision: Decision) -> Order:
+            order = order_create(data=NewOrder(
+                number=order_number_next(), channel=client.channel,
+                external_id=request.external_id or None, customer=request.customer,
+                currency=request.currency, lines=request.lines,
+                delivery_method=request.delivery.method,
+                delivery_address=request.delivery_address,
+                pickup_location=request.delivery.location, language=request.language,
+                sourcing=decision.as_json(), placed_by=client.name,
+            ))
+            fulfillment_orders_create(order=order, decision=decision)
+            payment = payment_record(order=order, data=request.payment)
+            order = _settle_status(order, payment, client.name)
+            reservation_create_for_order(order_number=order.number, channel=client.channel,
+                                         decision=decision, delivery=request.delivery, hold=hold)
+            return order
+
+        return reserve_with_retries(decide, write)
+
+
+def order_sourcing_preview(*, request_lines: Sequence[LineRequest],
+                           delivery: DeliveryRequest) -> Decision:
+    """The dry run: the decision an order would get now, reserving nothing."""
+    return sourcing_decide(lines=request_lines, delivery=delivery)

@@ -1,0 +1,85 @@
+"""Every write to fulfilment orders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from fulfillment.states import FulfillmentKind, FulfillmentStatus
+from inventory.models import Location, LocationKind
+from inventory.sourcing import Decision
+from oms.core.events import NewEvent, event_emit, events_emit
+from oms.orders.models import Order
+
+
+def _kind(order: Order, location: Location) -> str:
+    if order.delivery_method == "pickup":
+        return FulfillmentKind.PICKUP
+    return FulfillmentKind.DROPSHIP if location.kind == LocationKind.SUPPLIER else \
+        FulfillmentKind.SHIP
+
+
+def fulfillment_payload(fulfillment: FulfillmentOrder) -> dict[str, object]:
+    return {"id": fulfillment.pk, "order": fulfillment.order.number,
+            "location": fulfillment.location.code, "kind": fulfillment.kind,
+            "status": fulfillment.status}
+
+
+def fulfillment_orders_create(*, order: Order, decision: Decision) -> list[FulfillmentOrder]:
+    """One pending fulfilment order per location the sourcing decision chose."""
+    now = timezone.now()
+    order_lines = {ln.product_id: ln for ln in order.lines.all()}
+    by_location: dict[int, list] = defaultdict(list)
+    for allocation in decision.allocations:
+        by_location[allocation.location_id].append(allocation)
+    locations = Location.objects.in_bulk(list(by_location))
+    with transaction.atomic():
+        fulfillments = FulfillmentOrder.objects.bulk_create([
+            FulfillmentOrder(order=order, location=locations[location_id],
+                             kind=_kind(order, locations[location_id]),
+                             created_at=now, updated_at=now)
+            for location_id in by_location
+        ])
+        FulfillmentLine.objects.bulk_create([
+            FulfillmentLine(fulfillment=fo, order_line=order_lines[a.sku], quantity=a.quantity)
+            for fo in fulfillments
+            for a in by_location[fo.location_id]
+        ])
+        events_emit(NewEvent("fulfillment.created", "fulfillment", str(fo.pk),
+                             fulfillment_payload(fo)) for fo in fulfillments)
+    return fulfillments
+
+
+def fulfillment_lines_cancel(*, order: Order,
+                             released: dict[str, dict[int, int]]) -> list[FulfillmentOrder]:
+    """Cancel released units on the open fulfilment orders they were allocated to
+    ({sku: {location_id: units}}); a fulfilment order with nothing left is cancelled."""
+    now = timezone.now()
+    with transaction.atomic():
+        fulfillments = list(
+            FulfillmentOrder.objects.select_for_update().select_related("location", "order")
+            .filter(order=order).exclude(status__in=[FulfillmentStatus.CANCELLED,
+                                                     FulfillmentStatus.REJECTED])
+            .order_by("pk")
+        )
+        cancelled = []
+        for fo in fulfillments:
+            lines = list(fo.lines.select_related("order_line"))
+            for line in lines:
+                units = released.get(line.order_line.product_id, {}).get(fo.location_id, 0)
+                take = min(units, line.open_quantity)
+                if take:
+                    line.cancelled += take
+                    released[line.order_line.product_id][fo.location_id] -= take
+                    line.save(update_fields=["cancelled"])
+            if all(line.open_quantity == 0 and line.shipped == 0 for line in lines):
+                fo.cancel()
+                fo.updated_at = now
+                fo.save(update_fields=["status", "updated_at"])
+                event_emit(topic="fulfillment.cancelled", aggregate_type="fulfillment",
+                           aggregate_id=fo.pk, payload=fulfillment_payload(fo))
+                cancelled.append(fo)
+    return cancelled

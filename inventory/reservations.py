@@ -1,0 +1,329 @@
+"""Holding stock: cart holds and order reservations (ARCHITECTURE.md rules 3, 5 and 8).
+
+Units are held by moving them into `StockLevel.reserved` with one conditional UPDATE per stock
+row, ``reserved = reserved + n WHERE on_hand - reserved - safety_stock >= n``, taken in
+primary-key order so that concurrent multi-line reservations cannot deadlock. The UPDATEs run
+last in their transaction, after every other row is written, so each hot stock row stays locked
+only for the UPDATE and the commit. If an UPDATE matches no row, someone took the units after the
+sourcing decision was made: the savepoint is rolled back and sourcing asked again, a few times,
+before the caller gets ``409 insufficient_stock``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.models import (
+    Reservation,
+    ReservationKind,
+    ReservationLine,
+    ReservationState,
+    StockLevel,
+)
+from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
+from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from oms.core.events import NewEvent, event_emit, events_emit
+
+T = TypeVar("T")
+RACE_RETRIES = 3
+
+
+class InsufficientStock(Conflict):
+    default_code = "insufficient_stock"
+
+    def __init__(self, shortages: dict[str, int]) -> None:
+        skus = sorted(shortages)
+        super().__init__(
+            _("Not enough stock for %(skus)s.") % {"skus": ", ".join(skus)},
+            attr="lines", extra={"skus": skus},
+        )
+
+
+class _RaceLost(Exception):
+    def __init__(self, sku: str) -> None:
+        super().__init__(sku)
+        self.sku = sku
+
+
+def _apply_reserved_deltas(reserve: Iterable[Allocation],
+                           release: Iterable[ReservationLine]) -> None:
+    deltas: dict[int, int] = defaultdict(int)
+    skus: dict[int, str] = {}
+    for a in reserve:
+        deltas[a.stock_level_id] += a.quantity
+        skus[a.stock_level_id] = a.sku
+    for line in release:
+        deltas[line.stock_level_id] -= line.quantity
+        skus[line.stock_level_id] = line.product_id
+    now = timezone.now()
+    for level_id in sorted(deltas):  # the fixed lock order
+        delta = deltas[level_id]
+        if delta == 0:
+            continue
+        rows = StockLevel.objects.filter(pk=level_id)
+        if delta > 0:
+            rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + delta)
+        if rows.update(reserved=F("reserved") + delta, updated_at=now) != 1:
+            raise _RaceLost(skus[level_id])
+
+
+def reserve_with_retries(decide: Callable[[], Decision],
+                         write: Callable[[Decision], T]) -> T:
+    """Decide, then write the decision in a savepoint; if stock moved in between, decide again.
+    `write` must end with the reservation UPDATEs (see module docstring)."""
+    last_short: dict[str, int] = {}
+    for _attempt in range(RACE_RETRIES):
+        decision = decide()
+        if decision.shortages:
+            raise InsufficientStock(decision.shortages)
+        try:
+            with transaction.atomic():
+                return write(decision)
+        except _RaceLost as lost:
+            last_short = {lost.sku: 0}
+    raise InsufficientStock(last_short)
+
+
+def _validated_ttl(ttl_seconds: int | None) -> timedelta:
+    ttl = settings.RESERVATION_DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    if not 1 <= ttl <= settings.RESERVATION_MAX_TTL_SECONDS:
+        raise InvalidInput([(
+            "max_value",
+            _("ttl_seconds must be between 1 and %(max)d.")
+            % {"max": settings.RESERVATION_MAX_TTL_SECONDS},
+            "ttl_seconds",
+        )])
+    return timedelta(seconds=ttl)
+
+
+def _new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
+                     allocations: Sequence[Allocation], expires_at: datetime | None,
+                     now: datetime) -> Reservation:
+    reservation = Reservation.objects.create(
+        kind=kind, reference=reference, channel=channel, delivery_method=delivery.method,
+        pickup_location=delivery.location, expires_at=expires_at, created_at=now, updated_at=now,
+    )
+    ReservationLine.objects.bulk_create([
+        ReservationLine(reservation=reservation, stock_level_id=a.stock_level_id,
+                        product_id=a.sku, location_id=a.location_id, quantity=a.quantity)
+        for a in allocations
+    ])
+    return reservation
+
+
+def _payload(reservation: Reservation, **extra: object) -> dict[str, object]:
+    return {"id": str(reservation.pk), "kind": reservation.kind,
+            "reference": reservation.reference, "state": reservation.state, **extra}
+
+
+def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineRequest],
+                     delivery: DeliveryRequest, ttl_seconds: int | None = None) -> Reservation:
+    """Hold every line for a cart, all or nothing, until the deadline."""
+    ttl = _validated_ttl(ttl_seconds)
+
+    def write(decision: Decision) -> Reservation:
+        now = timezone.now()
+        reservation = _new_reservation(
+            kind=ReservationKind.CART, reference=reference, channel=channel, delivery=delivery,
+            allocations=decision.allocations, expires_at=now + ttl, now=now,
+        )
+        event_emit(topic="reservation.held", aggregate_type="reservation",
+                   aggregate_id=reservation.pk,
+                   payload=_payload(reservation, expires_at=reservation.expires_at.isoformat()))
+        _apply_reserved_deltas(decision.allocations, [])
+        return reservation
+
+    return reserve_with_retries(lambda: sourcing_decide(lines=lines, delivery=delivery), write)
+
+
+def reservation_get(*, reservation_id: object, channel: str | None) -> Reservation:
+    """A reservation visible to a channel (None: any channel), else 404."""
+    reservations = Reservation.objects.filter(pk=reservation_id)
+    if channel is not None:
+        reservations = reservations.filter(channel=channel)
+    reservation = reservations.prefetch_related("lines__location").first()
+    if reservation is None:
+        raise NotFound(_("No such reservation."), attr="reservation_id")
+    return reservation
+
+
+def _lock(reservation: Reservation) -> Reservation:
+    return Reservation.objects.select_for_update().get(pk=reservation.pk)
+
+
+def _end_hold(hold: Reservation, end: Callable[[], None], topic: str) -> None:
+    _apply_reserved_deltas([], hold.lines.all())
+    end()
+    hold.updated_at = timezone.now()
+    hold.save(update_fields=["state", "updated_at", "consumed_by"])
+    event_emit(topic=topic, aggregate_type="reservation", aggregate_id=hold.pk,
+               payload=_payload(hold))
+
+
+def _require_active(reservation: Reservation) -> None:
+    if reservation.state != ReservationState.ACTIVE:
+        raise InvalidTransition(
+            _("The reservation is %(state)s.") % {"state": reservation.get_state_display()},
+            attr="state",
+        )
+
+
+def reservation_release(*, reservation: Reservation) -> Reservation:
+    """Give a hold's units back. Only an active reservation can be released, once."""
+    with transaction.atomic():
+        locked = _lock(reservation)
+        _require_active(locked)
+        if locked.kind == ReservationKind.CART and locked.expires_at <= timezone.now():
+            _end_hold(locked, locked.expire, "reservation.expired")
+        else:
+            _end_hold(locked, locked.release, "reservation.released")
+    return locked
+
+
+def reservation_extend(*, reservation: Reservation, ttl_seconds: int) -> Reservation:
+    """Move an active cart hold's deadline to now + ttl."""
+    ttl = _validated_ttl(ttl_seconds)
+    with transaction.atomic():
+        locked = _lock(reservation)
+        _require_active(locked)
+        if locked.kind != ReservationKind.CART:
+            raise InvalidTransition(_("Only cart holds have a deadline."), attr="kind")
+        now = timezone.now()
+        expired = locked.expires_at <= now
+        if expired:  # end it now rather than wait for the sweep; the refusal follows the commit
+            _end_hold(locked, locked.expire, "reservation.expired")
+        else:
+            locked.expires_at, locked.updated_at = now + ttl, now
+            locked.save(update_fields=["expires_at", "updated_at"])
+            event_emit(topic="reservation.extended", aggregate_type="reservation",
+                       aggregate_id=locked.pk,
+                       payload=_payload(locked, expires_at=locked.expires_at.isoformat()))
+    if expired:
+        raise InvalidTransition(_("The reservation has expired."), attr="expires_at")
+    return locked
+
+
+def reservations_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat sweep: end every cart hold past its deadline; returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Reservation.objects.select_for_update(skip_locked=True)
+            .filter(kind=ReservationKind.CART, state=ReservationState.ACTIVE,
+                    expires_at__lte=now)
+            .order_by("expires_at")[:limit]
+        )
+        if not due:
+            return 0
+        lines = ReservationLine.objects.filter(reservation__in=due)
+        _apply_reserved_deltas([], lines)
+        for hold in due:
+            hold.expire()
+            hold.updated_at = now
+        Reservation.objects.bulk_update(due, ["state", "updated_at"])
+        events_emit(NewEvent("reservation.expired", "reservation", str(h.pk), _payload(h))
+                    for h in due)
+    return len(due)
+
+
+def reservation_lock_hold(*, reservation_id: object, channel: str) -> Reservation | None:
+    """Lock the cart hold an order names. Returns it while it still holds units; None if it
+    already ended (the order then reserves afresh). A hold already consumed is a conflict."""
+    hold = (Reservation.objects.select_for_update()
+            .filter(pk=reservation_id, kind=ReservationKind.CART, channel=channel).first())
+    if hold is None:
+        raise NotFound(_("No such reservation."), attr="reservation_id")
+    if hold.state == ReservationState.CONSUMED:
+        raise InvalidTransition(_("The reservation was already used by order %(order)s.")
+                                % {"order": hold.consumed_by}, code="reservation_consumed",
+                                attr="reservation_id")
+    if hold.state != ReservationState.ACTIVE:
+        return None
+    if hold.expires_at <= timezone.now():
+        _end_hold(hold, hold.expire, "reservation.expired")
+        return None
+    return hold
+
+
+def hold_credit(hold: Reservation | None) -> dict[tuple[str, int], int]:
+    """The units a hold keeps for its order, to count as available when sourcing that order."""
+    credit: dict[tuple[str, int], int] = defaultdict(int)
+    if hold is not None:
+        for line in hold.lines.all():
+            credit[(line.product_id, line.location_id)] += line.quantity
+    return credit
+
+
+def reservation_create_for_order(*, order_number: str, channel: str, decision: Decision,
+                                 delivery: DeliveryRequest,
+                                 hold: Reservation | None) -> Reservation:
+    """Hold the decision's units for an order, consuming `hold` in the same pass. Call it last
+    in the order's transaction (its UPDATEs lock the stock rows until commit)."""
+    now = timezone.now()
+    reservation = _new_reservation(
+        kind=ReservationKind.ORDER, reference=order_number, channel=channel, delivery=delivery,
+        allocations=decision.allocations, expires_at=None, now=now,
+    )
+    released: list[ReservationLine] = []
+    if hold is not None:
+        released = list(hold.lines.all())
+        hold.consume()
+        hold.consumed_by, hold.updated_at = order_number, now
+        hold.save(update_fields=["state", "consumed_by", "updated_at"])
+        event_emit(topic="reservation.consumed", aggregate_type="reservation",
+                   aggregate_id=hold.pk, payload=_payload(hold, order=order_number))
+    _apply_reserved_deltas(decision.allocations, released)
+    return reservation
+
+
+def reservation_release_units(*, reservation: Reservation,
+                              units: dict[str, int]) -> dict[str, dict[int, int]]:
+    """Give back units of an order reservation ({sku: quantity}), from the least preferred
+    location first, in one pass over the stock rows. Returns {sku: {location_id: units}}; the
+    reservation is released once it holds nothing."""
+    with transaction.atomic():
+        locked = _lock(reservation)
+        _require_active(locked)
+        lines_by_sku = defaultdict(list)
+        for line in locked.lines.filter(product_id__in=list(units), quantity__gt=0).order_by("-pk"):
+            lines_by_sku[line.product_id].append(line)
+        released: dict[str, dict[int, int]] = {}
+        to_release: list[ReservationLine] = []
+        for sku, quantity in units.items():
+            remaining, released[sku] = quantity, {}
+            for line in lines_by_sku[sku]:
+                take = min(line.quantity, remaining)
+                if take == 0:
+                    break
+                to_release.append(ReservationLine(stock_level_id=line.stock_level_id,
+                                                  product_id=sku, quantity=take))
+                line.quantity -= take
+                released[sku][line.location_id] = released[sku].get(line.location_id, 0) + take
+                remaining -= take
+            if remaining:
+                raise InvalidTransition(_("Only %(held)d units of %(sku)s are held.")
+                                        % {"held": quantity - remaining, "sku": sku},
+                                        attr="lines")
+        ReservationLine.objects.bulk_update(
+            [line for lines in lines_by_sku.values() for line in lines], ["quantity"]
+        )
+        _apply_reserved_deltas([], to_release)
+        if not locked.lines.filter(quantity__gt=0).exists():
+            locked.release()
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["state", "updated_at"])
+    return released
+
+
+def order_reservation(*, order_number: str) -> Reservation | None:
+    return (Reservation.objects.filter(kind=ReservationKind.ORDER, reference=order_number)
+            .order_by("-created_at").first())

@@ -1,0 +1,207 @@
+"""Every write to customers and orders. Status changes go through `_transition`, which locks
+the order row, checks the django-fsm-2 transition, saves, appends the audit event and writes the
+outbox event in one transaction (ARCHITECTURE.md rule 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from oms.core.errors import InvalidInput, InvalidTransition
+from oms.core.events import event_emit
+from oms.orders.models import Customer, Order, OrderEvent, OrderLine
+
+ORDER_NUMBER_START = 1_000_001
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    email: str
+    name: str = ""
+    phone: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLineData:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    number: str
+    channel: str
+    external_id: str | None
+    customer: CustomerData
+    currency: str
+    lines: Sequence[OrderLineData]
+    delivery_method: str
+    delivery_address: dict[str, Any]
+    pickup_location: str
+    language: str
+    sourcing: dict[str, Any]
+    placed_by: str
+
+
+def order_total(lines: Sequence[OrderLineData]) -> Decimal:
+    return sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0.00"))
+
+
+def order_number_next() -> str:
+    """Human-friendly, unique and never reused: a PostgreSQL sequence does not hand out a value
+    twice, even when the transaction that took it rolls back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('orders_order_number_seq')")
+            return str(cursor.fetchone()[0])
+    # SQLite (demo mode) has one writer at a time.
+    last = Order.objects.aggregate(last=Max("id"))["last"] or 0
+    return str(ORDER_NUMBER_START + last)
+
+
+def customer_upsert(*, data: CustomerData) -> Customer:
+    email = data.email.strip().lower()
+    customer, created = Customer.objects.get_or_create(
+        email=email, defaults={"name": data.name, "phone": data.phone,
+                               "external_id": data.external_id},
+    )
+    if not created:
+        changed = {k: v for k, v in (("name", data.name), ("phone", data.phone),
+                                     ("external_id", data.external_id))
+                   if v and getattr(customer, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(customer, key, value)
+            customer.save(update_fields=[*changed, "updated_at"])
+    return customer
+
+
+def order_payload(order: Order) -> dict[str, Any]:
+    """What webhook subscribers get about an order."""
+    return {
+        "number": order.number,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "customer": {"email": order.customer.email},
+        "currency": order.currency,
+        "total": str(order.total),
+        "lines": [
+            {"sku": ln.product_id, "quantity": ln.quantity, "fulfilled": ln.fulfilled,
+             "cancelled": ln.cancelled, "returned": ln.returned}
+            for ln in order.lines.all()
+        ],
+    }
+
+
+def _record(order: Order, type_: str, actor: str, data: dict[str, Any],
+            topic: str | None = None) -> None:
+    """Append to the audit trail and, if `topic`, publish through the outbox."""
+    OrderEvent.objects.create(order=order, type=type_, at=timezone.now(), actor=actor, data=data)
+    if topic:
+        event_emit(topic=topic, aggregate_type="order", aggregate_id=order.number,
+                   payload={**order_payload(order), **({"detail": data} if data else {})})
+
+
+def order_create(*, data: NewOrder) -> Order:
+    """Write a placed order with its lines, fully allocated; publishes ``order.placed``."""
+    if not data.lines:
+        raise InvalidInput([("required", _("An order needs at least one line."), "lines")])
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.create(
+            number=data.number, channel=data.channel, external_id=data.external_id,
+            customer=customer_upsert(data=data.customer), currency=data.currency,
+            total=order_total(data.lines), language=data.language,
+            delivery_method=data.delivery_method, delivery_address=data.delivery_address,
+            pickup_location=data.pickup_location, sourcing=data.sourcing,
+            placed_by=data.placed_by, created_at=now, updated_at=now,
+        )
+        OrderLine.objects.bulk_create([
+            OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
+                      unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
+            for i, ln in enumerate(data.lines, start=1)
+        ])
+        _record(order, "sourcing.decided", data.placed_by, data.sourcing)
+        _record(order, "order.placed", data.placed_by, {}, topic="order.placed")
+    return order
+
+
+def order_lock(*, order: Order) -> Order:
+    """Re-read the order under a row lock (call inside a transaction)."""
+    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
+                topic: str, data: dict[str, Any] | None = None) -> Order:
+    with transaction.atomic():
+        locked = order_lock(order=order)
+        method = step(locked)
+        if not can_proceed(method):
+            raise InvalidTransition(
+                _("Order %(number)s is %(status)s; it cannot be %(action)s.")
+                % {"number": locked.number, "status": locked.get_status_display(),
+                   "action": topic.split(".", 1)[1].replace("_", " ")},
+                attr="status",
+            )
+        previous = locked.status
+        method()
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["status", "updated_at"])
+        _record(locked, topic, actor, {"from": previous, "to": locked.status, **(data or {})},
+                topic=topic)
+    return locked
+
+
+def order_confirm(*, order: Order, actor: str, reason: str = "") -> Order:
+    """Payment is secured (authorized, captured, invoice or pay in store)."""
+    return _transition(order, lambda o: o.confirm, actor=actor, topic="order.confirmed",
+                       data={"reason": reason} if reason else None)
+
+
+def order_hold(*, order: Order, actor: str, reason: str) -> Order:
+    """Payment is pending or failed: nothing ships until it is secured."""
+    return _transition(order, lambda o: o.hold, actor=actor, topic="order.on_hold",
+                       data={"reason": reason})
+
+
+def order_lines_cancel(*, order: Order, units: dict[str, int], reason: str,
+                       actor: str) -> Order:
+    """Move allocated units to cancelled. The caller has released their reservations. When no
+    unit is left open and none was fulfilled, the order itself is cancelled."""
+    with transaction.atomic():
+        locked = order_lock(order=order)
+        lines = {ln.product_id: ln for ln in locked.lines.select_for_update()}
+        for sku, quantity in units.items():
+            line = lines[sku]
+            if quantity > line.allocated:
+                raise InvalidTransition(
+                    _("Only %(open)d units of %(sku)s can still be cancelled.")
+                    % {"open": line.allocated, "sku": sku}, attr="lines",
+                )
+            line.allocated -= quantity
+            line.cancelled += quantity
+        OrderLine.objects.bulk_update(list(lines.values()), ["allocated", "cancelled"])
+        data = {"reason": reason, "lines": [{"sku": s, "quantity": q} for s, q in units.items()]}
+        everything_cancelled = all(ln.cancelled == ln.quantity for ln in lines.values())
+        if everything_cancelled and can_proceed(locked.cancel):
+            locked.cancel()
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["status", "updated_at"])
+            _record(locked, "order.cancelled", actor, data, topic="order.cancelled")
+        else:
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["updated_at"])
+            _record(locked, "order.lines_cancelled", actor, data, topic="order.lines_cancelled")
+    return locked

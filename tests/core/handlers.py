@@ -1,0 +1,60 @@
+"""Event handlers that exist only for the tests of the outbox. They register on import (the core
+conftest imports this module), like real handlers do when their app loads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from oms.core.events import on_event
+from oms.core.models import OutboxEvent
+
+TEST_TOPIC = "test.topic"
+SLOW_TOPIC = "test.slow"
+FLAKY_TOPIC = "test.flaky"
+
+
+class Calls:
+    """Thread-safe tally of handler calls by event id (handlers also run in worker threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, event_id: object) -> None:
+        with self._lock:
+            self._counts[str(event_id)] += 1
+
+    def of(self, event_id: object) -> int:
+        with self._lock:
+            return self._counts[str(event_id)]
+
+
+recorded = Calls()
+slow_recorded = Calls()
+flaky_attempts = Calls()
+
+
+@on_event(TEST_TOPIC)
+def record_test_event(event: OutboxEvent) -> None:
+    recorded.add(event.id)
+
+
+@on_event(SLOW_TOPIC)
+def record_slowly(event: OutboxEvent) -> None:
+    """Keeps its transaction open a while, so a concurrent second run overlaps with it."""
+    time.sleep(0.3)
+    slow_recorded.add(event.id)
+
+
+@on_event(FLAKY_TOPIC)
+def fail_the_first_time(event: OutboxEvent) -> None:
+    flaky_attempts.add(event.id)
+    if flaky_attempts.of(event.id) == 1:
+        raise RuntimeError("the first attempt fails")
+
+
+def handler_name(handler: object) -> str:
+    """The name `on_event` registers a handler under."""
+    return f"{handler.__module__}.{handler.__qualname__}"  # type: ignore[attr-defined]

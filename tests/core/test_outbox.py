@@ -1,0 +1,274 @@
+"""Domain events leave through the transactional outbox (ARCHITECTURE.md rule 4)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from oms.celery import app as celery_app
+from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay
+from oms.core.models import OutboxEvent, ProcessedEvent
+from tests.core.factories import OutboxEventFactory
+from tests.core.handlers import (
+    FLAKY_TOPIC,
+    SLOW_TOPIC,
+    TEST_TOPIC,
+    fail_the_first_time,
+    flaky_attempts,
+    handler_name,
+    record_slowly,
+    record_test_event,
+    recorded,
+    slow_recorded,
+)
+from tests.core.support import BrokerQueues
+from tests.factories import StockLevelFactory
+
+RELAY = "oms.core.tasks.relay_outbox"
+HANDLE = "oms.core.tasks.handle_event"
+RECORDER = handler_name(record_test_event)
+
+
+def emit(topic: str = TEST_TOPIC, aggregate_id: str = "1") -> OutboxEvent:
+    return event_emit(topic=topic, aggregate_type="test", aggregate_id=aggregate_id,
+                      payload={"aggregate": aggregate_id})
+
+
+def handle_tasks_for(broker: BrokerQueues, event: OutboxEvent) -> list[str]:
+    """The handler names of the `handle_event` tasks queued for `event`."""
+    return sorted(t.kwargs["handler"] for t in broker.tasks(HANDLE)
+                  if t.kwargs["event_id"] == str(event.id))
+
+
+@pytest.mark.django_db(transaction=True)  # outside the test's own transaction
+def test_an_event_is_only_written_inside_the_transaction_of_its_change() -> None:
+    # when an event is emitted outside any transaction
+    # then it is refused: it could be written without the change it describes
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        emit()
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_rolled_back_with_its_change_is_never_published(broker: BrokerQueues) -> None:
+    # when the transaction writing an event fails
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        emit()
+        1 / 0  # noqa: B018
+
+    # then neither the event nor a relay kick exists
+    assert not OutboxEvent.objects.exists()
+    assert broker.tasks() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_relay(
+    broker: BrokerQueues,
+) -> None:
+    # given an event committed while no worker consumes the broker: the kick waits there unread
+    with transaction.atomic():
+        event = emit()
+    kicks = broker.tasks(RELAY)
+    assert [k.kwargs["event_ids"] for k in kicks] == [[str(event.id)]]
+    event.refresh_from_db()
+    assert event.published_at is None
+
+    # when the relay runs (as the beat sweep does)
+    published = outbox_relay()
+
+    # then the event is published once: one handle task per registered handler
+    assert published == 1
+    event.refresh_from_db()
+    assert event.published_at is not None
+    assert handle_tasks_for(broker, event) == sorted(handlers_for(TEST_TOPIC))
+    assert RECORDER in handlers_for(TEST_TOPIC)
+
+    # when the relay runs again
+    again = outbox_relay()
+
+    # then nothing is published a second time
+    assert again == 0
+    assert handle_tasks_for(broker, event) == sorted(handlers_for(TEST_TOPIC))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_during_a_broker_outage_succeeds_and_its_event_waits_for_the_sweep(
+    api: Any, unreachable_broker: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given stock of 10 and a broker that cannot be reached
+    level = StockLevelFactory(on_hand=10)
+
+    # when a warehouse records a receipt (the relay kick after commit fails)
+    response = api("wms").post("/api/v1/stock/movements", {
+        "location": level.location.code, "sku": level.product.sku, "quantity": 5,
+        "kind": "receipt", "reference": "ASN-OUTAGE"}, headers={"Idempotency-Key": "outage"})
+
+    # then the client gets its answer, the change stands and the failed kick is logged
+    assert response.status_code == 201
+    level.refresh_from_db()
+    assert level.on_hand == 15
+    event = OutboxEvent.objects.get(topic="stock.movement_recorded")
+    assert event.published_at is None
+    assert any("on_commit" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+    # when the broker is back and the beat sweep relays (tasks in-process here)
+    celery_app.conf.task_always_eager = True
+    published = outbox_relay()
+
+    # then the event is published after all
+    assert published == 1
+    event.refresh_from_db()
+    assert event.published_at is not None
+
+
+@pytest.mark.django_db
+def test_the_relay_runs_the_handlers_of_a_published_event_in_process() -> None:
+    # given an unpublished event whose kick was lost
+    event = OutboxEventFactory()
+
+    # when the relay runs with tasks executed in-process (demo mode, unit tests)
+    outbox_relay()
+
+    # then the handler ran once and the event is marked published
+    assert recorded.of(event.id) == 1
+    assert ProcessedEvent.objects.filter(event=event, handler=RECORDER).count() == 1
+    event.refresh_from_db()
+    assert event.published_at is not None
+
+
+@pytest.mark.django_db
+def test_the_relay_publishes_only_the_events_it_is_asked_for() -> None:
+    # given two unpublished events
+    kicked, other = OutboxEventFactory(), OutboxEventFactory()
+
+    # when the on-commit kick relays just the first
+    assert outbox_relay(event_ids=[kicked.id]) == 1
+
+    # then the other waits for the sweep
+    other.refresh_from_db()
+    assert other.published_at is None
+    assert recorded.of(other.id) == 0
+
+
+@pytest.mark.django_db
+def test_the_relay_publishes_in_batches_oldest_first() -> None:
+    # given three unpublished events
+    events = [OutboxEventFactory() for _ in range(3)]
+
+    # when the relay runs with a batch of two
+    assert outbox_relay(limit=2) == 2
+
+    # then the two oldest are published, the newest waits for the next run
+    published = set(OutboxEvent.objects.filter(published_at__isnull=False)
+                    .values_list("id", flat=True))
+    assert published == {events[0].id, events[1].id}
+    assert outbox_relay(limit=2) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_running_concurrently_never_publish_the_same_event_twice(
+    broker: BrokerQueues, run_concurrently: Any,
+) -> None:
+    # given 200 committed events no relay has seen
+    events = OutboxEventFactory.create_batch(200)
+
+    # when two relays drain the outbox at the same time, in small batches so they interleave
+    def drain(_index: int) -> int:
+        total = 0
+        while (published := outbox_relay(limit=10)) > 0:
+            total += published
+        return total
+
+    counts = run_concurrently(2, drain)
+
+    # then between them they published every event exactly once
+    assert sum(counts) == 200
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+    queued = [(t.kwargs["event_id"], t.kwargs["handler"]) for t in broker.tasks(HANDLE)]
+    assert len(queued) == len(set(queued)), "an event was handed to a handler twice"
+    assert set(queued) == {(str(e.id), h) for e in events for h in handlers_for(TEST_TOPIC)}
+
+
+@pytest.mark.django_db
+def test_handling_an_event_twice_runs_the_handler_once() -> None:
+    # given a published event
+    event = OutboxEventFactory()
+
+    # when its handle task is delivered twice
+    first = event_handle(event_id=event.id, handler_name=RECORDER)
+    second = event_handle(event_id=event.id, handler_name=RECORDER)
+
+    # then the handler ran once
+    assert (first, second) == (True, False)
+    assert recorded.of(event.id) == 1
+    assert ProcessedEvent.objects.filter(event=event, handler=RECORDER).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handling_an_event_twice_at_the_same_time_runs_the_handler_once(
+    run_concurrently: Any,
+) -> None:
+    # given a published event with a handler that takes a while
+    event = OutboxEventFactory(topic=SLOW_TOPIC)
+
+    # when two workers receive its handle task at the same moment
+    results = run_concurrently(2, lambda _i: event_handle(
+        event_id=event.id, handler_name=handler_name(record_slowly)))
+
+    # then one ran the handler and the other found it done
+    assert sorted(results) == [False, True]
+    assert slow_recorded.of(event.id) == 1
+
+
+@pytest.mark.django_db
+def test_a_handler_that_fails_runs_again_on_the_next_delivery() -> None:
+    # given an event whose handler fails the first time
+    event = OutboxEventFactory(topic=FLAKY_TOPIC)
+    name = handler_name(fail_the_first_time)
+
+    # when the first delivery fails
+    with pytest.raises(RuntimeError):
+        event_handle(event_id=event.id, handler_name=name)
+
+    # then it is not marked as processed, so the retry runs it, and only the retry counts
+    assert not ProcessedEvent.objects.filter(event=event).exists()
+    assert event_handle(event_id=event.id, handler_name=name) is True
+    assert event_handle(event_id=event.id, handler_name=name) is False
+    assert flaky_attempts.of(event.id) == 2
+    assert ProcessedEvent.objects.filter(event=event, handler=name).count() == 1
+
+
+@pytest.mark.django_db
+def test_handling_with_an_unknown_handler_does_nothing() -> None:
+    # given an event
+    event = OutboxEventFactory()
+
+    # when a task names a handler that no longer exists (e.g. removed in a deploy)
+    ran = event_handle(event_id=event.id, handler_name="gone.handler")
+
+    # then nothing runs and nothing is marked
+    assert ran is False
+    assert not ProcessedEvent.objects.exists()
+
+
+@pytest.mark.slow
+def test_a_real_worker_runs_the_handler_of_a_committed_event(celery_worker: Any) -> None:
+    # given a Celery worker consuming the real Redis broker (fixture)
+    # when an event is committed
+    with transaction.atomic():
+        event = emit(aggregate_id="worker")
+
+    # then, through the relay kick and the handle task, the handler runs within a few seconds
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if ProcessedEvent.objects.filter(event_id=event.id, handler=RECORDER).exists():
+            break
+        time.sleep(0.05)
+    assert ProcessedEvent.objects.filter(event_id=event.id, handler=RECORDER).exists(), \
+        "the worker did not run the handler within 10 s"
+    assert recorded.of(event.id) == 1
+    event.refresh_from_db()
+    assert event.published_at is not None
