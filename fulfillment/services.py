@@ -58,6 +58,7 @@ def fulfillment_lines_cancel(*, order: Order,
     """Cancel released units on the open fulfilment orders they were allocated to
     ({sku: {location_id: units}}); a fulfilment order with nothing left is cancelled."""
     now = timezone.now()
+    remaining = {sku: dict(per_location) for sku, per_location in released.items()}
     with transaction.atomic():
         fulfillments = list(
             FulfillmentOrder.objects.select_for_update().select_related("location", "order")
@@ -69,11 +70,11 @@ def fulfillment_lines_cancel(*, order: Order,
         for fo in fulfillments:
             lines = list(fo.lines.select_related("order_line"))
             for line in lines:
-                units = released.get(line.order_line.product_id, {}).get(fo.location_id, 0)
+                units = remaining.get(line.order_line.product_id, {}).get(fo.location_id, 0)
                 take = min(units, line.open_quantity)
                 if take:
                     line.cancelled += take
-                    released[line.order_line.product_id][fo.location_id] -= take
+                    remaining[line.order_line.product_id][fo.location_id] -= take
                     line.save(update_fields=["cancelled"])
             if all(line.open_quantity == 0 and line.shipped == 0 for line in lines):
                 fo.cancel()

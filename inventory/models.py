@@ -86,11 +86,17 @@ class Location(models.Model):
 
 class StockLevel(models.Model):
     """available = on_hand - reserved - safety_stock. on_hand may fall below reserved after a
-    count; that is a shortfall to re-source (an event), not an error."""
+    count; that is a shortfall to re-source (an event), not an error.
+
+    The two composite indexes (the unique one and `stock_by_location`) serve every lookup, so
+    the foreign keys get no index of their own: each extra index is written on every snapshot
+    and reservation. The table is kept at fillfactor 70 (migration 0005) so that updates of
+    `on_hand` and `reserved`, which no index covers, stay heap-only (HOT)."""
 
     product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
-                                related_name="stock_levels")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+                                related_name="stock_levels", db_index=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels",
+                                 db_index=False)
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.IntegerField(_("safety stock"), default=0)
@@ -144,11 +150,17 @@ FED_MOVEMENT_KINDS = (
 
 
 class StockMovement(models.Model):
-    """Append-only journal of on-hand changes; PostgreSQL refuses UPDATE and DELETE on it."""
+    """Append-only journal of on-hand changes; PostgreSQL refuses UPDATE and DELETE on it.
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    Its rows are written only next to a change of a `StockLevel`, which enforces the product and
+    location references in the database; the journal itself skips the constraint checks (a
+    snapshot writes thousands of rows per call) and Django still refuses to delete a product or
+    location that has movements (PROTECT)."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements",
+                                 db_index=False, db_constraint=False)
     product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
-                                related_name="movements")
+                                related_name="movements", db_index=False, db_constraint=False)
     quantity = models.IntegerField(_("quantity"))
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     reference = models.CharField(_("reference"), max_length=200, blank=True, default="")
@@ -164,8 +176,11 @@ class StockMovement(models.Model):
             models.CheckConstraint(condition=Q(on_hand_after__gte=0),
                                    name="movement_on_hand_after_not_negative"),
         ]
-        indexes = [models.Index(fields=["location", "product", "created_at"],
-                                name="movement_by_sku_location")]
+        indexes = [
+            models.Index(fields=["location", "product", "created_at"],
+                         name="movement_by_sku_location"),
+            models.Index(fields=["product", "created_at"], name="movement_by_sku"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.location_id}"

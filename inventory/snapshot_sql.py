@@ -29,21 +29,38 @@ class SnapshotOutcome:
     shortfalls: list[dict]
 
 
-_PG_ENSURE_ROWS = """
-INSERT INTO inventory_stocklevel (sku, location_id, on_hand, reserved, safety_stock, updated_at)
-SELECT t.sku, %(location)s, 0, 0, 0, %(now)s
-FROM unnest(%(skus)s::text[]) AS t(sku)
-ON CONFLICT (sku, location_id) DO NOTHING
+_PG_INPUT = """
+    SELECT * FROM unnest(%(skus)s::text[], %(on_hand)s::int[], %(safety)s::int[])
+        AS t(sku, on_hand, safety_stock)
+"""
+
+# Rows the location has never had are inserted with their counts (and journaled) in one go;
+# existing rows are left to _PG_APPLY. DO NOTHING takes no lock on existing rows.
+_PG_INSERT_NEW = f"""
+WITH input AS ({_PG_INPUT}), inserted AS (
+    INSERT INTO inventory_stocklevel
+        (sku, location_id, on_hand, reserved, safety_stock, snapshot_as_of, updated_at)
+    SELECT i.sku, %(location)s, i.on_hand, 0, COALESCE(i.safety_stock, 0), %(as_of)s, %(now)s
+    FROM input i
+    ON CONFLICT (sku, location_id) DO NOTHING
+    RETURNING sku, on_hand
+), moved AS (
+    INSERT INTO inventory_stockmovement
+        (location_id, sku, quantity, kind, reference, on_hand_after, actor, created_at)
+    SELECT %(location)s, n.sku, n.on_hand, %(kind)s, %(reference)s, n.on_hand, %(actor)s, %(now)s
+    FROM inserted n WHERE n.on_hand <> 0
+    RETURNING 1
+)
+SELECT COALESCE((SELECT array_agg(sku) FROM inserted), '{{}}'), (SELECT count(*) FROM moved)
 """
 
 # Rows are locked in primary-key order, the order every stock writer uses, so a snapshot and
 # concurrent reservations cannot deadlock. The stale check sits in the locking query, so under
 # READ COMMITTED it is re-evaluated against the newest row version once the lock is granted.
-_PG_APPLY = """
-WITH input AS (
-    SELECT * FROM unnest(%(skus)s::text[], %(on_hand)s::int[], %(safety)s::int[])
-        AS t(sku, on_hand, safety_stock)
-), locked AS (
+# The location filter in `updated` lets the planner use the (location, sku) index instead of a
+# hash join over the whole table.
+_PG_APPLY = f"""
+WITH input AS ({_PG_INPUT}), locked AS (
     SELECT s.id, s.sku, s.reserved, s.on_hand AS old_on_hand, i.on_hand AS new_on_hand,
            s.safety_stock AS old_safety, COALESCE(i.safety_stock, s.safety_stock) AS new_safety
     FROM inventory_stocklevel s JOIN input i ON i.sku = s.sku
@@ -55,7 +72,7 @@ WITH input AS (
     UPDATE inventory_stocklevel s
     SET on_hand = l.new_on_hand, safety_stock = l.new_safety,
         snapshot_as_of = %(as_of)s, updated_at = %(now)s
-    FROM locked l WHERE s.id = l.id
+    FROM locked l WHERE s.id = l.id AND s.location_id = %(location)s
     RETURNING s.id
 ), moved AS (
     INSERT INTO inventory_stockmovement
@@ -71,7 +88,7 @@ SELECT
     (SELECT COALESCE(json_agg(json_build_object(
         'sku', l.sku, 'on_hand', l.new_on_hand, 'reserved', l.reserved,
         'safety_stock', l.new_safety)), '[]')
-     FROM locked l WHERE l.new_on_hand - l.new_safety < l.reserved
+     FROM locked l WHERE l.reserved > 0 AND l.new_on_hand - l.new_safety < l.reserved
        AND (l.new_on_hand <> l.old_on_hand OR l.new_safety <> l.old_safety))
 """
 
@@ -100,12 +117,20 @@ def _apply_postgresql(location: Location, as_of: datetime, rows: Sequence[LevelR
         "actor": actor,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_PG_ENSURE_ROWS, params)
+        cursor.execute(_PG_INSERT_NEW, params)
+        inserted, inserted_moves = cursor.fetchone()
+        if len(inserted) == len(rows):
+            return SnapshotOutcome(applied=len(rows), moved=inserted_moves, shortfalls=[])
+        new = set(inserted)
+        existing = [r for r in rows if r.sku not in new]
+        params.update(skus=[r.sku for r in existing], on_hand=[r.on_hand for r in existing],
+                      safety=[r.safety_stock for r in existing])
         cursor.execute(_PG_APPLY, params)
         applied, moved, shortfalls = cursor.fetchone()
     if isinstance(shortfalls, str):
         shortfalls = json.loads(shortfalls)
-    return SnapshotOutcome(applied=applied, moved=moved, shortfalls=shortfalls)
+    return SnapshotOutcome(applied=len(inserted) + applied, moved=inserted_moves + moved,
+                           shortfalls=shortfalls)
 
 
 def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow],
@@ -138,7 +163,7 @@ def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow
             level.safety_stock = row.safety_stock
         level.snapshot_as_of, level.updated_at = as_of, now
         changed = (level.on_hand, level.safety_stock) != previous
-        if changed and level.on_hand - level.safety_stock < level.reserved:
+        if changed and level.reserved > 0 and level.on_hand - level.safety_stock < level.reserved:
             shortfalls.append({"sku": level.product_id, "on_hand": level.on_hand,
                                "reserved": level.reserved, "safety_stock": level.safety_stock})
     StockLevel.objects.bulk_update(

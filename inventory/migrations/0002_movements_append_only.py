@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from oms.core.migration_ops import postgresql_only
+
 CREATE = """
 CREATE OR REPLACE FUNCTION inventory_refuse_movement_change() RETURNS trigger AS $$
 BEGIN
@@ -18,15 +20,7 @@ DROP FUNCTION IF EXISTS inventory_refuse_movement_change();
 """
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0001_initial")]
 
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]
+    operations = [postgresql_only(CREATE, DROP)]

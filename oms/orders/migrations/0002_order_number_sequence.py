@@ -2,21 +2,15 @@
 
 from django.db import migrations
 
-
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
+from oms.core.migration_ops import postgresql_only
 
 
 class Migration(migrations.Migration):
     dependencies = [("orders", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _on_postgresql("CREATE SEQUENCE IF NOT EXISTS orders_order_number_seq START 1000001"),
-            _on_postgresql("DROP SEQUENCE IF EXISTS orders_order_number_seq"),
+        postgresql_only(
+            "CREATE SEQUENCE IF NOT EXISTS orders_order_number_seq START 1000001",
+            "DROP SEQUENCE IF EXISTS orders_order_number_seq",
         )
     ]
