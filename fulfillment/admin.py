@@ -3,14 +3,21 @@ sourcing reasons and audit trail together, with cancel calling the same service 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.cancellation import order_cancel
-from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from fulfillment.dispatch import dispatch_retry
+from fulfillment.lifecycle import fulfillment_accept, fulfillment_reject, fulfillment_ship
+from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
+from fulfillment.notifications.models import Notification
+from fulfillment.notifications.services import notification_retry
 from oms.core.admin_base import ReadOnlyAdmin
 from oms.core.errors import DomainError
 from oms.orders.admin import OrderAdmin, ReadOnlyInline
@@ -20,16 +27,79 @@ from payments.models import Payment
 
 class FulfillmentLineInline(ReadOnlyInline):
     model = FulfillmentLine
-    fields = ["order_line", "quantity", "shipped", "cancelled"]
+    fields = ["order_line", "quantity", "picked", "shipped", "cancelled"]
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["carrier", "tracking_number", "status", "shipped_at", "delivered_at"]
 
 
 @admin.register(FulfillmentOrder)
 class FulfillmentOrderAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "order", "location", "kind", "status", "created_at", "updated_at"]
-    list_filter = ["status", "kind", "location"]
+    """Per location (filter on the right) with state, dispatch and history. The actions call
+    the same services as the WMS endpoints."""
+
+    list_display = ["pk", "order", "location", "kind", "status", "dispatch_status", "created_at",
+                    "updated_at"]
+    list_filter = ["location", "status", "kind", "dispatch_status"]
     search_fields = ["order__number"]
     list_select_related = ["order", "location"]
-    inlines = [FulfillmentLineInline]
+    inlines = [FulfillmentLineInline, ShipmentInline]
+    readonly_fields = ["history"]
+    actions = ["accept", "reject", "mark_shipped", "retry_dispatch"]
+
+    def has_change_permission(self, request: HttpRequest,
+                              obj: FulfillmentOrder | None = None) -> bool:
+        return request.user.has_perm("fulfillment.change_fulfillmentorder")
+
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: FulfillmentOrder | None = None) -> list[str]:
+        return [f.name for f in FulfillmentOrder._meta.fields] + ["history"]
+
+    @admin.display(description=_("history"))
+    def history(self, fo: FulfillmentOrder) -> str:
+        events = [e for e in fo.order.events.all() if e.data.get("id") == fo.pk
+                  or e.data.get("fulfillment") == fo.pk]
+        return format_html("<table>{}</table>", format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f"{e.at:%Y-%m-%d %H:%M:%S}", e.type, e.actor) for e in events)))
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder],
+             step: Callable[[FulfillmentOrder, str], object], done: str) -> None:
+        actor = f"staff:{request.user.get_username()}"
+        for fo in queryset:
+            try:
+                step(fo, actor)
+            except DomainError as exc:
+                self.message_user(request, f"#{fo.pk}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"#{fo.pk}: {done}", messages.SUCCESS)
+
+    @admin.action(description=_("Accept the selected fulfilment orders"))
+    def accept(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
+        self._run(request, queryset, lambda fo, actor: fulfillment_accept(
+            fulfillment=fo, actor=actor), str(_("accepted")))
+
+    @admin.action(description=_("Reject the selected fulfilment orders (re-source them)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
+        self._run(request, queryset, lambda fo, actor: fulfillment_reject(
+            fulfillment=fo, reason=str(_("rejected in the cockpit")), actor=actor),
+            str(_("rejected")))
+
+    @admin.action(description=_("Mark the selected fulfilment orders shipped (handed over "
+                                "without carrier tracking)"))
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
+        self._run(request, queryset, lambda fo, actor: fulfillment_ship(
+            fulfillment=fo, carrier="manual",
+            tracking_number=f"cockpit-{fo.pk}-{timezone.now():%Y%m%d%H%M%S}",
+            lines=None, actor=actor), str(_("shipped")))
+
+    @admin.action(description=_("Send the selected fulfilment orders to their WMS again"))
+    def retry_dispatch(self, request: HttpRequest,
+                       queryset: QuerySet[FulfillmentOrder]) -> None:
+        self._run(request, queryset, lambda fo, actor: dispatch_retry(fulfillment=fo),
+                  str(_("queued")))
 
 
 class FulfillmentInline(ReadOnlyInline):
@@ -40,7 +110,8 @@ class FulfillmentInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["method", "status", "amount", "currency", "psp_reference", "created_at"]
+    fields = ["method", "status", "amount", "captured_amount", "refunded_amount", "currency",
+              "psp_reference", "created_at"]
 
 
 @admin.register(Order)
@@ -83,3 +154,29 @@ class OrderCockpitAdmin(OrderAdmin):
             else:
                 self.message_user(request, _("Order %(number)s cancelled.")
                                   % {"number": order.number}, messages.SUCCESS)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """What each customer was sent, when, and whether it went out; failed ones can be retried."""
+
+    list_display = ["order", "kind", "channel", "recipient", "language", "status", "attempts",
+                    "created_at", "sent_at"]
+    list_filter = ["kind", "channel", "status", "language"]
+    search_fields = ["order__number", "recipient"]
+    list_select_related = ["order"]
+    actions = ["retry"]
+
+    def has_change_permission(self, request: HttpRequest,
+                              obj: Notification | None = None) -> bool:
+        return request.user.has_perm("fulfillment.change_notification")
+
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: Notification | None = None) -> list[str]:
+        return [f.name for f in Notification._meta.fields]
+
+    @admin.action(description=_("Send the selected notifications again"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        for notification in queryset:
+            notification_retry(notification=notification)
+        self.message_user(request, _("Notifications queued again."), messages.SUCCESS)

@@ -6,3 +6,6 @@ class FulfillmentConfig(AppConfig):
     name = "fulfillment"
     label = "fulfillment"
     verbose_name = _("Fulfilment")
+
+    def ready(self) -> None:
+        from fulfillment.notifications import handlers  # noqa: F401  (registers event handlers)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fulfillment.rollup import order_roll_up
 from fulfillment.services import fulfillment_lines_cancel
-from inventory.reservations import order_reservation, reservation_release_units
+from inventory.order_reservations import order_reservation, reservation_release_units
 from oms.core.errors import InvalidInput, InvalidTransition
 from oms.orders.models import Order
 from oms.orders.services import order_lines_cancel, order_lock
@@ -20,8 +21,9 @@ def order_cancel(*, order: Order, reason: str, actor: str,
     """Cancel every open unit (`lines` None) or the given {sku: quantity}."""
     with transaction.atomic():
         locked = order_lock(order=order)
-        partial_allowed = [*CANCELLABLE, OrderStatus.PARTIALLY_SHIPPED]
-        if locked.status not in (partial_allowed if lines else CANCELLABLE):
+        # After a partial shipment only what has not shipped can be cancelled; the order then
+        # rolls up to shipped rather than cancelled.
+        if locked.status not in (*CANCELLABLE, OrderStatus.PARTIALLY_SHIPPED):
             raise InvalidTransition(
                 _("Order %(number)s is %(status)s; it can no longer be cancelled.")
                 % {"number": locked.number, "status": locked.get_status_display()},
@@ -42,5 +44,6 @@ def order_cancel(*, order: Order, reason: str, actor: str,
         reservation = order_reservation(order_number=locked.number)
         released = reservation_release_units(reservation=reservation, units=units)
         fulfillment_lines_cancel(order=locked, released=released)
+        order_roll_up(order=locked, actor=actor)
     locked.refresh_from_db()
     return locked

@@ -20,12 +20,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fulfillment.services import fulfillment_orders_create
-from inventory.reservations import (
-    hold_credit,
-    reservation_create_for_order,
-    reservation_lock_hold,
-    reserve_with_retries,
-)
+from inventory.order_reservations import reservation_create_for_order
+from inventory.reservations import hold_credit, reservation_lock_hold, reserve_with_retries
 from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.catalog.validation import require_known_skus
 from oms.core.errors import Conflict, Unprocessable

@@ -1,4 +1,4 @@
-"""Fulfilment orders: the part of an order one location serves."""
+"""Fulfilment orders (the part of an order one location serves), their lines and shipments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from fulfillment.states import NOT_YET_SHIPPED, FulfillmentKind, FulfillmentStatus
+from fulfillment.states import (
+    NOT_YET_SHIPPED,
+    SHIPPABLE,
+    DispatchStatus,
+    FulfillmentKind,
+    FulfillmentStatus,
+    ShipmentStatus,
+)
 from inventory.models import Location
 from oms.orders.models import Order, OrderLine
 
@@ -22,17 +29,49 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=FulfillmentKind.choices)
     status = FSMField(_("status"), default=F.PENDING, choices=FulfillmentStatus.choices,
                       protected=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    # Handing the order to the location's system is a database timer (ARCHITECTURE.md rule 8):
+    # a beat sweep re-queues dispatches whose `dispatch_due_at` has passed.
+    dispatch_status = models.CharField(_("dispatch"), max_length=10,
+                                       choices=DispatchStatus.choices,
+                                       default=DispatchStatus.PENDING)
+    dispatch_attempts = models.PositiveIntegerField(_("dispatch attempts"), default=0)
+    dispatch_due_at = models.DateTimeField(_("dispatch due"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    dispatch_error = models.TextField(_("last dispatch error"), blank=True, default="")
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
 
     class Meta:
         verbose_name = _("fulfilment order")
         verbose_name_plural = _("fulfilment orders")
-        indexes = [models.Index(fields=["location", "status", "created_at"],
-                                name="fulfillment_worklist")]
+        indexes = [
+            models.Index(fields=["location", "status", "created_at"],
+                         name="fulfillment_worklist"),
+            models.Index(fields=["dispatch_due_at"], name="fulfillment_dispatch_due",
+                         condition=Q(dispatch_status="pending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.location.code} ({self.status})"
+
+    @transition(field=status, source=F.PENDING, target=F.ACCEPTED)
+    def accept(self) -> None: ...
+
+    @transition(field=status, source=[F.PENDING, F.ACCEPTED], target=F.REJECTED)
+    def reject(self) -> None: ...
+
+    @transition(field=status, source=[F.PENDING, F.ACCEPTED, F.PICKING], target=F.PICKING)
+    def pick(self) -> None: ...
+
+    @transition(field=status, source=SHIPPABLE, target=F.PARTIALLY_SHIPPED)
+    def ship_partially(self) -> None: ...
+
+    @transition(field=status, source=SHIPPABLE, target=F.SHIPPED)
+    def ship(self) -> None: ...
+
+    @transition(field=status, source=F.SHIPPED, target=F.DELIVERED)
+    def deliver(self) -> None: ...
 
     @transition(field=status, source=NOT_YET_SHIPPED, target=F.CANCELLED)
     def cancel(self) -> None: ...
@@ -43,6 +82,7 @@ class FulfillmentLine(models.Model):
                                     related_name="lines")
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
+    picked = models.PositiveIntegerField(_("picked"), null=True, blank=True)
     shipped = models.PositiveIntegerField(_("shipped"), default=0)
     cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
 
@@ -62,5 +102,62 @@ class FulfillmentLine(models.Model):
         return f"{self.quantity} x {self.order_line.product_id}"
 
     @property
+    def sku(self) -> str:
+        return self.order_line.product_id
+
+    @property
     def open_quantity(self) -> int:
         return self.quantity - self.shipped - self.cancelled
+
+
+class Shipment(models.Model):
+    fulfillment = models.ForeignKey(FulfillmentOrder, on_delete=models.PROTECT,
+                                    related_name="shipments")
+    carrier = models.CharField(_("carrier"), max_length=50)
+    tracking_number = models.CharField(_("tracking number"), max_length=100)
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices,
+                              default=ShipmentStatus.SHIPPED)
+    shipped_at = models.DateTimeField(_("shipped"))
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"],
+                                    name="one_shipment_per_tracking_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    fulfillment_line = models.ForeignKey(FulfillmentLine, on_delete=models.PROTECT,
+                                         related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0),
+                                              name="shipment_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.fulfillment_line_id}"
+
+
+class TrackingEvent(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices)
+    at = models.DateTimeField(_("at"))
+    received_at = models.DateTimeField(_("received"))
+
+    class Meta:
+        verbose_name = _("tracking event")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.status} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+from fulfillment.notifications.models import Notification  # noqa: E402,F401

@@ -7,8 +7,9 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.dispatch import dispatches_schedule
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
-from fulfillment.states import FulfillmentKind, FulfillmentStatus
+from fulfillment.states import ENDED, FulfillmentKind
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
@@ -50,6 +51,7 @@ def fulfillment_orders_create(*, order: Order, decision: Decision) -> list[Fulfi
         ])
         events_emit(NewEvent("fulfillment.created", "fulfillment", str(fo.pk),
                              fulfillment_payload(fo)) for fo in fulfillments)
+        dispatches_schedule(fulfillments=fulfillments)
     return fulfillments
 
 
@@ -62,9 +64,7 @@ def fulfillment_lines_cancel(*, order: Order,
     with transaction.atomic():
         fulfillments = list(
             FulfillmentOrder.objects.select_for_update().select_related("location", "order")
-            .filter(order=order).exclude(status__in=[FulfillmentStatus.CANCELLED,
-                                                     FulfillmentStatus.REJECTED])
-            .order_by("pk")
+            .filter(order=order).exclude(status__in=ENDED).order_by("pk")
         )
         cancelled = []
         for fo in fulfillments:
@@ -76,11 +76,15 @@ def fulfillment_lines_cancel(*, order: Order,
                     line.cancelled += take
                     remaining[line.order_line.product_id][fo.location_id] -= take
                     line.save(update_fields=["cancelled"])
-            if all(line.open_quantity == 0 and line.shipped == 0 for line in lines):
-                fo.cancel()
-                fo.updated_at = now
-                fo.save(update_fields=["status", "updated_at"])
-                event_emit(topic="fulfillment.cancelled", aggregate_type="fulfillment",
-                           aggregate_id=fo.pk, payload=fulfillment_payload(fo))
-                cancelled.append(fo)
+            if any(line.open_quantity for line in lines):
+                continue
+            # Nothing left to do here: shipped if part of it left, else cancelled.
+            shipped_some = any(line.shipped for line in lines)
+            (fo.ship if shipped_some else fo.cancel)()
+            fo.updated_at = now
+            fo.save(update_fields=["status", "updated_at"])
+            event_emit(topic="fulfillment.closed" if shipped_some else "fulfillment.cancelled",
+                       aggregate_type="fulfillment", aggregate_id=fo.pk,
+                       payload=fulfillment_payload(fo))
+            cancelled.append(fo)
     return cancelled

@@ -1,4 +1,5 @@
-"""Fulfilment order statuses. Store states for click-and-collect join these later."""
+"""Fulfilment order statuses and transition groups. Store states for click-and-collect join
+these later."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ class FulfillmentStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     ACCEPTED = "accepted", _("Accepted")
     PICKING = "picking", _("Picking")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
     REJECTED = "rejected", _("Rejected")
@@ -22,5 +24,26 @@ class FulfillmentKind(models.TextChoices):
     DROPSHIP = "dropship", _("Dropship by supplier")
 
 
+class DispatchStatus(models.TextChoices):
+    """Handing the fulfilment order to the location's system (its WMS, a supplier portal)."""
+
+    PENDING = "pending", _("To be sent")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Gave up")
+    POLLED = "polled", _("No push endpoint: the location polls")
+
+
+class ShipmentStatus(models.TextChoices):
+    SHIPPED = "shipped", _("Shipped")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Delivery failed")
+
+
 F = FulfillmentStatus
 NOT_YET_SHIPPED = [F.PENDING, F.ACCEPTED, F.PICKING]
+# A WMS may ship without reporting accept or pick first.
+SHIPPABLE = [F.PENDING, F.ACCEPTED, F.PICKING, F.PARTIALLY_SHIPPED]
+OPEN = [*NOT_YET_SHIPPED, F.PARTIALLY_SHIPPED]
+ENDED = [F.SHIPPED, F.DELIVERED, F.REJECTED, F.CANCELLED]

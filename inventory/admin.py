@@ -21,7 +21,7 @@ class LocationForm(forms.ModelForm):
     class Meta:
         model = Location
         fields = ["code", "name", "kind", "address", "lat", "lon", *[c.value for c in Capability],
-                  "priority"]
+                  "priority", "wms_url"]
 
 
 @admin.register(Location)
@@ -35,13 +35,14 @@ class LocationAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Location | None = None) -> list[str]:
-        return ["code"] if obj else []
+        return ["code", "wms_secret"] if obj else ["wms_secret"]
 
     def save_model(self, request: HttpRequest, obj: Location, form: forms.ModelForm,
                    change: bool) -> None:
         saved, _created = location_upsert(data=LocationData(
             code=obj.code, name=obj.name, kind=obj.kind, address=obj.address or {},
             lat=obj.lat, lon=obj.lon, capabilities=obj.capabilities, priority=obj.priority,
+            wms_url=obj.wms_url,
         ))
         obj.pk = saved.pk
 

@@ -45,6 +45,11 @@ class Location(models.Model):
         _("priority"), default=100, help_text=_("Lower numbers are preferred when sourcing.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Where new fulfilment orders are pushed (signed like our webhooks, with `wms_secret`);
+    # empty: the location's system polls GET /api/v1/fulfillments instead.
+    wms_url = models.URLField(_("WMS endpoint"), max_length=500, blank=True, default="")
+    wms_secret = models.CharField(_("WMS signing secret"), max_length=100, blank=True,
+                                  default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

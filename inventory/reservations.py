@@ -48,13 +48,15 @@ class InsufficientStock(Conflict):
         )
 
 
-class _RaceLost(Exception):
+class StockRaceLost(Exception):
+    """Units a decision counted on were taken by someone else before the UPDATE."""
+
     def __init__(self, sku: str) -> None:
         super().__init__(sku)
         self.sku = sku
 
 
-def _apply_reserved_deltas(reserve: Iterable[Allocation],
+def apply_reserved_deltas(reserve: Iterable[Allocation],
                            release: Iterable[ReservationLine]) -> None:
     deltas: dict[int, int] = defaultdict(int)
     skus: dict[int, str] = {}
@@ -73,22 +75,23 @@ def _apply_reserved_deltas(reserve: Iterable[Allocation],
         if delta > 0:
             rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + delta)
         if rows.update(reserved=F("reserved") + delta, updated_at=now) != 1:
-            raise _RaceLost(skus[level_id])
+            raise StockRaceLost(skus[level_id])
 
 
 def reserve_with_retries(decide: Callable[[], Decision],
-                         write: Callable[[Decision], T]) -> T:
+                         write: Callable[[Decision], T], *, partial: bool = False) -> T:
     """Decide, then write the decision in a savepoint; if stock moved in between, decide again.
-    `write` must end with the reservation UPDATEs (see module docstring)."""
+    `write` must end with the reservation UPDATEs (see module docstring). Unless `partial`, a
+    decision with shortages is refused with InsufficientStock."""
     last_short: dict[str, int] = {}
     for _attempt in range(RACE_RETRIES):
         decision = decide()
-        if decision.shortages:
+        if decision.shortages and not partial:
             raise InsufficientStock(decision.shortages)
         try:
             with transaction.atomic():
                 return write(decision)
-        except _RaceLost as lost:
+        except StockRaceLost as lost:
             last_short = {lost.sku: 0}
     raise InsufficientStock(last_short)
 
@@ -105,7 +108,7 @@ def _validated_ttl(ttl_seconds: int | None) -> timedelta:
     return timedelta(seconds=ttl)
 
 
-def _new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
+def new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
                      allocations: Sequence[Allocation], expires_at: datetime | None,
                      now: datetime) -> Reservation:
     reservation = Reservation.objects.create(
@@ -120,7 +123,7 @@ def _new_reservation(*, kind: str, reference: str, channel: str, delivery: Deliv
     return reservation
 
 
-def _payload(reservation: Reservation, **extra: object) -> dict[str, object]:
+def reservation_payload(reservation: Reservation, **extra: object) -> dict[str, object]:
     return {"id": str(reservation.pk), "kind": reservation.kind,
             "reference": reservation.reference, "state": reservation.state, **extra}
 
@@ -132,14 +135,15 @@ def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineReques
 
     def write(decision: Decision) -> Reservation:
         now = timezone.now()
-        reservation = _new_reservation(
+        reservation = new_reservation(
             kind=ReservationKind.CART, reference=reference, channel=channel, delivery=delivery,
             allocations=decision.allocations, expires_at=now + ttl, now=now,
         )
         event_emit(topic="reservation.held", aggregate_type="reservation",
                    aggregate_id=reservation.pk,
-                   payload=_payload(reservation, expires_at=reservation.expires_at.isoformat()))
-        _apply_reserved_deltas(decision.allocations, [])
+                   payload=reservation_payload(
+                       reservation, expires_at=reservation.expires_at.isoformat()))
+        apply_reserved_deltas(decision.allocations, [])
         return reservation
 
     return reserve_with_retries(lambda: sourcing_decide(lines=lines, delivery=delivery), write)
@@ -156,20 +160,20 @@ def reservation_get(*, reservation_id: object, channel: str | None) -> Reservati
     return reservation
 
 
-def _lock(reservation: Reservation) -> Reservation:
+def lock_reservation(reservation: Reservation) -> Reservation:
     return Reservation.objects.select_for_update().get(pk=reservation.pk)
 
 
 def _end_hold(hold: Reservation, end: Callable[[], None], topic: str) -> None:
-    _apply_reserved_deltas([], hold.lines.all())
+    apply_reserved_deltas([], hold.lines.all())
     end()
     hold.updated_at = timezone.now()
     hold.save(update_fields=["state", "updated_at", "consumed_by"])
     event_emit(topic=topic, aggregate_type="reservation", aggregate_id=hold.pk,
-               payload=_payload(hold))
+               payload=reservation_payload(hold))
 
 
-def _require_active(reservation: Reservation) -> None:
+def require_active(reservation: Reservation) -> None:
     if reservation.state != ReservationState.ACTIVE:
         raise InvalidTransition(
             _("The reservation is %(state)s.") % {"state": reservation.get_state_display()},
@@ -180,8 +184,8 @@ def _require_active(reservation: Reservation) -> None:
 def reservation_release(*, reservation: Reservation) -> Reservation:
     """Give a hold's units back. Only an active reservation can be released, once."""
     with transaction.atomic():
-        locked = _lock(reservation)
-        _require_active(locked)
+        locked = lock_reservation(reservation)
+        require_active(locked)
         if locked.kind == ReservationKind.CART and locked.expires_at <= timezone.now():
             _end_hold(locked, locked.expire, "reservation.expired")
         else:
@@ -193,8 +197,8 @@ def reservation_extend(*, reservation: Reservation, ttl_seconds: int) -> Reserva
     """Move an active cart hold's deadline to now + ttl."""
     ttl = _validated_ttl(ttl_seconds)
     with transaction.atomic():
-        locked = _lock(reservation)
-        _require_active(locked)
+        locked = lock_reservation(reservation)
+        require_active(locked)
         if locked.kind != ReservationKind.CART:
             raise InvalidTransition(_("Only cart holds have a deadline."), attr="kind")
         now = timezone.now()
@@ -206,7 +210,8 @@ def reservation_extend(*, reservation: Reservation, ttl_seconds: int) -> Reserva
             locked.save(update_fields=["expires_at", "updated_at"])
             event_emit(topic="reservation.extended", aggregate_type="reservation",
                        aggregate_id=locked.pk,
-                       payload=_payload(locked, expires_at=locked.expires_at.isoformat()))
+                       payload=reservation_payload(
+                           locked, expires_at=locked.expires_at.isoformat()))
     if expired:
         raise InvalidTransition(_("The reservation has expired."), attr="expires_at")
     return locked
@@ -225,13 +230,15 @@ def reservations_expire_due(*, now: datetime | None = None, limit: int = 500) ->
         if not due:
             return 0
         lines = ReservationLine.objects.filter(reservation__in=due)
-        _apply_reserved_deltas([], lines)
+        apply_reserved_deltas([], lines)
         for hold in due:
             hold.expire()
             hold.updated_at = now
         Reservation.objects.bulk_update(due, ["state", "updated_at"])
-        events_emit(NewEvent("reservation.expired", "reservation", str(h.pk), _payload(h))
-                    for h in due)
+        events_emit(
+            NewEvent("reservation.expired", "reservation", str(h.pk), reservation_payload(h))
+            for h in due
+        )
     return len(due)
 
 
@@ -261,69 +268,3 @@ def hold_credit(hold: Reservation | None) -> dict[tuple[str, int], int]:
         for line in hold.lines.all():
             credit[(line.product_id, line.location_id)] += line.quantity
     return credit
-
-
-def reservation_create_for_order(*, order_number: str, channel: str, decision: Decision,
-                                 delivery: DeliveryRequest,
-                                 hold: Reservation | None) -> Reservation:
-    """Hold the decision's units for an order, consuming `hold` in the same pass. Call it last
-    in the order's transaction (its UPDATEs lock the stock rows until commit)."""
-    now = timezone.now()
-    reservation = _new_reservation(
-        kind=ReservationKind.ORDER, reference=order_number, channel=channel, delivery=delivery,
-        allocations=decision.allocations, expires_at=None, now=now,
-    )
-    released: list[ReservationLine] = []
-    if hold is not None:
-        released = list(hold.lines.all())
-        hold.consume()
-        hold.consumed_by, hold.updated_at = order_number, now
-        hold.save(update_fields=["state", "consumed_by", "updated_at"])
-        event_emit(topic="reservation.consumed", aggregate_type="reservation",
-                   aggregate_id=hold.pk, payload=_payload(hold, order=order_number))
-    _apply_reserved_deltas(decision.allocations, released)
-    return reservation
-
-
-def reservation_release_units(*, reservation: Reservation,
-                              units: dict[str, int]) -> dict[str, dict[int, int]]:
-    """Give back units of an order reservation ({sku: quantity}), from the least preferred
-    location first, in one pass over the stock rows. Returns {sku: {location_id: units}}; the
-    reservation is released once it holds nothing."""
-    with transaction.atomic():
-        locked = _lock(reservation)
-        _require_active(locked)
-        lines_by_sku = defaultdict(list)
-        for line in locked.lines.filter(product_id__in=list(units), quantity__gt=0).order_by("-pk"):
-            lines_by_sku[line.product_id].append(line)
-        released: dict[str, dict[int, int]] = {}
-        to_release: list[ReservationLine] = []
-        for sku, quantity in units.items():
-            remaining, released[sku] = quantity, {}
-            for line in lines_by_sku[sku]:
-                take = min(line.quantity, remaining)
-                if take == 0:
-                    break
-                to_release.append(ReservationLine(stock_level_id=line.stock_level_id,
-                                                  product_id=sku, quantity=take))
-                line.quantity -= take
-                released[sku][line.location_id] = released[sku].get(line.location_id, 0) + take
-                remaining -= take
-            if remaining:
-                raise InvalidTransition(_("Only %(held)d units of %(sku)s are held.")
-                                        % {"held": quantity - remaining, "sku": sku},
-                                        attr="lines")
-        ReservationLine.objects.bulk_update(
-            [line for lines in lines_by_sku.values() for line in lines], ["quantity"]
-        )
-        _apply_reserved_deltas([], to_release)
-        if not locked.lines.filter(quantity__gt=0).exists():
-            locked.release()
-            locked.updated_at = timezone.now()
-            locked.save(update_fields=["state", "updated_at"])
-    return released
-
-
-def order_reservation(*, order_number: str) -> Reservation | None:
-    return (Reservation.objects.filter(kind=ReservationKind.ORDER, reference=order_number)
-            .order_by("-created_at").first())

@@ -25,6 +25,7 @@ from inventory.snapshot_sql import LevelRow, apply_snapshot
 from oms.catalog.validation import require_known_skus
 from oms.core.errors import Conflict, InvalidInput
 from oms.core.events import NewEvent, event_emit, events_emit
+from oms.core.webhooks.signing import generate_secret
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LocationData:
     lon: float | None
     capabilities: Sequence[str]
     priority: int = 100
+    wms_url: str = ""
 
 
 def location_upsert(*, data: LocationData) -> tuple[Location, bool]:
@@ -58,12 +60,18 @@ def location_upsert(*, data: LocationData) -> tuple[Location, bool]:
         "lat": data.lat,
         "lon": data.lon,
         "priority": data.priority,
+        "wms_url": data.wms_url,
         **{c.value: c.value in data.capabilities for c in Capability},
     }
     with transaction.atomic():
         location, created = Location.objects.select_for_update().update_or_create(
             code=data.code, defaults=fields
         )
+        if location.wms_url and not location.wms_secret:
+            # Pushed fulfilment orders are signed like our webhooks; the location's system
+            # gets this secret from the cockpit once.
+            location.wms_secret = generate_secret()
+            location.save(update_fields=["wms_secret"])
         event_emit(
             topic="location.upserted", aggregate_type="location", aggregate_id=location.code,
             payload={"code": location.code, "kind": location.kind, "created": created,

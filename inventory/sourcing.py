@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -132,10 +132,13 @@ def _load(locations: list[Location], skus: list[str], delivery: DeliveryRequest,
 
 
 def sourcing_decide(*, lines: Sequence[LineRequest], delivery: DeliveryRequest,
-                    credit: Credit | None = None) -> Decision:
-    """Decide where each line is served, with the reasons; reserves nothing."""
+                    credit: Credit | None = None,
+                    exclude: Collection[int] = ()) -> Decision:
+    """Decide where each line is served, with the reasons; reserves nothing. Locations in
+    `exclude` (ids) are not considered: re-sourcing passes the ones that already failed."""
     credit = credit or {}
-    ranked = _load(_candidates(delivery), [ln.sku for ln in lines], delivery, credit)
+    locations = [loc for loc in _candidates(delivery) if loc.pk not in exclude]
+    ranked = _load(locations, [ln.sku for ln in lines], delivery, credit)
     decision = Decision(method=delivery.method)
     whole = [c for c in ranked if all(c.covers(ln.sku, ln.quantity) for ln in lines)]
     if whole:

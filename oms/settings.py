@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.core.tasks.retry_due_webhook_deliveries",
         "schedule": 10.0,
     },
+    "requeue-fulfillment-dispatches": {
+        "task": "fulfillment.tasks.requeue_due_dispatches",
+        "schedule": 10.0,
+    },
     "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
     "sweep-idempotency-keys": {
         "task": "oms.core.tasks.sweep_idempotency_keys",
@@ -181,8 +185,64 @@ SNAPSHOT_MAX_LEVELS = 50_000
 PRODUCTS_BULK_MAX = 10_000
 AVAILABILITY_MAX_SKUS = 100
 AVAILABILITY_DEFAULT_RADIUS_KM = 25.0
+WMS_GATEWAY = os.environ.get("WMS_GATEWAY", "fulfillment.adapters.wms.HttpWarehouseGateway")
+WMS_TIMEOUT_SECONDS = float(os.environ.get("WMS_TIMEOUT_SECONDS", "10"))
+WMS_MAX_ATTEMPTS = int(os.environ.get("WMS_MAX_ATTEMPTS", "10"))
+WMS_BACKOFF_BASE_SECONDS = float(os.environ.get("WMS_BACKOFF_BASE_SECONDS", "15"))
+# A claimed dispatch that has not reported back within this lease is due again: the sweep
+# re-queues it (its worker died mid-flight).
+WMS_DISPATCH_LEASE_SECONDS = int(os.environ.get("WMS_DISPATCH_LEASE_SECONDS", "30"))
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
+PSP_ADAPTER = os.environ.get("PSP_ADAPTER", "payments.adapters.psp.HttpPaymentServiceProvider")
+PSP_API_URL = os.environ.get("PSP_API_URL", "")
+PSP_API_KEY = os.environ.get("PSP_API_KEY", "")
+PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
+PSP_CAPTURE_MAX_ATTEMPTS = int(os.environ.get("PSP_CAPTURE_MAX_ATTEMPTS", "10"))
+PSP_CAPTURE_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_CAPTURE_BACKOFF_BASE_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE["retry-payment-captures"] = {"task": "payments.tasks.retry_due_captures",
+                                                  "schedule": 30.0}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["PspEventTypeEnum"] = \
+    "payments.states.PspEventType"
+# Customer notifications (fulfillment/notifications; README "Customer notifications").
+NOTIFICATION_CHANNELS = [c.strip() for c in os.environ.get("NOTIFICATION_CHANNELS",
+                                                           "email,push").split(",") if c.strip()]
+NOTIFICATION_NOTIFIERS = {
+    "email": "fulfillment.notifications.adapters.EmailNotifier",
+    "push": "fulfillment.notifications.adapters.AppPushNotifier",
+}
+NOTIFICATION_LANGUAGES = ["de", "en"]  # the languages with templates
+NOTIFICATION_FALLBACK_LANGUAGE = "en"
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "8"))
+NOTIFICATION_BACKOFF_BASE_SECONDS = float(os.environ.get("NOTIFICATION_BACKOFF_BASE_SECONDS",
+                                                         "60"))
+NOTIFICATION_INCIDENT_WINDOW = timedelta(minutes=5)
+NOTIFICATION_SHOP_NAME = os.environ.get("NOTIFICATION_SHOP_NAME", "")
+# Optional links; "{number}" and "{language}" are filled in, e.g. https://shop.example/o/{number}
+NOTIFICATION_ORDER_URL = os.environ.get("NOTIFICATION_ORDER_URL", "")
+NOTIFICATION_FEEDBACK_URL = os.environ.get("NOTIFICATION_FEEDBACK_URL", "")
+NOTIFICATION_REPLY_TO = os.environ.get("NOTIFICATION_REPLY_TO", "")
+# Tracking pages per carrier ("{tracking_number}", "{language}"); other carriers get no link.
+CARRIER_TRACKING_URLS = {
+    "dhl": "https://www.dhl.de/{language}/privatkunden/pakete-empfangen/verfolgen.html"
+           "?piececode={tracking_number}",
+    "dpd": "https://tracking.dpd.de/status/de_DE/parcel/{tracking_number}",
+    "hermes": "https://www.myhermes.de/empfangen/sendungsverfolgung/sendungsinformation"
+              "#{tracking_number}",
+    "ups": "https://www.ups.com/track?tracknum={tracking_number}",
+    "gls": "https://gls-group.com/DE/de/paketverfolgung?match={tracking_number}",
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+                               if DEMO_MODE else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+CELERY_BEAT_SCHEDULE["send-due-notifications"] = {
+    "task": "fulfillment.notifications.tasks.send_due_notifications", "schedule": 30.0}
 
 # --- Logging: one JSON object per line, carrying the request id --------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from fulfillment.api import orders
+from fulfillment.api import fulfillments, orders
 from inventory.api import reservations
 from inventory.api import views as inventory
 from oms.catalog.api import views as catalog
 from oms.core import operations
 from oms.core.api import webhooks
+from payments.api import views as payments_api
 
 api_v1 = [
     path("products/bulk", catalog.ProductBulkView.as_view(), name="products-bulk"),
@@ -28,6 +29,14 @@ api_v1 = [
     path("orders/<str:number>", orders.OrderView.as_view(), name="order"),
     path("orders/<str:number>/events", orders.OrderEventsView.as_view(), name="order-events"),
     path("orders/<str:number>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
+    path("fulfillments", fulfillments.FulfillmentsView.as_view(), name="fulfillments"),
+    path("fulfillments/<int:pk>", fulfillments.FulfillmentView.as_view(), name="fulfillment"),
+    path("fulfillments/<int:pk>/accept", fulfillments.AcceptView.as_view()),
+    path("fulfillments/<int:pk>/reject", fulfillments.RejectView.as_view()),
+    path("fulfillments/<int:pk>/pick", fulfillments.PickView.as_view()),
+    path("fulfillments/<int:pk>/ship", fulfillments.ShipView.as_view()),
+    path("fulfillments/<int:pk>/tracking-events", fulfillments.TrackingView.as_view()),
+    path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),
     path("webhook-subscriptions/<int:pk>", webhooks.WebhookSubscriptionDetailView.as_view(),

@@ -1,13 +1,68 @@
-from django.contrib import admin
+"""Cockpit pages for payments: each payment with its captures and the PSP events it received,
+and the captures with every attempt at the PSP (a failed one can be retried)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
-from payments.models import Payment
+from oms.orders.admin import ReadOnlyInline
+from payments.models import Payment, PaymentCapture, PaymentCaptureAttempt, PspEvent
+from payments.services import payment_capture_retry
+
+
+class PaymentCaptureInline(ReadOnlyInline):
+    model = PaymentCapture
+    fields = ["amount", "currency", "source", "status", "attempts", "last_error",
+              "psp_capture_reference", "next_attempt_at", "succeeded_at", "confirmed_at",
+              "context"]
+    show_change_link = True
+
+
+class PspEventInline(ReadOnlyInline):
+    model = PspEvent
+    fields = ["type", "amount", "currency", "at", "outcome", "received_at", "received_from"]
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["order", "method", "status", "amount", "currency", "psp_reference",
-                    "created_at"]
+    list_display = ["order", "method", "status", "amount", "captured_amount", "refunded_amount",
+                    "currency", "psp_reference", "created_at"]
     list_filter = ["method", "status"]
     search_fields = ["order__number", "psp_reference"]
     list_select_related = ["order"]
+    inlines = [PaymentCaptureInline, PspEventInline]
+
+
+class PaymentCaptureAttemptInline(ReadOnlyInline):
+    model = PaymentCaptureAttempt
+    fields = ["number", "at", "ok", "http_status", "error", "duration_ms"]
+
+
+@admin.register(PaymentCapture)
+class PaymentCaptureAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "payment", "amount", "currency", "source", "status", "attempts",
+                    "next_attempt_at", "created_at"]
+    list_filter = ["status", "source"]
+    search_fields = ["payment__order__number", "payment__psp_reference", "idempotency_key"]
+    list_select_related = ["payment"]
+    inlines = [PaymentCaptureAttemptInline]
+    actions = ["retry"]
+
+    def has_change_permission(self, request: HttpRequest,
+                              obj: PaymentCapture | None = None) -> bool:
+        # needed to run the action; every field stays read-only
+        return request.user.has_perm("payments.change_paymentcapture")
+
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: PaymentCapture | None = None) -> list[str]:
+        return [f.name for f in PaymentCapture._meta.fields]
+
+    @admin.action(description=_("Retry the selected failed captures now"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[PaymentCapture]) -> None:
+        retried = sum(payment_capture_retry(capture=capture) for capture in queryset)
+        self.message_user(request, _("%(count)d captures queued again.") % {"count": retried},
+                          messages.SUCCESS if retried else messages.WARNING)

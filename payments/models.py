@@ -1,49 +1,53 @@
-"""Payments recorded against orders."""
+"""Payments recorded against orders, the captures taken from them, and the PSP's events."""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from oms.orders.models import Order
+from payments.states import (
+    CAPTURE_SOURCES,
+    CHARGEBACK_SOURCES,
+    REFUND_SOURCES,
+    SECURED_STATUSES,
+    SECURED_WITHOUT_PSP,
+    CaptureSource,
+    CaptureStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PspEventOutcome,
+    PspEventType,
+)
 
+S = PaymentStatus
 
-class PaymentMethod(models.TextChoices):
-    CARD = "card", _("Card")
-    PAYPAL = "paypal", _("PayPal")
-    INVOICE = "invoice", _("Invoice")
-    DIRECT_DEBIT = "direct_debit", _("Direct debit")
-    CASH = "cash", _("Cash")
-    GIFT_CARD = "gift_card", _("Gift card")
-    PAY_IN_STORE = "pay_in_store", _("Pay in store")
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    AUTHORIZED = "authorized", _("Authorized")
-    CAPTURED = "captured", _("Captured")
-    FAILED = "failed", _("Failed")
-    REFUNDED = "refunded", _("Refunded")
-    CHARGEBACK = "chargeback", _("Chargeback")
-
-
-# Methods that secure an order without money having moved yet: the invoice is collected later,
-# pay-in-store at the handover.
-SECURED_WITHOUT_PSP = frozenset({PaymentMethod.INVOICE, PaymentMethod.PAY_IN_STORE})
-SECURED_STATUSES = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED})
+__all__ = ["SECURED_STATUSES", "SECURED_WITHOUT_PSP", "Payment", "PaymentCapture",
+           "PaymentCaptureAttempt", "PaymentMethod", "PaymentStatus", "PspEvent"]
 
 
 class Payment(ConcurrentTransitionMixin, models.Model):
+    """`amount` is what the customer was asked for (for card and PayPal: what the PSP
+    authorized). `captured_amount` is the sum of the succeeded captures, `refunded_amount` what
+    went back; the database keeps 0 ≤ refunded ≤ captured ≤ amount."""
+
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     status = FSMField(_("status"), default=PaymentStatus.PENDING,
                       choices=PaymentStatus.choices, protected=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    captured_amount = models.DecimalField(_("captured"), max_digits=12, decimal_places=2,
+                                          default=0)
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2,
+                                          default=0)
     currency = models.CharField(_("currency"), max_length=3)
     psp_reference = models.CharField(_("PSP reference"), max_length=200, null=True, blank=True,
                                      unique=True)
+    # When the status last stated by the PSP (or by the channel at intake) was true: an
+    # `authorized` or `failed` event older than this arrived out of order and is ignored.
+    status_at = models.DateTimeField(_("status as of"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 
@@ -52,6 +56,14 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(captured_amount__gte=0) & Q(captured_amount__lte=F("amount")),
+                name="payment_captured_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("captured_amount")),
+                name="payment_refunded_within_captured",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,4 +71,140 @@ class Payment(ConcurrentTransitionMixin, models.Model):
 
     @property
     def secures_order(self) -> bool:
+        """May the order be fulfilled as far as this payment is concerned?"""
+        if self.status in (S.FAILED, S.CHARGEBACK):
+            return False
         return self.method in SECURED_WITHOUT_PSP or self.status in SECURED_STATUSES
+
+    # Transitions: bodies are empty on purpose; the amounts and everything around a transition
+    # are handled by `payments.services`.
+    @transition(field=status, source=[S.PENDING, S.FAILED], target=S.AUTHORIZED)
+    def authorize(self) -> None: ...
+
+    @transition(field=status, source=[S.PENDING, S.AUTHORIZED], target=S.FAILED)
+    def fail(self) -> None: ...
+
+    @transition(field=status, source=CAPTURE_SOURCES, target=S.PARTIALLY_CAPTURED)
+    def capture_partially(self) -> None: ...
+
+    @transition(field=status, source=CAPTURE_SOURCES, target=S.CAPTURED)
+    def capture_fully(self) -> None: ...
+
+    @transition(field=status, source=REFUND_SOURCES, target=S.PARTIALLY_REFUNDED)
+    def refund_partially(self) -> None: ...
+
+    # Everything back needs everything captured first (see `services.core.refund_step`).
+    @transition(field=status, source=[S.CAPTURED, S.PARTIALLY_REFUNDED], target=S.REFUNDED)
+    def refund_fully(self) -> None: ...
+
+    @transition(field=status, source=CHARGEBACK_SOURCES, target=S.CHARGEBACK)
+    def charge_back(self) -> None: ...
+
+
+class PaymentCapture(models.Model):
+    """Money taken from an authorization: one row per capture, whoever made it.
+
+    Captures we make when a shipment leaves are written `pending` first (unique per payment and
+    idempotency key, so planning twice for one event plans once), then executed against the PSP
+    with the same key, so executing twice captures once. `pending` rows are retried through
+    the database timer `next_attempt_at`; `lease_until` keeps two workers off one row."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="captures")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    # Sent to the PSP; empty means `idempotency_key`. A retry from the cockpit after a refusal
+    # needs a fresh one: a PSP answers a key it refused before with the same refusal.
+    psp_idempotency_key = models.CharField(_("PSP idempotency key"), max_length=250,
+                                           blank=True, default="")
+    source = models.CharField(_("source"), max_length=20, choices=CaptureSource.choices)
+    status = models.CharField(_("status"), max_length=20, choices=CaptureStatus.choices,
+                              default=CaptureStatus.PENDING)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    # What caused it: the shipment (fulfilment and shipment ids, the event id), or the PSP event.
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    psp_capture_reference = models.CharField(_("PSP capture reference"), max_length=200,
+                                             blank=True, default="")
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
+    # The PSP's own `captured` event for this capture arrived.
+    confirmed_at = models.DateTimeField(_("confirmed by the PSP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("capture")
+        verbose_name_plural = _("captures")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "idempotency_key"],
+                                    name="capture_once_per_payment_and_key"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="capture_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in CaptureStatus]),
+                name="capture_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="capture_due",
+                         condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+    @property
+    def psp_key(self) -> str:
+        return self.psp_idempotency_key or self.idempotency_key
+
+
+class PaymentCaptureAttempt(models.Model):
+    """One call to the PSP for a capture, successful or not."""
+
+    capture = models.ForeignKey(PaymentCapture, on_delete=models.CASCADE,
+                                related_name="attempt_log")
+    number = models.PositiveIntegerField(_("number"))
+    at = models.DateTimeField(_("at"))
+    ok = models.BooleanField(_("succeeded"))
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+
+    class Meta:
+        verbose_name = _("capture attempt")
+        verbose_name_plural = _("capture attempts")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {'ok' if self.ok else self.error}"
+
+
+class PspEvent(models.Model):
+    """A PSP event we processed. PSPs retry their webhooks without an Idempotency-Key header;
+    the unique key (reference, type, amount, time) makes a redelivery a replay of the stored
+    response instead of a second effect."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="psp_events")
+    psp_reference = models.CharField(_("PSP reference"), max_length=200)
+    type = models.CharField(_("type"), max_length=20, choices=PspEventType.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    at = models.DateTimeField(_("at"))
+    outcome = models.CharField(_("outcome"), max_length=30, choices=PspEventOutcome.choices)
+    received_at = models.DateTimeField(_("received"))
+    received_from = models.CharField(_("received from"), max_length=100)
+    response = models.JSONField(_("response"))
+
+    class Meta:
+        verbose_name = _("PSP event")
+        verbose_name_plural = _("PSP events")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["psp_reference", "type", "amount", "at"],
+                                    name="psp_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.amount} {self.currency} ({self.outcome})"

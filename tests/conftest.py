@@ -14,6 +14,7 @@ from django.test import Client
 from oms.celery import app as celery_app
 from oms.core.models import ApiClient
 from tests.factories import ApiClientFactory
+from tests.http_receiver import HttpReceiver, http_receiver
 
 T = TypeVar("T")
 
@@ -108,3 +109,10 @@ def run_concurrently() -> RunConcurrently:
         return results
 
     return run
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[HttpReceiver]:
+    """A real HTTP server on 127.0.0.1 recording what it receives (see tests/http_receiver.py)."""
+    with http_receiver() as receiver:
+        yield receiver

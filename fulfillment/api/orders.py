@@ -143,6 +143,8 @@ class PaymentOut(serializers.Serializer):
     method = serializers.CharField()
     status = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    captured_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     psp_reference = serializers.CharField(allow_null=True)
 

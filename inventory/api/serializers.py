@@ -41,6 +41,8 @@ class LocationIn(serializers.Serializer):
                                          required=False, default=list, max_length=10)
     priority = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False,
                                         default=100)
+    wms_url = serializers.URLField(max_length=500, required=False, allow_blank=True,
+                                   default="")
 
 
 class LocationOut(serializers.ModelSerializer):
@@ -49,7 +51,7 @@ class LocationOut(serializers.ModelSerializer):
     class Meta:
         model = Location
         fields = ["code", "name", "kind", "address", "lat", "lon", "capabilities", "priority",
-                  "is_active", "updated_at"]
+                  "wms_url", "is_active", "updated_at"]
 
 
 def location_code_valid(code: str) -> bool:

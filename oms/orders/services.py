@@ -140,7 +140,7 @@ def order_create(*, data: NewOrder) -> Order:
 
 def order_lock(*, order: Order) -> Order:
     """Re-read the order under a row lock (call inside a transaction)."""
-    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
 
 
 def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
@@ -205,3 +205,53 @@ def order_lines_cancel(*, order: Order, units: dict[str, int], reason: str,
             locked.save(update_fields=["updated_at"])
             _record(locked, "order.lines_cancelled", actor, data, topic="order.lines_cancelled")
     return locked
+
+
+def order_start_fulfillment(*, order: Order, actor: str) -> Order:
+    """A location accepted its part of the order."""
+    return _transition(order, lambda o: o.start_fulfillment, actor=actor,
+                       topic="order.in_fulfillment")
+
+
+def order_mark_partially_shipped(*, order: Order, actor: str) -> Order:
+    return _transition(order, lambda o: o.ship_partially, actor=actor,
+                       topic="order.partially_shipped")
+
+
+def order_mark_shipped(*, order: Order, actor: str) -> Order:
+    """Every unit has shipped or was cancelled."""
+    return _transition(order, lambda o: o.ship, actor=actor, topic="order.shipped")
+
+
+def order_complete(*, order: Order, actor: str) -> Order:
+    """Every shipped unit was delivered."""
+    return _transition(order, lambda o: o.complete, actor=actor, topic="order.completed")
+
+
+def order_lines_fulfill(*, order: Order, units: dict[str, int], actor: str,
+                        data: dict[str, Any]) -> Order:
+    """Move allocated units to fulfilled (they shipped or were handed over)."""
+    with transaction.atomic():
+        locked = order_lock(order=order)
+        lines = {ln.product_id: ln for ln in locked.lines.select_for_update()}
+        for sku, quantity in units.items():
+            line = lines[sku]
+            if quantity > line.allocated:
+                raise InvalidTransition(
+                    _("Only %(open)d units of %(sku)s are still open.")
+                    % {"open": line.allocated, "sku": sku}, attr="lines",
+                )
+            line.allocated -= quantity
+            line.fulfilled += quantity
+        OrderLine.objects.bulk_update(list(lines.values()), ["allocated", "fulfilled"])
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["updated_at"])
+        _record(locked, "order.lines_fulfilled", actor,
+                {**data, "lines": [{"sku": s, "quantity": q} for s, q in units.items()]})
+    return locked
+
+
+def order_event_record(*, order: Order, type: str, actor: str, data: dict[str, Any],
+                       topic: str | None = None) -> None:
+    """Append to an order's audit trail from another app (and publish when `topic` is given)."""
+    _record(order, type, actor, data, topic=topic)

@@ -5,9 +5,7 @@ database connections."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import pytest
@@ -16,7 +14,7 @@ from django.conf import settings as django_settings
 
 from oms.celery import app as celery_app
 from tests.core import handlers  # noqa: F401  (registers the test event handlers)
-from tests.core.support import BrokerQueues, ReceivedRequest, WebhookReceiver
+from tests.core.support import BrokerQueues
 
 T = TypeVar("T")
 
@@ -73,36 +71,5 @@ def celery_worker(broker: BrokerQueues, transactional_db: None) -> Iterator[Any]
         celery_app.conf.worker_hijack_root_logger = hijack
 
 
-# --- A webhook receiver ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            receiver.record(ReceivedRequest(
-                self.path, {k.lower(): v for k, v in self.headers.items()}, body
-            ))
-            if receiver.delay:
-                threading.Event().wait(receiver.delay)
-            self.send_response(receiver.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep the test output clean
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 

@@ -1,11 +1,10 @@
-"""Helpers of the core tests: reading the Redis broker, and the webhook receiver's state."""
+"""Helpers of the core tests: reading the Redis broker."""
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -37,29 +36,3 @@ class BrokerQueues:
                 args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
                 found.append(QueuedTask(message["headers"]["task"], args, kwargs))
         return [t for t in found if name is None or t.name == name]
-
-
-@dataclass(frozen=True)
-class ReceivedRequest:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1 answering every POST with `status` after `delay`."""
-
-    port: int = 0
-    status: int = 200
-    delay: float = 0.0
-    requests: list[ReceivedRequest] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/oms"
-
-    def record(self, request: ReceivedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)

@@ -27,8 +27,8 @@ from oms.core.webhooks.signing import generate_secret, verify
 from tests.conftest import error_codes
 from tests.core.factories import WebhookDeliveryFactory
 from tests.core.handlers import TEST_TOPIC
-from tests.core.support import WebhookReceiver
 from tests.factories import WebhookSubscriptionFactory
+from tests.http_receiver import HttpReceiver as WebhookReceiver
 
 SUBSCRIPTIONS = "/api/v1/webhook-subscriptions"
 

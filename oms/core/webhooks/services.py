@@ -8,7 +8,6 @@ exponential backoff and jitter, until the delivery succeeds or is dead-lettered.
 from __future__ import annotations
 
 import json
-import random
 import time
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oms.core.backoff import exponential_backoff
 from oms.core.errors import InvalidInput
 from oms.core.models import (
     ApiClient,
@@ -98,9 +98,7 @@ def _payload(event: OutboxEvent) -> bytes:
 
 
 def backoff_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: base * 2^(n-1), scaled by a random factor in [0.5, 1]."""
-    base = settings.WEBHOOK_BACKOFF_BASE_SECONDS * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(base, 6 * 3600) * random.uniform(0.5, 1.0))
+    return exponential_backoff(attempts, settings.WEBHOOK_BACKOFF_BASE_SECONDS)
 
 
 def webhook_delivery_attempt(*, delivery_id: int, sender: WebhookSender | None = None) -> str:

@@ -1,0 +1,227 @@
+"""`/api/v1/fulfillments`: what locations' systems (WMS, store POS, supplier portal) see and
+do. A client confined to a location sees only that location's fulfilment orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.lifecycle import (
+    fulfillment_accept,
+    fulfillment_pick,
+    fulfillment_reject,
+    fulfillment_ship,
+    fulfillment_tracking_event,
+)
+from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
+from fulfillment.states import FulfillmentStatus, ShipmentStatus
+from inventory.api.reservations import MAX_LINES
+from oms.catalog.models import SKU_PATTERN
+from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.errors import NotFound
+from oms.core.models import ApiClient, ClientKind
+from oms.core.permissions import allow_kinds
+
+LOCATION_SYSTEMS = (ClientKind.WMS, ClientKind.POS, ClientKind.SUPPLIER, ClientKind.STAFF)
+READERS = (*LOCATION_SYSTEMS, ClientKind.ERP)
+
+
+class LineOut(serializers.Serializer):
+    sku = serializers.CharField(source="order_line.product_id")
+    quantity = serializers.IntegerField()
+    picked = serializers.IntegerField(allow_null=True)
+    shipped = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class ShipmentLineOut(serializers.Serializer):
+    sku = serializers.CharField(source="fulfillment_line.order_line.product_id")
+    quantity = serializers.IntegerField()
+
+
+class ShipmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    status = serializers.CharField()
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    lines = ShipmentLineOut(many=True)
+
+
+class FulfillmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.CharField(source="order.number")
+    location = serializers.CharField(source="location.code")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    lines = LineOut(many=True)
+    shipments = ShipmentOut(many=True)
+    dispatch = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_dispatch(self, fo: FulfillmentOrder) -> dict[str, Any]:
+        return {"status": fo.dispatch_status, "attempts": fo.dispatch_attempts,
+                "dispatched_at": fo.dispatched_at}
+
+
+def fulfillments_visible_to(client: ApiClient) -> QuerySet[FulfillmentOrder]:
+    fulfillments = FulfillmentOrder.objects.select_related("order", "location").prefetch_related(
+        Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")
+                 .order_by("pk")),
+        Prefetch("shipments", queryset=Shipment.objects.prefetch_related(
+            "lines__fulfillment_line__order_line").order_by("pk")),
+    )
+    if client.scope_code:
+        fulfillments = fulfillments.filter(location__code=client.scope_code)
+    return fulfillments
+
+
+def fulfillment_for_client(client: ApiClient, pk: int) -> FulfillmentOrder:
+    fulfillment = fulfillments_visible_to(client).filter(pk=pk).first()
+    if fulfillment is None:
+        raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
+    return fulfillment
+
+
+class ListQuery(serializers.Serializer):
+    location = serializers.CharField(required=False, max_length=50)
+    status = serializers.ChoiceField(FulfillmentStatus.choices, required=False)
+    cursor = serializers.CharField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class FulfillmentsView(APIView):
+    permission_classes = [allow_kinds(read=READERS)]
+
+    @extend_schema(parameters=[OpenApiParameter("location", str),
+                               OpenApiParameter("status", str, enum=FulfillmentStatus.values)],
+                   responses={200: FulfillmentOut(many=True), 400: ErrorSerializer})
+    def get(self, request: Request) -> Response:
+        query = validated(ListQuery, request.query_params)
+        fulfillments = fulfillments_visible_to(client_of(request))
+        if "location" in query:
+            fulfillments = fulfillments.filter(location__code=query["location"])
+        if "status" in query:
+            fulfillments = fulfillments.filter(status=query["status"])
+        return paginated(request, self, fulfillments, FulfillmentOut, ordering="pk")
+
+
+class FulfillmentView(APIView):
+    permission_classes = [allow_kinds(read=READERS)]
+
+    @extend_schema(responses={200: FulfillmentOut, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(FulfillmentOut(fulfillment_for_client(client_of(request), pk)).data)
+
+
+class _Command(APIView):
+    permission_classes = [allow_kinds(*LOCATION_SYSTEMS)]
+
+    def respond(self, request: Request, pk: int) -> Response:
+        return Response(FulfillmentOut(fulfillment_for_client(client_of(request), pk)).data)
+
+
+class AcceptView(_Command):
+    @extend_schema(request=None, responses={200: FulfillmentOut, 404: ErrorSerializer,
+                                            409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        client = client_of(request)
+        fulfillment_accept(fulfillment=fulfillment_for_client(client, pk), actor=client.name)
+        return self.respond(request, pk)
+
+
+class RejectIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class RejectView(_Command):
+    @extend_schema(request=RejectIn, responses={200: FulfillmentOut, 400: ErrorSerializer,
+                                                 404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(RejectIn, request.data)
+        client = client_of(request)
+        fulfillment_reject(fulfillment=fulfillment_for_client(client, pk),
+                           reason=data["reason"], actor=client.name)
+        return self.respond(request, pk)
+
+
+class PickLineIn(serializers.Serializer):
+    sku = serializers.RegexField(SKU_PATTERN)
+    picked = serializers.IntegerField(min_value=0)
+
+
+def _unique_skus(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    skus = [ln["sku"] for ln in lines]
+    if len(skus) != len(set(skus)):
+        raise serializers.ValidationError(_("Each SKU may appear once."), code="duplicate_sku")
+    return lines
+
+
+class PickIn(serializers.Serializer):
+    lines = PickLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
+    validate_lines = staticmethod(_unique_skus)
+
+
+class PickView(_Command):
+    @extend_schema(request=PickIn, responses={200: FulfillmentOut, 400: ErrorSerializer,
+                                               404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(PickIn, request.data)
+        client = client_of(request)
+        fulfillment_pick(fulfillment=fulfillment_for_client(client, pk),
+                         picked={ln["sku"]: ln["picked"] for ln in data["lines"]},
+                         actor=client.name)
+        return self.respond(request, pk)
+
+
+class ShipLineIn(serializers.Serializer):
+    sku = serializers.RegexField(SKU_PATTERN)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class ShipIn(serializers.Serializer):
+    carrier = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,49}$")
+    tracking_number = serializers.CharField(max_length=100)
+    lines = ShipLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
+    validate_lines = staticmethod(_unique_skus)
+
+
+class ShipView(_Command):
+    @extend_schema(request=ShipIn, responses={200: FulfillmentOut, 400: ErrorSerializer,
+                                               404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(ShipIn, request.data)
+        client = client_of(request)
+        lines = {ln["sku"]: ln["quantity"] for ln in data["lines"]} if "lines" in data else None
+        fulfillment_ship(fulfillment=fulfillment_for_client(client, pk),
+                         carrier=data["carrier"].lower(), tracking_number=data["tracking_number"],
+                         lines=lines, actor=client.name)
+        return self.respond(request, pk)
+
+
+class TrackingIn(serializers.Serializer):
+    status = serializers.ChoiceField([ShipmentStatus.IN_TRANSIT,
+                                      ShipmentStatus.OUT_FOR_DELIVERY,
+                                      ShipmentStatus.DELIVERED, ShipmentStatus.FAILED])
+    at = serializers.DateTimeField()
+
+
+class TrackingView(_Command):
+    @extend_schema(request=TrackingIn, responses={200: FulfillmentOut, 400: ErrorSerializer,
+                                                   404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(TrackingIn, request.data)
+        client = client_of(request)
+        fulfillment_tracking_event(fulfillment=fulfillment_for_client(client, pk),
+                                   status=data["status"], at=data["at"], actor=client.name)
+        return self.respond(request, pk)

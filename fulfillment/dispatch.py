@@ -1,0 +1,157 @@
+"""Handing new fulfilment orders to their location's system, at least once and without a lock
+held while we wait for it.
+
+A dispatch is claimed, sent, then recorded, in three steps:
+
+1. claim: lock the row, check the task's attempt token still matches `dispatch_attempts`, bump
+   it and set `dispatch_due_at = now + lease`; commit. A duplicate task (same token) finds the
+   counter moved on and does nothing.
+2. send over HTTP with no transaction open: the WMS may call `accept` before it answers.
+3. record the outcome: sent, or due again after a backoff, or dead after WMS_MAX_ATTEMPTS.
+
+A worker killed between 1 and 3 leaves the row pending with a passed lease; the beat sweep
+(`dispatches_requeue_due`, every 10 s) queues it again. The receiver may therefore see a
+dispatch twice, always with the same `webhook-id` (``fo_<id>``): it drops the duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment.adapters.wms import Dispatch, WarehouseGateway, default_gateway
+from fulfillment.models import FulfillmentOrder
+from fulfillment.states import DispatchStatus
+from oms.core.backoff import exponential_backoff
+from oms.core.events import event_emit
+
+logger = logging.getLogger(__name__)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.WMS_DISPATCH_LEASE_SECONDS)
+
+
+def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
+    """What the location's system receives: enough to pick, pack and ship without calling us."""
+    order = fo.order
+    delivery: dict[str, Any] = {"method": order.delivery_method}
+    if order.delivery_method == "pickup":
+        delivery["location"] = order.pickup_location
+    else:
+        delivery["address"] = order.delivery_address
+    return {
+        "id": fo.pk,
+        "order": order.number,
+        "location": fo.location.code,
+        "kind": fo.kind,
+        "customer": {"name": order.customer.name, "email": order.customer.email,
+                     "phone": order.customer.phone},
+        "delivery": delivery,
+        "lines": [{"sku": ln.order_line.product_id, "quantity": ln.open_quantity}
+                  for ln in fo.lines.select_related("order_line") if ln.open_quantity],
+        "created_at": fo.created_at.isoformat(),
+    }
+
+
+def _enqueue(pairs: list[tuple[int, int]]) -> None:
+    from fulfillment import tasks
+
+    def send() -> None:
+        for fulfillment_id, attempt in pairs:
+            tasks.dispatch_fulfillment.delay(fulfillment_id=fulfillment_id, attempt=attempt)
+
+    transaction.on_commit(send, robust=True)
+
+
+def dispatches_schedule(*, fulfillments: list[FulfillmentOrder]) -> None:
+    """Call in the transaction that creates `fulfillments`: the ones whose location has a push
+    endpoint are queued after commit; the others wait to be polled."""
+    now = timezone.now()
+    pushed = [fo for fo in fulfillments if fo.location.wms_url]
+    polled = [fo.pk for fo in fulfillments if not fo.location.wms_url]
+    FulfillmentOrder.objects.filter(pk__in=polled).update(dispatch_status=DispatchStatus.POLLED)
+    FulfillmentOrder.objects.filter(pk__in=[fo.pk for fo in pushed]).update(
+        dispatch_status=DispatchStatus.PENDING, dispatch_due_at=now + _lease())
+    _enqueue([(fo.pk, 0) for fo in pushed])
+
+
+def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
+    with transaction.atomic():
+        fo = (FulfillmentOrder.objects.select_for_update(skip_locked=True, of=("self",))
+              .select_related("location", "order__customer")
+              .filter(pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
+                      dispatch_attempts=attempt)
+              .first())
+        if fo is None:
+            return None
+        fo.dispatch_attempts += 1
+        fo.dispatch_due_at = timezone.now() + _lease()
+        fo.save(update_fields=["dispatch_attempts", "dispatch_due_at"])
+        return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
+                        message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
+
+
+def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
+                         gateway: WarehouseGateway | None = None) -> str:
+    """Send one fulfilment order to its location if `attempt` is still the current one."""
+    dispatch = _claim(fulfillment_id, attempt)
+    if dispatch is None:
+        return "skipped"
+    result = (gateway or default_gateway()).send(dispatch)
+    now = timezone.now()
+    with transaction.atomic():
+        fo = FulfillmentOrder.objects.select_for_update().select_related("order", "location") \
+            .get(pk=fulfillment_id)
+        if fo.dispatch_status != DispatchStatus.PENDING:
+            return fo.dispatch_status
+        if result.ok:
+            fo.dispatch_status, fo.dispatched_at, fo.dispatch_error = DispatchStatus.SENT, now, ""
+        else:
+            fo.dispatch_error = result.error or f"HTTP {result.status}"
+            if fo.dispatch_attempts >= settings.WMS_MAX_ATTEMPTS:
+                fo.dispatch_status = DispatchStatus.DEAD
+                event_emit(topic="fulfillment.dispatch_failed", aggregate_type="fulfillment",
+                           aggregate_id=fo.pk,
+                           payload={"id": fo.pk, "order": fo.order.number,
+                                    "location": fo.location.code, "error": fo.dispatch_error})
+            else:
+                fo.dispatch_due_at = now + exponential_backoff(
+                    fo.dispatch_attempts, settings.WMS_BACKOFF_BASE_SECONDS)
+        fo.save(update_fields=["dispatch_status", "dispatched_at", "dispatch_error",
+                               "dispatch_due_at"])
+        if fo.dispatch_status != DispatchStatus.PENDING:
+            logger.info("dispatch of fulfilment %s: %s", fo.pk, fo.dispatch_status)
+    return fo.dispatch_status
+
+
+def dispatches_requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat sweep: queue every pending dispatch whose due time has passed (a failed attempt
+    after its backoff, or a claim whose worker died); returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            FulfillmentOrder.objects.select_for_update(skip_locked=True)
+            .filter(dispatch_status=DispatchStatus.PENDING, dispatch_due_at__lte=now)
+            .order_by("dispatch_due_at").values_list("pk", "dispatch_attempts")[:limit]
+        )
+        if due:
+            FulfillmentOrder.objects.filter(pk__in=[pk for pk, _ in due]).update(
+                dispatch_due_at=now + _lease())
+            _enqueue(due)
+    return len(due)
+
+
+def dispatch_retry(*, fulfillment: FulfillmentOrder) -> None:
+    """From the cockpit: try a dead (or stuck) dispatch again now."""
+    with transaction.atomic():
+        fo = FulfillmentOrder.objects.select_for_update().get(pk=fulfillment.pk)
+        fo.dispatch_status = DispatchStatus.PENDING
+        fo.dispatch_due_at = timezone.now() + _lease()
+        fo.save(update_fields=["dispatch_status", "dispatch_due_at"])
+        _enqueue([(fo.pk, fo.dispatch_attempts)])

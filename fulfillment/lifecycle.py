@@ -1,0 +1,252 @@
+"""What a location does with its fulfilment order: accept, reject, pick, ship, and report
+tracking. One service per change; each locks the order row, then the fulfilment row (the fixed
+order every fulfilment writer uses), checks the transition, writes the change, its audit entry
+and outbox event, and rolls the order's status up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from fulfillment.models import FulfillmentOrder, Shipment, ShipmentLine, TrackingEvent
+from fulfillment.resourcing import resource_units
+from fulfillment.rollup import order_roll_up
+from fulfillment.services import fulfillment_payload
+from fulfillment.states import FulfillmentStatus, ShipmentStatus
+from inventory.models import StockLevel
+from inventory.order_reservations import order_reservation, reservation_consume_shipped
+from inventory.services import stock_movement_record
+from oms.core.errors import Conflict, InvalidInput, InvalidTransition
+from oms.core.events import event_emit
+from oms.orders.models import Order
+from oms.orders.services import order_event_record, order_lines_fulfill, order_lock
+from oms.orders.states import OrderStatus
+
+
+def _lock(fulfillment: FulfillmentOrder) -> tuple[Order, FulfillmentOrder]:
+    order = order_lock(order=fulfillment.order)
+    fo = (FulfillmentOrder.objects.select_for_update(of=("self",))
+          .select_related("location", "order").get(pk=fulfillment.pk))
+    return order, fo
+
+
+def _refuse_on_hold(order: Order) -> None:
+    if order.status == OrderStatus.ON_HOLD:
+        raise Conflict(_("Order %(number)s is on hold until its payment is secured.")
+                       % {"number": order.number}, code="order_on_hold", attr="order")
+
+
+def _step(fo: FulfillmentOrder, transition: Callable[[], None]) -> None:
+    if not can_proceed(transition):
+        raise InvalidTransition(
+            _("Fulfilment %(id)s is %(status)s.") % {"id": fo.pk,
+                                                   "status": fo.get_status_display()},
+            attr="status",
+        )
+    transition()
+
+
+def _save_and_publish(order: Order, fo: FulfillmentOrder, topic: str, actor: str,
+                      data: dict[str, Any] | None = None) -> None:
+    fo.updated_at = timezone.now()
+    fo.save(update_fields=["status", "reason", "updated_at"])
+    payload = {**fulfillment_payload(fo), **(data or {})}
+    order_event_record(order=order, type=topic, actor=actor, data=payload)
+    event_emit(topic=topic, aggregate_type="fulfillment", aggregate_id=fo.pk, payload=payload)
+
+
+def fulfillment_accept(*, fulfillment: FulfillmentOrder, actor: str) -> FulfillmentOrder:
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        _refuse_on_hold(order)
+        _step(fo, fo.accept)
+        _save_and_publish(order, fo, "fulfillment.accepted", actor)
+        order_roll_up(order=order, actor=actor)
+    return fo
+
+
+def _open_units(fo: FulfillmentOrder) -> dict[str, int]:
+    return {ln.sku: ln.open_quantity for ln in fo.lines.select_related("order_line")
+            if ln.open_quantity}
+
+
+def _move_out(fo: FulfillmentOrder, units: dict[str, int]) -> None:
+    """These units are no longer this location's job (re-sourced or cancelled)."""
+    for line in fo.lines.select_related("order_line"):
+        moved = units.get(line.sku, 0)
+        if moved:
+            line.cancelled += moved
+            line.save(update_fields=["cancelled"])
+
+
+def fulfillment_reject(*, fulfillment: FulfillmentOrder, reason: str,
+                       actor: str) -> FulfillmentOrder:
+    """The location cannot serve this order: its open units go to the next best location, or
+    are cancelled with reason ``no_stock`` when no location has them."""
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        _step(fo, fo.reject)
+        fo.reason = reason
+        units = _open_units(fo)
+        _move_out(fo, units)
+        outcome = resource_units(order=order, fulfillment=fo, units=units, actor=actor)
+        _save_and_publish(order, fo, "fulfillment.rejected", actor,
+                          {"reason": reason, **outcome.as_json()})
+        order_roll_up(order=order, actor=actor)
+    return fo
+
+
+def _write_off_missing(fo: FulfillmentOrder, missing: dict[str, int], actor: str) -> None:
+    """A short pick means the count was wrong: take the missing units off on-hand too, so
+    availability stops offering them."""
+    for sku, quantity in missing.items():
+        on_hand = StockLevel.objects.filter(product_id=sku, location=fo.location) \
+            .values_list("on_hand", flat=True).first() or 0
+        if min(quantity, on_hand):
+            stock_movement_record(location=fo.location, sku=sku,
+                                  quantity=-min(quantity, on_hand), kind="adjustment",
+                                  reference=f"short pick, fulfilment {fo.pk}", actor=actor)
+
+
+def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
+                     actor: str) -> FulfillmentOrder:
+    """Record what was picked. A short pick re-sources the missing units like a reject."""
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        _refuse_on_hold(order)
+        open_units = _open_units(fo)
+        strangers = sorted(set(picked) - set(open_units))
+        if strangers:
+            raise InvalidInput([("unknown_sku", _("Not open in this fulfilment: %(skus)s.")
+                                 % {"skus": ", ".join(strangers)}, "lines")])
+        over = [s for s, n in picked.items() if n > open_units[s]]
+        if over:
+            raise InvalidInput([("over_pick", _("More picked than ordered: %(skus)s.")
+                                 % {"skus": ", ".join(over)}, "lines")])
+        _step(fo, fo.pick)
+        missing = {sku: open_units[sku] - picked.get(sku, 0) for sku in open_units}
+        missing = {sku: n for sku, n in missing.items() if n}
+        for line in fo.lines.select_related("order_line"):
+            if line.sku in open_units:
+                line.picked = line.shipped + picked.get(line.sku, 0)
+                line.save(update_fields=["picked"])
+        data: dict[str, Any] = {"lines": [{"sku": s, "picked": n} for s, n in picked.items()]}
+        if missing:
+            _move_out(fo, missing)
+            outcome = resource_units(order=order, fulfillment=fo, units=missing, actor=actor)
+            _write_off_missing(fo, missing, actor)
+            data.update(short={"lines": [{"sku": s, "quantity": n} for s, n in missing.items()],
+                               **outcome.as_json()})
+        if not any(ln.open_quantity for ln in fo.lines.all()):
+            fo.cancel()  # everything was short: nothing left to ship from here
+        _save_and_publish(order, fo, "fulfillment.picked", actor, data)
+        if missing:
+            _save_and_publish(order, fo, "fulfillment.resourced", actor,
+                              {"reason": "short_pick", **data["short"]})
+        order_roll_up(order=order, actor=actor)
+    return fo
+
+
+def _units_to_ship(fo: FulfillmentOrder, requested: dict[str, int] | None) -> dict[str, int]:
+    lines = {ln.sku: ln for ln in fo.lines.select_related("order_line")}
+    if requested is None:
+        # Everything open; after a pick, what was picked and has not shipped yet.
+        return {sku: (ln.picked - ln.shipped if ln.picked is not None else ln.open_quantity)
+                for sku, ln in lines.items()
+                if (ln.picked - ln.shipped if ln.picked is not None else ln.open_quantity) > 0}
+    strangers = sorted(set(requested) - set(lines))
+    if strangers:
+        raise InvalidInput([("unknown_sku", _("Not in this fulfilment: %(skus)s.")
+                             % {"skus": ", ".join(strangers)}, "lines")])
+    too_many = [s for s, n in requested.items() if n > lines[s].open_quantity]
+    if too_many:
+        raise InvalidTransition(_("Already shipped or cancelled: %(skus)s.")
+                                % {"skus": ", ".join(too_many)}, code="already_shipped",
+                                attr="lines")
+    return requested
+
+
+def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_number: str,
+                     lines: dict[str, int] | None, actor: str) -> Shipment:
+    """Units leave: a shipment, on-hand and reserved down with movement rows, order lines
+    fulfilled, and ``fulfillment.shipped`` with the shipped value (the capture amount)."""
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        _refuse_on_hold(order)
+        units = _units_to_ship(fo, lines)
+        if not units:
+            raise InvalidTransition(_("Nothing is left to ship."), code="already_shipped",
+                                    attr="lines")
+        fo_lines = {ln.sku: ln for ln in fo.lines.select_related("order_line")}
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                shipment = Shipment.objects.create(fulfillment=fo, carrier=carrier,
+                                                   tracking_number=tracking_number,
+                                                   shipped_at=now)
+        except IntegrityError:
+            raise Conflict(_("A shipment with this tracking number exists."),
+                           code="duplicate_shipment", attr="tracking_number") from None
+        ShipmentLine.objects.bulk_create([
+            ShipmentLine(shipment=shipment, fulfillment_line=fo_lines[sku], quantity=n)
+            for sku, n in units.items()])
+        for sku, n in units.items():
+            fo_lines[sku].shipped += n
+            fo_lines[sku].save(update_fields=["shipped"])
+        reservation_consume_shipped(
+            reservation=order_reservation(order_number=order.number),
+            location_id=fo.location_id, units=units,
+            reference=f"{carrier} {tracking_number}", actor=actor)
+        order_lines_fulfill(order=order, units=units, actor=actor,
+                            data={"fulfillment": fo.pk, "tracking_number": tracking_number})
+        done = not any(ln.open_quantity for ln in fo_lines.values())
+        _step(fo, fo.ship if done else fo.ship_partially)
+        amount = sum((fo_lines[s].order_line.unit_price * n for s, n in units.items()),
+                     Decimal("0.00"))
+        _save_and_publish(order, fo, "fulfillment.shipped", actor, {
+            "shipment": {"id": shipment.pk, "carrier": carrier,
+                         "tracking_number": tracking_number,
+                         "lines": [{"sku": s, "quantity": n} for s, n in units.items()]},
+            "amount": str(amount), "currency": order.currency,
+        })
+        order_roll_up(order=order, actor=actor)
+    return shipment
+
+
+def fulfillment_tracking_event(*, fulfillment: FulfillmentOrder, status: str, at: datetime,
+                               actor: str) -> Shipment:
+    """A carrier status for the fulfilment's latest shipment. Delivered everywhere → the
+    fulfilment is delivered, and the order completes when all of it is."""
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        shipment = fo.shipments.select_for_update().order_by("-shipped_at", "-pk").first()
+        if shipment is None:
+            raise InvalidTransition(_("Nothing has shipped yet."), attr="status")
+        TrackingEvent.objects.create(shipment=shipment, status=status, at=at,
+                                     received_at=timezone.now())
+        latest = shipment.events.order_by("-at", "-pk").first()
+        if latest.at <= at and shipment.status != ShipmentStatus.DELIVERED:
+            shipment.status = status
+            if status == ShipmentStatus.DELIVERED:
+                shipment.delivered_at = at
+            shipment.save(update_fields=["status", "delivered_at"])
+        data = {"shipment": shipment.pk, "tracking_status": status, "at": at.isoformat()}
+        all_delivered = not fo.shipments.exclude(status=ShipmentStatus.DELIVERED).exists()
+        if status == ShipmentStatus.DELIVERED and all_delivered and \
+                fo.status == FulfillmentStatus.SHIPPED:
+            fo.deliver()
+            _save_and_publish(order, fo, "fulfillment.delivered", actor, data)
+        elif status == ShipmentStatus.FAILED:
+            _save_and_publish(order, fo, "fulfillment.delivery_failed", actor, data)
+        else:
+            order_event_record(order=order, type="fulfillment.tracking", actor=actor,
+                               data={"fulfillment": fo.pk, **data})
+        order_roll_up(order=order, actor=actor)
+    return shipment

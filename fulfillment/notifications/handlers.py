@@ -1,0 +1,125 @@
+"""Which domain event notifies the customer of what. Each handler runs inside `event_handle`'s
+transaction, at most once per event; it only writes the notification rows (sending happens
+after commit, see `services.py`).
+
+- `order.confirmed` → order confirmation;
+- `fulfillment.shipped` → shipped, with the carrier's tracking link (not for kind `pickup`:
+  click-and-collect tells the customer when the order is ready);
+- `fulfillment.rejected`, `fulfillment.resourced` → delay, naming the delayed and the cancelled
+  items; items unavailable instead when nothing of that fulfilment order still comes;
+- `order.lines_cancelled` with reason `no_stock` → items unavailable, unless a fulfilment event
+  covers it (below);
+- `fulfillment.delivered` → delivered, with a feedback request.
+
+One notice per stock incident: a rejection that cancels units usually also cancels them on the
+order (`order.lines_cancelled`, reason `no_stock`) in the same transaction. The fulfilment event
+carries more (what is delayed, what is cancelled), so it notifies; the order event notifies only
+when no `fulfillment.rejected`/`fulfillment.resourced` event of the same order, written within
+`NOTIFICATION_INCIDENT_WINDOW` of it, lists at least the same cancelled units.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+
+from fulfillment.notifications import content
+from fulfillment.notifications import tasks as _tasks  # noqa: F401  (registers the tasks)
+from fulfillment.notifications.models import NotificationKind
+from fulfillment.notifications.services import notifications_create
+from fulfillment.states import FulfillmentKind
+from oms.core.events import on_event
+from oms.core.models import OutboxEvent
+from oms.orders.models import Order
+
+logger = logging.getLogger(__name__)
+
+DELAY_TOPICS = ("fulfillment.rejected", "fulfillment.resourced")
+NO_STOCK = "no_stock"
+
+
+def _order(event: OutboxEvent, key: str) -> Order | None:
+    number = event.payload.get(key)
+    order = Order.objects.select_related("customer").filter(number=str(number)).first()
+    if order is None:
+        logger.warning("no order %r for event %s (%s): nothing to notify",
+                       number, event.id, event.topic)
+    return order
+
+
+@on_event("order.confirmed")
+def notify_order_confirmed(event: OutboxEvent) -> None:
+    order = _order(event, "number")
+    if order is not None:
+        notifications_create(event=event, order=order, kind=NotificationKind.ORDER_CONFIRMATION,
+                             context=lambda: content.order_confirmation_context(order))
+
+
+@on_event("fulfillment.shipped")
+def notify_shipped(event: OutboxEvent) -> None:
+    if event.payload.get("kind") == FulfillmentKind.PICKUP:
+        return  # click-and-collect tells the customer when the order is ready for pickup
+    order = _order(event, "order")
+    if order is not None:
+        notifications_create(event=event, order=order, kind=NotificationKind.SHIPPED,
+                             context=lambda: content.shipped_context(order, event.payload))
+
+
+@on_event(*DELAY_TOPICS)
+def notify_delay(event: OutboxEvent) -> None:
+    order = _order(event, "order")
+    if order is None:
+        return
+    delayed = content.delayed_units(event.payload)
+    cancelled = content.units_of(event.payload.get("cancelled"))
+    if delayed is not None and not delayed and cancelled:
+        # nothing of this fulfilment order still comes: it is not late, it is unavailable
+        notifications_create(
+            event=event, order=order, kind=NotificationKind.ITEMS_UNAVAILABLE,
+            context=lambda: content.items_unavailable_context(order, cancelled),
+        )
+    else:
+        notifications_create(event=event, order=order, kind=NotificationKind.DELAY,
+                             context=lambda: content.delay_context(order, event.payload))
+
+
+def covered_by_fulfillment_event(event: OutboxEvent, order_number: str,
+                                 cancelled: Counter[str]) -> bool:
+    """Did a rejection or re-sourcing of the same order, written around the same time, already
+    announce these cancelled units?"""
+    window = settings.NOTIFICATION_INCIDENT_WINDOW
+    announced: Counter[str] = Counter()
+    for payload in OutboxEvent.objects.filter(
+        topic__in=DELAY_TOPICS, payload__order=order_number,
+        created_at__range=(event.created_at - window, event.created_at + window),
+    ).values_list("payload", flat=True):
+        announced += content.units_of(payload.get("cancelled"))
+    return all(announced[sku] >= quantity for sku, quantity in cancelled.items())
+
+
+@on_event("order.lines_cancelled")
+def notify_items_unavailable(event: OutboxEvent) -> None:
+    detail: dict[str, Any] = event.payload.get("detail") or {}
+    if detail.get("reason") != NO_STOCK:
+        return  # the customer or the shop cancelled: they already know
+    cancelled = content.units_of(detail.get("lines"))
+    number = str(event.payload.get("number"))
+    if not cancelled or covered_by_fulfillment_event(event, number, cancelled):
+        return
+    order = _order(event, "number")
+    if order is not None:
+        notifications_create(
+            event=event, order=order, kind=NotificationKind.ITEMS_UNAVAILABLE,
+            context=lambda: content.items_unavailable_context(order, cancelled),
+        )
+
+
+@on_event("fulfillment.delivered")
+def notify_delivered(event: OutboxEvent) -> None:
+    order = _order(event, "order")
+    if order is not None:
+        notifications_create(event=event, order=order, kind=NotificationKind.DELIVERED,
+                             context=lambda: content.delivered_context(order, event.payload))

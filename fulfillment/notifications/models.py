@@ -1,0 +1,77 @@
+"""One row per (event, kind, channel): the record that makes a notification go out once.
+
+The row carries the rendered message (subject, text, HTML, link), so a retry hours later sends
+exactly what the event produced, and the cockpit shows what the customer received.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from oms.orders.models import Order
+
+
+class NotificationKind(models.TextChoices):
+    ORDER_CONFIRMATION = "order_confirmation", _("Order confirmation")
+    SHIPPED = "shipped", _("Shipped")
+    DELAY = "delay", _("Delay")
+    ITEMS_UNAVAILABLE = "items_unavailable", _("Items unavailable")
+    DELIVERED = "delivered", _("Delivered")
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("App push")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    # The event's id, not a foreign key: notifications outlive any pruning of the outbox.
+    event_id = models.UUIDField(_("event"))
+    topic = models.CharField(_("topic"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=NotificationChannel.choices)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.CharField(_("recipient"), max_length=254)
+    language = models.CharField(_("language"), max_length=5)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True, default="")
+    url = models.CharField(_("link"), max_length=500, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=NotificationStatus.choices,
+                              default=NotificationStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # A database timer (ARCHITECTURE.md rule 8): the beat sweep sends pending rows once due.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("customer notification")
+        verbose_name_plural = _("customer notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "kind", "channel"],
+                                    name="notification_once_per_event_kind_channel"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in NotificationStatus]),
+                name="notification_status_valid",
+            ),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                                   name="notification_sent_has_sent_at"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="notification_due",
+                         condition=Q(status="pending")),
+            models.Index(fields=["order", "created_at"], name="notification_by_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} → {self.recipient} ({self.status})"

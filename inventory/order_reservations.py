@@ -1,0 +1,183 @@
+"""The stock an order holds: created at intake (consuming the cart hold), moved between
+locations when a fulfilment is re-sourced, given back when units are cancelled, and consumed
+when units ship. Locks are taken reservation row first, then stock rows in primary-key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.models import (
+    MovementKind,
+    Reservation,
+    ReservationKind,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+)
+from inventory.reservations import (
+    apply_reserved_deltas,
+    lock_reservation,
+    new_reservation,
+    require_active,
+    reservation_payload,
+)
+from inventory.sourcing import Allocation, Decision, DeliveryRequest
+from oms.core.errors import InvalidTransition
+from oms.core.events import event_emit
+
+# {sku: {location_id: units}}
+UnitsByLocation = dict[str, dict[int, int]]
+
+
+def order_reservation(*, order_number: str) -> Reservation | None:
+    return (Reservation.objects.filter(kind=ReservationKind.ORDER, reference=order_number)
+            .order_by("-created_at").first())
+
+
+def reservation_create_for_order(*, order_number: str, channel: str, decision: Decision,
+                                 delivery: DeliveryRequest,
+                                 hold: Reservation | None) -> Reservation:
+    """Hold the decision's units for an order, consuming `hold` in the same pass. Call it last
+    in the order's transaction (its UPDATEs lock the stock rows until commit)."""
+    now = timezone.now()
+    reservation = new_reservation(
+        kind=ReservationKind.ORDER, reference=order_number, channel=channel, delivery=delivery,
+        allocations=decision.allocations, expires_at=None, now=now,
+    )
+    released: list[ReservationLine] = []
+    if hold is not None:
+        released = list(hold.lines.all())
+        hold.consume()
+        hold.consumed_by, hold.updated_at = order_number, now
+        hold.save(update_fields=["state", "consumed_by", "updated_at"])
+        event_emit(topic="reservation.consumed", aggregate_type="reservation",
+                   aggregate_id=hold.pk, payload=reservation_payload(hold, order=order_number))
+    apply_reserved_deltas(decision.allocations, released)
+    return reservation
+
+
+def _take_units(reservation: Reservation, units: dict[str, int],
+                location_ids: Collection[int] | None) -> tuple[list[ReservationLine],
+                                                               UnitsByLocation]:
+    """Reduce the reservation's lines by `units` (least preferred location first, or only at
+    `location_ids`); returns the changed lines and what was taken where."""
+    lines_by_sku: dict[str, list[ReservationLine]] = defaultdict(list)
+    lines = reservation.lines.filter(product_id__in=list(units), quantity__gt=0).order_by("-pk")
+    if location_ids is not None:
+        lines = lines.filter(location_id__in=list(location_ids))
+    for line in lines:
+        lines_by_sku[line.product_id].append(line)
+    taken: UnitsByLocation = {}
+    changed: list[ReservationLine] = []
+    for sku, quantity in units.items():
+        remaining, taken[sku] = quantity, {}
+        for line in lines_by_sku[sku]:
+            take = min(line.quantity, remaining)
+            if take == 0:
+                break
+            line.quantity -= take
+            changed.append(line)
+            taken[sku][line.location_id] = taken[sku].get(line.location_id, 0) + take
+            remaining -= take
+        if remaining:
+            raise InvalidTransition(_("Only %(held)d units of %(sku)s are held.")
+                                    % {"held": quantity - remaining, "sku": sku}, attr="lines")
+    ReservationLine.objects.bulk_update(changed, ["quantity"])
+    return changed, taken
+
+
+def _release_when_empty(reservation: Reservation) -> None:
+    if not reservation.lines.filter(quantity__gt=0).exists():
+        reservation.release()
+        reservation.updated_at = timezone.now()
+        reservation.save(update_fields=["state", "updated_at"])
+
+
+def _as_lines(taken: UnitsByLocation, levels: dict[tuple[str, int], int]) -> list[ReservationLine]:
+    return [ReservationLine(stock_level_id=levels[(sku, location_id)], product_id=sku,
+                            quantity=quantity)
+            for sku, per_location in taken.items()
+            for location_id, quantity in per_location.items() if quantity]
+
+
+def _level_ids(reservation: Reservation) -> dict[tuple[str, int], int]:
+    return {(ln.product_id, ln.location_id): ln.stock_level_id
+            for ln in reservation.lines.all()}
+
+
+def reservation_release_units(*, reservation: Reservation, units: dict[str, int],
+                              location_ids: Collection[int] | None = None) -> UnitsByLocation:
+    """Give back units ({sku: quantity}) of an order reservation in one pass over the stock
+    rows; the reservation is released once it holds nothing."""
+    with transaction.atomic():
+        locked = lock_reservation(reservation)
+        require_active(locked)
+        _changed, taken = _take_units(locked, units, location_ids)
+        apply_reserved_deltas([], _as_lines(taken, _level_ids(locked)))
+        _release_when_empty(locked)
+    return taken
+
+
+def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
+                           from_location_id: int, to: Sequence[Allocation]) -> None:
+    """Re-sourcing: give back `units` at one location and hold `to` elsewhere, in one pass (so
+    the stock rows are still locked in primary-key order). Raises InsufficientStock if the new
+    location lost the units since the decision."""
+    with transaction.atomic():
+        locked = lock_reservation(reservation)
+        require_active(locked)
+        _changed, taken = _take_units(locked, units, [from_location_id])
+        existing = {(ln.product_id, ln.location_id): ln for ln in locked.lines.all()}
+        new_lines = []
+        for allocation in to:
+            line = existing.get((allocation.sku, allocation.location_id))
+            if line is not None:
+                line.quantity += allocation.quantity
+                line.save(update_fields=["quantity"])
+            else:
+                new_lines.append(ReservationLine(
+                    reservation=locked, stock_level_id=allocation.stock_level_id,
+                    product_id=allocation.sku, location_id=allocation.location_id,
+                    quantity=allocation.quantity))
+        ReservationLine.objects.bulk_create(new_lines)
+        apply_reserved_deltas(to, _as_lines(taken, _level_ids(locked)))
+
+
+def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
+                                units: dict[str, int], reference: str,
+                                actor: str) -> list[StockMovement]:
+    """Units left the building: on-hand and reserved drop together at the location, with a
+    ``ship`` movement per SKU. On-hand cannot go below zero even if a count shrank it since."""
+    with transaction.atomic():
+        locked = lock_reservation(reservation)
+        require_active(locked)
+        _changed, taken = _take_units(locked, units, [location_id])
+        level_ids = _level_ids(locked)
+        levels = StockLevel.objects.select_for_update().filter(
+            pk__in=[level_ids[(sku, location_id)] for sku in units]).order_by("pk")
+        now = timezone.now()
+        movements = []
+        for level in levels:
+            shipped = taken[level.product_id].get(location_id, 0)
+            if level.reserved < shipped:
+                raise RuntimeError(f"{level} holds less than its reservations")
+            on_hand_drop = min(shipped, level.on_hand)
+            level.reserved -= shipped
+            level.on_hand -= on_hand_drop
+            level.updated_at = now
+            level.save(update_fields=["reserved", "on_hand", "updated_at"])
+            if on_hand_drop:
+                movements.append(StockMovement(
+                    location_id=location_id, product_id=level.product_id, quantity=-on_hand_drop,
+                    kind=MovementKind.SHIP, reference=reference, on_hand_after=level.on_hand,
+                    actor=actor, created_at=now,
+                ))
+        StockMovement.objects.bulk_create(movements)
+        _release_when_empty(locked)
+    return movements

@@ -1,0 +1,34 @@
+"""Every write to payments (ARCHITECTURE.md rule 2): recording at intake and the one change
+service (`core`), PSP events (`psp_events`), captures on shipment (`captures`)."""
+
+from payments.services.captures import (
+    capture_key,
+    payment_capture_execute,
+    payment_capture_retry,
+    payment_captures_plan,
+    payment_captures_requeue_due,
+)
+from payments.services.core import (
+    PaymentData,
+    payment_change,
+    payment_lock,
+    payment_payload,
+    payment_record,
+)
+from payments.services.psp_events import PspEventData, PspEventReceipt, psp_event_receive
+
+__all__ = [
+    "PaymentData",
+    "PspEventData",
+    "PspEventReceipt",
+    "capture_key",
+    "payment_capture_execute",
+    "payment_capture_retry",
+    "payment_captures_plan",
+    "payment_captures_requeue_due",
+    "payment_change",
+    "payment_lock",
+    "payment_payload",
+    "payment_record",
+    "psp_event_receive",
+]

@@ -1,0 +1,82 @@
+"""Payment statuses and transition groups. Transitions are methods on `Payment` (models.py),
+declared with django-fsm-2; only the services in `payments.services` call them.
+
+The status summarises where the money is; the amounts (`captured_amount`, `refunded_amount`)
+are the truth. A card or PayPal payment is authorized for the whole order and captured in parts
+as shipments leave, so it may sit in `partially_captured` for a while.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    AUTHORIZED = "authorized", _("Authorized")
+    PARTIALLY_CAPTURED = "partially_captured", _("Partially captured")
+    CAPTURED = "captured", _("Captured")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+    FAILED = "failed", _("Failed")
+    CHARGEBACK = "chargeback", _("Chargeback")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    PAYPAL = "paypal", _("PayPal")
+    INVOICE = "invoice", _("Invoice")
+    DIRECT_DEBIT = "direct_debit", _("Direct debit")
+    CASH = "cash", _("Cash")
+    GIFT_CARD = "gift_card", _("Gift card")
+    PAY_IN_STORE = "pay_in_store", _("Pay in store")
+
+
+class PspEventType(models.TextChoices):
+    AUTHORIZED = "authorized", _("Authorized")
+    CAPTURED = "captured", _("Captured")
+    REFUNDED = "refunded", _("Refunded")
+    FAILED = "failed", _("Failed")
+    CHARGEBACK = "chargeback", _("Chargeback")
+
+
+class PspEventOutcome(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    UNCHANGED = "unchanged", _("Already in that state")
+    CAPTURE_CONFIRMED = "capture_confirmed", _("Confirmed a capture we made")
+    OUT_OF_ORDER = "ignored_out_of_order", _("Ignored: older than the payment's status")
+
+
+class CaptureStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class CaptureSource(models.TextChoices):
+    SHIPMENT = "shipment", _("Shipment left (captured by us)")
+    PSP = "psp", _("Reported by the PSP")
+    INTAKE = "intake", _("Captured when the order was placed")
+
+
+S = PaymentStatus
+M = PaymentMethod
+
+# Captured as shipments leave, through the PSP adapter. Every other method is not captured by
+# us: invoices and direct debits are collected by finance, cash and pay-in-store at the till,
+# gift cards are redeemed by the channel.
+CAPTURED_ON_SHIPMENT = frozenset({M.CARD, M.PAYPAL})
+# Methods that secure an order without money having moved yet: the invoice is collected later,
+# pay-in-store at the handover.
+SECURED_WITHOUT_PSP = frozenset({M.INVOICE, M.PAY_IN_STORE})
+# Money is promised or has moved: the order may be fulfilled.
+SECURED_STATUSES = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.CAPTURED,
+                              S.PARTIALLY_REFUNDED})
+# What can still be captured (an authorization with money left on it).
+CAPTURABLE = [S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.PARTIALLY_REFUNDED]
+# Money may arrive (a capture) from these ...
+CAPTURE_SOURCES = [S.PENDING, S.FAILED, *CAPTURABLE]
+# ... and leave again (a refund, a chargeback) from these.
+REFUND_SOURCES = [S.PARTIALLY_CAPTURED, S.CAPTURED, S.PARTIALLY_REFUNDED]
+CHARGEBACK_SOURCES = [*REFUND_SOURCES, S.REFUNDED]

@@ -1,0 +1,114 @@
+"""New fulfilment orders are pushed to their location's system, at least once, signed."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from fulfillment.adapters.wms import FakeWarehouseGateway
+from fulfillment.dispatch import dispatches_requeue_due, fulfillment_dispatch
+from fulfillment.models import FulfillmentOrder
+from oms.core.webhooks.signing import verify
+from tests.fulfillment.conftest import fulfillment_of
+
+
+@pytest.fixture
+def pushed_order(network, place, webhook_receiver, django_capture_on_commit_callbacks):
+    """An order whose Kassel warehouse has a push endpoint (the receiver)."""
+    network.kassel.wms_url = webhook_receiver.url
+    network.kassel.wms_secret = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+
+    def run(**receiver_script):
+        webhook_receiver.script = receiver_script.get("script", [])
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place([("A", 2)])
+        return fulfillment_of(order, "WH-KS")
+
+    return run
+
+
+def test_a_new_fulfilment_is_pushed_to_its_warehouse_signed_like_a_webhook(
+        pushed_order, webhook_receiver, network):
+    # When an order is placed for a warehouse with a push endpoint
+    fo = pushed_order()
+    # Then its WMS received it once, signed with the location's secret, and it counts as sent
+    fo.refresh_from_db()
+    assert fo.dispatch_status == "sent"
+    assert len(webhook_receiver.requests) == 1
+    request = webhook_receiver.requests[0]
+    headers = request.headers
+    assert headers["webhook-id"] == f"fo_{fo.pk}"
+    assert verify(network.kassel.wms_secret, headers["webhook-id"],
+                  int(headers["webhook-timestamp"]), request.body, headers["webhook-signature"])
+    body = json.loads(request.body)
+    assert body["order"] == fo.order.number
+    assert body["lines"] == [{"sku": "A", "quantity": 2}]
+
+
+def test_a_wms_failing_twice_gets_the_dispatch_on_the_third_attempt(pushed_order,
+                                                                   webhook_receiver):
+    # Given a WMS that answers 500 and 503 before it recovers
+    fo = pushed_order(script=[(500, 0), (503, 0)])
+    fo.refresh_from_db()
+    assert (fo.dispatch_status, fo.dispatch_attempts) == ("pending", 1)
+    assert fo.dispatch_due_at > timezone.now()
+    # When the dispatch is due again, twice
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=1) == "pending"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=2) == "sent"
+    # Then it was sent three times with one message id, and recorded once as sent
+    assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [f"fo_{fo.pk}"] * 3
+    fo.refresh_from_db()
+    assert (fo.dispatch_status, fo.dispatch_attempts, fo.dispatch_error) == ("sent", 3, "")
+
+
+def test_a_dispatch_task_delivered_twice_sends_once(network, place, settings):
+    gateway = FakeWarehouseGateway()
+    network.kassel.wms_url = "http://wms.invalid/hook"
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+    fo = fulfillment_of(place([("A", 1)]), "WH-KS")  # on_commit never fires in this test
+    first = fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway)
+    second = fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway)
+    assert (first, second) == ("sent", "skipped")
+    assert len(gateway.sent) == 1
+
+
+def test_a_dispatch_gives_up_after_the_last_attempt(network, place, settings):
+    settings.WMS_MAX_ATTEMPTS = 2
+    gateway = FakeWarehouseGateway(default_status=502)
+    network.kassel.wms_url = "http://wms.invalid/hook"
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+    fo = fulfillment_of(place([("A", 1)]), "WH-KS")
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway) == "pending"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=1, gateway=gateway) == "dead"
+    fo.refresh_from_db()
+    assert fo.dispatch_error == "HTTP 502"
+    from oms.core.models import OutboxEvent
+
+    assert OutboxEvent.objects.filter(topic="fulfillment.dispatch_failed").count() == 1
+
+
+def test_the_sweep_queues_only_dispatches_whose_time_has_come(network, place):
+    network.kassel.wms_url = "http://wms.invalid/hook"
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+    fo = fulfillment_of(place([("A", 1)]), "WH-KS")
+    # Right after creation the first attempt is queued and leased: nothing is due yet
+    assert dispatches_requeue_due() == 0
+    # After the lease passes without an outcome (a worker died), it is due
+    later = timezone.now() + timedelta(minutes=5)
+    FulfillmentOrder.objects.filter(pk=fo.pk).update(dispatch_due_at=timezone.now())
+    assert dispatches_requeue_due(now=later) == 1
+    assert dispatches_requeue_due(now=later) == 0  # leased again by the sweep
+
+
+def test_a_location_without_a_push_endpoint_polls(network, place):
+    network.stock(network.kassel, "A", 5)
+    fo = fulfillment_of(place([("A", 1)]), "WH-KS")
+    assert fo.dispatch_status == "polled"

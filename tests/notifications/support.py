@@ -1,0 +1,37 @@
+"""Test doubles at the edges: email backends that fail or dawdle, a webhook sender that records."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from typing import Any, ClassVar
+
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+
+from oms.core.webhooks.sender import SendResult
+
+
+class FailingEmailBackend(LocmemBackend):
+    """The SMTP server is down."""
+
+    def send_messages(self, messages: Any) -> int:
+        raise smtplib.SMTPConnectError(421, "service not available")
+
+
+class SlowEmailBackend(LocmemBackend):
+    """Accepts mail, slowly: a second worker arrives while the first is still sending."""
+
+    def send_messages(self, messages: Any) -> int:
+        time.sleep(0.5)
+        return super().send_messages(messages)
+
+
+class RecordingWebhookSender:
+    """Answers 200 to every webhook and keeps what was posted (the class is instantiated per
+    delivery, so the record is on the class)."""
+
+    calls: ClassVar[list[tuple[str, bytes, dict[str, str]]]] = []
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        self.calls.append((url, body, headers))
+        return SendResult(status=200)
