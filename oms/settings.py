@@ -108,6 +108,8 @@ LOCALE_PATHS = [BASE_DIR / "oms" / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
+# Opt in now to the Django 6 default (https for scheme-less URLs in forms), silencing its warning.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
@@ -194,7 +196,9 @@ WMS_BACKOFF_BASE_SECONDS = float(os.environ.get("WMS_BACKOFF_BASE_SECONDS", "15"
 WMS_DISPATCH_LEASE_SECONDS = int(os.environ.get("WMS_DISPATCH_LEASE_SECONDS", "30"))
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
-PSP_ADAPTER = os.environ.get("PSP_ADAPTER", "payments.adapters.psp.HttpPaymentServiceProvider")
+# The demo has no PSP to talk to: it captures against the in-process fake.
+PSP_ADAPTER = os.environ.get("PSP_ADAPTER", "payments.adapters.psp.fake" if DEMO_MODE
+                             else "payments.adapters.psp.HttpPaymentServiceProvider")
 PSP_API_URL = os.environ.get("PSP_API_URL", "")
 PSP_API_KEY = os.environ.get("PSP_API_KEY", "")
 PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
