@@ -8,4 +8,6 @@ class FulfillmentConfig(AppConfig):
     verbose_name = _("Fulfilment")
 
     def ready(self) -> None:
-        from fulfillment.notifications import handlers  # noqa: F401  (registers event handlers)
+        # Importing the handler modules registers their event handlers.
+        from fulfillment import handlers  # noqa: F401
+        from fulfillment.notifications import handlers as notification_handlers  # noqa: F401

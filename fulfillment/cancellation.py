@@ -43,7 +43,7 @@ def order_cancel(*, order: Order, reason: str, actor: str,
         order_lines_cancel(order=locked, units=units, reason=reason, actor=actor)
         reservation = order_reservation(order_number=locked.number)
         released = reservation_release_units(reservation=reservation, units=units)
-        fulfillment_lines_cancel(order=locked, released=released)
+        fulfillment_lines_cancel(order=locked, released=released, actor=actor)
         order_roll_up(order=locked, actor=actor)
     locked.refresh_from_db()
     return locked

@@ -26,9 +26,12 @@ from django.utils import timezone
 
 from fulfillment.adapters.wms import Dispatch, WarehouseGateway, default_gateway
 from fulfillment.models import FulfillmentOrder
-from fulfillment.states import DispatchStatus
+from fulfillment.states import ENDED, DispatchStatus
 from oms.core.backoff import exponential_backoff
 from oms.core.events import event_emit
+from oms.orders.models import Order
+from oms.orders.services import order_lock
+from oms.orders.states import OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
         "order": order.number,
         "location": fo.location.code,
         "kind": fo.kind,
+        "status": fo.status,
         "customer": {"name": order.customer.name, "email": order.customer.email,
                      "phone": order.customer.phone},
         "delivery": delivery,
@@ -71,14 +75,31 @@ def _enqueue(pairs: list[tuple[int, int]]) -> None:
 
 def dispatches_schedule(*, fulfillments: list[FulfillmentOrder]) -> None:
     """Call in the transaction that creates `fulfillments`: the ones whose location has a push
-    endpoint are queued after commit; the others wait to be polled."""
+    endpoint are queued after commit; the others wait to be polled. While the order is on hold
+    (payment not secured) nothing goes out: `dispatches_release_held` sends them on confirm."""
     now = timezone.now()
+    if fulfillments and fulfillments[0].order.status == OrderStatus.ON_HOLD:
+        FulfillmentOrder.objects.filter(pk__in=[fo.pk for fo in fulfillments]).update(
+            dispatch_status=DispatchStatus.HELD)
+        return
     pushed = [fo for fo in fulfillments if fo.location.wms_url]
     polled = [fo.pk for fo in fulfillments if not fo.location.wms_url]
     FulfillmentOrder.objects.filter(pk__in=polled).update(dispatch_status=DispatchStatus.POLLED)
     FulfillmentOrder.objects.filter(pk__in=[fo.pk for fo in pushed]).update(
         dispatch_status=DispatchStatus.PENDING, dispatch_due_at=now + _lease())
     _enqueue([(fo.pk, 0) for fo in pushed])
+
+
+def dispatches_release_held(*, order: Order) -> int:
+    """The order's payment is secured: send the fulfilment orders that waited for it."""
+    with transaction.atomic():
+        order_lock(order=order)  # the fixed order: order row, then its fulfilment rows
+        held = list(FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
+                    .select_related("location", "order")
+                    .filter(order=order, dispatch_status=DispatchStatus.HELD)
+                    .exclude(status__in=ENDED))
+        dispatches_schedule(fulfillments=held)
+    return len(held)
 
 
 def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
@@ -89,6 +110,10 @@ def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
                       dispatch_attempts=attempt)
               .first())
         if fo is None:
+            return None
+        if fo.status in ENDED:  # cancelled or re-sourced before it went out: nothing to send
+            fo.dispatch_status = DispatchStatus.POLLED
+            fo.save(update_fields=["dispatch_status"])
             return None
         fo.dispatch_attempts += 1
         fo.dispatch_due_at = timezone.now() + _lease()
@@ -106,8 +131,8 @@ def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
     result = (gateway or default_gateway()).send(dispatch)
     now = timezone.now()
     with transaction.atomic():
-        fo = FulfillmentOrder.objects.select_for_update().select_related("order", "location") \
-            .get(pk=fulfillment_id)
+        fo = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
+              .select_related("order", "location").get(pk=fulfillment_id))
         if fo.dispatch_status != DispatchStatus.PENDING:
             return fo.dispatch_status
         if result.ok:
@@ -150,7 +175,7 @@ def dispatches_requeue_due(*, now: datetime | None = None, limit: int = 500) -> 
 def dispatch_retry(*, fulfillment: FulfillmentOrder) -> None:
     """From the cockpit: try a dead (or stuck) dispatch again now."""
     with transaction.atomic():
-        fo = FulfillmentOrder.objects.select_for_update().get(pk=fulfillment.pk)
+        fo = FulfillmentOrder.objects.select_for_update(no_key=True).get(pk=fulfillment.pk)
         fo.dispatch_status = DispatchStatus.PENDING
         fo.dispatch_due_at = timezone.now() + _lease()
         fo.save(update_fields=["dispatch_status", "dispatch_due_at"])

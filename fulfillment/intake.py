@@ -24,13 +24,14 @@ from inventory.order_reservations import reservation_create_for_order
 from inventory.reservations import hold_credit, reservation_lock_hold, reserve_with_retries
 from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.catalog.validation import require_known_skus
-from oms.core.errors import Conflict, Unprocessable
+from oms.core.errors import Unprocessable
 from oms.core.models import ApiClient
 from oms.orders.models import Order
 from oms.orders.services import (
     CustomerData,
     NewOrder,
     OrderLineData,
+    duplicate_order,
     order_confirm,
     order_create,
     order_hold,
@@ -63,14 +64,9 @@ def _validate(request: OrderRequest, channel: str) -> None:
             % {"amount": request.payment.amount, "total": total},
             code="payment_amount_mismatch", attr="payment.amount",
         )
-    if request.external_id:
-        existing = Order.objects.filter(channel=channel, external_id=request.external_id).first()
-        if existing:
-            raise Conflict(
-                _("Order %(number)s already has this external id.")
-                % {"number": existing.number},
-                code="duplicate_order", attr="external_id", extra={"order": existing.number},
-            )
+    if request.external_id and Order.objects.filter(
+            channel=channel, external_id=request.external_id).exists():
+        raise duplicate_order(channel=channel, external_id=request.external_id)
 
 
 def _settle_status(order: Order, payment: Payment, actor: str) -> Order:
@@ -104,9 +100,9 @@ def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
                 pickup_location=request.delivery.location, language=request.language,
                 sourcing=decision.as_json(), placed_by=client.name,
             ))
-            fulfillment_orders_create(order=order, decision=decision)
             payment = payment_record(order=order, data=request.payment)
             order = _settle_status(order, payment, client.name)
+            fulfillment_orders_create(order=order, decision=decision)
             reservation_create_for_order(order_number=order.number, channel=client.channel,
                                          decision=decision, delivery=request.delivery, hold=hold)
             return order

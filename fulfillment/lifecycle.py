@@ -18,11 +18,10 @@ from django_fsm import can_proceed
 from fulfillment.models import FulfillmentOrder, Shipment, ShipmentLine, TrackingEvent
 from fulfillment.resourcing import resource_units
 from fulfillment.rollup import order_roll_up
-from fulfillment.services import fulfillment_payload
+from fulfillment.services import fulfillment_close, fulfillment_payload
 from fulfillment.states import FulfillmentStatus, ShipmentStatus
-from inventory.models import StockLevel
 from inventory.order_reservations import order_reservation, reservation_consume_shipped
-from inventory.services import stock_movement_record
+from inventory.services import stock_write_off
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
 from oms.orders.models import Order
@@ -32,7 +31,7 @@ from oms.orders.states import OrderStatus
 
 def _lock(fulfillment: FulfillmentOrder) -> tuple[Order, FulfillmentOrder]:
     order = order_lock(order=fulfillment.order)
-    fo = (FulfillmentOrder.objects.select_for_update(of=("self",))
+    fo = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
           .select_related("location", "order").get(pk=fulfillment.pk))
     return order, fo
 
@@ -107,12 +106,8 @@ def _write_off_missing(fo: FulfillmentOrder, missing: dict[str, int], actor: str
     """A short pick means the count was wrong: take the missing units off on-hand too, so
     availability stops offering them."""
     for sku, quantity in missing.items():
-        on_hand = StockLevel.objects.filter(product_id=sku, location=fo.location) \
-            .values_list("on_hand", flat=True).first() or 0
-        if min(quantity, on_hand):
-            stock_movement_record(location=fo.location, sku=sku,
-                                  quantity=-min(quantity, on_hand), kind="adjustment",
-                                  reference=f"short pick, fulfilment {fo.pk}", actor=actor)
+        stock_write_off(location=fo.location, sku=sku, quantity=quantity,
+                        reference=f"short pick, fulfilment {fo.pk}", actor=actor)
 
 
 def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
@@ -131,11 +126,11 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
             raise InvalidInput([("over_pick", _("More picked than ordered: %(skus)s.")
                                  % {"skus": ", ".join(over)}, "lines")])
         _step(fo, fo.pick)
-        missing = {sku: open_units[sku] - picked.get(sku, 0) for sku in open_units}
-        missing = {sku: n for sku, n in missing.items() if n}
+        # Only the lines reported count: a SKU not in this pick is simply not picked yet.
+        missing = {sku: open_units[sku] - n for sku, n in picked.items() if open_units[sku] > n}
         for line in fo.lines.select_related("order_line"):
-            if line.sku in open_units:
-                line.picked = line.shipped + picked.get(line.sku, 0)
+            if line.sku in picked:
+                line.picked = line.shipped + picked[line.sku]
                 line.save(update_fields=["picked"])
         data: dict[str, Any] = {"lines": [{"sku": s, "picked": n} for s, n in picked.items()]}
         if missing:
@@ -144,12 +139,12 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
             _write_off_missing(fo, missing, actor)
             data.update(short={"lines": [{"sku": s, "quantity": n} for s, n in missing.items()],
                                **outcome.as_json()})
-        if not any(ln.open_quantity for ln in fo.lines.all()):
-            fo.cancel()  # everything was short: nothing left to ship from here
         _save_and_publish(order, fo, "fulfillment.picked", actor, data)
         if missing:
             _save_and_publish(order, fo, "fulfillment.resourced", actor,
                               {"reason": "short_pick", **data["short"]})
+        if not any(ln.open_quantity for ln in fo.lines.all()):  # everything was short
+            fulfillment_close(order=order, fulfillment=fo, actor=actor, now=timezone.now())
         order_roll_up(order=order, actor=actor)
     return fo
 
@@ -220,30 +215,50 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
     return shipment
 
 
+def _shipment_for(fo: FulfillmentOrder, tracking_number: str | None) -> Shipment:
+    """The parcel a carrier event is about: named by tracking number, or else the oldest one
+    still under way."""
+    shipments = fo.shipments.select_for_update(no_key=True)
+    if tracking_number:
+        shipment = shipments.filter(tracking_number=tracking_number).first()
+        if shipment is None:
+            raise InvalidInput([("unknown_tracking_number",
+                                 _("No parcel of this fulfilment has this tracking number."),
+                                 "tracking_number")])
+        return shipment
+    shipment = (shipments.exclude(status=ShipmentStatus.DELIVERED).order_by("shipped_at", "pk")
+                .first() or shipments.order_by("-shipped_at", "-pk").first())
+    if shipment is None:
+        raise InvalidTransition(_("Nothing has shipped yet."), attr="status")
+    return shipment
+
+
 def fulfillment_tracking_event(*, fulfillment: FulfillmentOrder, status: str, at: datetime,
-                               actor: str) -> Shipment:
-    """A carrier status for the fulfilment's latest shipment. Delivered everywhere → the
-    fulfilment is delivered, and the order completes when all of it is."""
+                               actor: str, tracking_number: str | None = None) -> Shipment:
+    """A carrier status for one parcel. An event older than the parcel's latest one is kept
+    in its history but changes nothing; a delivered parcel stays delivered. Every parcel
+    delivered → the fulfilment is delivered, and the order completes when all of it is."""
     with transaction.atomic():
         order, fo = _lock(fulfillment)
-        shipment = fo.shipments.select_for_update().order_by("-shipped_at", "-pk").first()
-        if shipment is None:
-            raise InvalidTransition(_("Nothing has shipped yet."), attr="status")
+        shipment = _shipment_for(fo, tracking_number)
+        newest = shipment.events.order_by("-at", "-pk").first()
         TrackingEvent.objects.create(shipment=shipment, status=status, at=at,
                                      received_at=timezone.now())
-        latest = shipment.events.order_by("-at", "-pk").first()
-        if latest.at <= at and shipment.status != ShipmentStatus.DELIVERED:
+        current = (newest is None or newest.at <= at) and \
+            shipment.status != ShipmentStatus.DELIVERED
+        if current:
             shipment.status = status
             if status == ShipmentStatus.DELIVERED:
                 shipment.delivered_at = at
             shipment.save(update_fields=["status", "delivered_at"])
-        data = {"shipment": shipment.pk, "tracking_status": status, "at": at.isoformat()}
+        data = {"shipment": shipment.pk, "tracking_number": shipment.tracking_number,
+                "tracking_status": status, "at": at.isoformat()}
         all_delivered = not fo.shipments.exclude(status=ShipmentStatus.DELIVERED).exists()
-        if status == ShipmentStatus.DELIVERED and all_delivered and \
+        if current and status == ShipmentStatus.DELIVERED and all_delivered and \
                 fo.status == FulfillmentStatus.SHIPPED:
             fo.deliver()
             _save_and_publish(order, fo, "fulfillment.delivered", actor, data)
-        elif status == ShipmentStatus.FAILED:
+        elif current and status == ShipmentStatus.FAILED:
             _save_and_publish(order, fo, "fulfillment.delivery_failed", actor, data)
         else:
             order_event_record(order=order, type="fulfillment.tracking", actor=actor,

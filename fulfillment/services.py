@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.dispatch import dispatches_schedule
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
-from fulfillment.states import ENDED, FulfillmentKind
+from fulfillment.states import ENDED, FulfillmentKind, ShipmentStatus
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
 from oms.orders.models import Order
+from oms.orders.services import order_event_record
 
 
 def _kind(order: Order, location: Location) -> str:
@@ -55,15 +57,16 @@ def fulfillment_orders_create(*, order: Order, decision: Decision) -> list[Fulfi
     return fulfillments
 
 
-def fulfillment_lines_cancel(*, order: Order,
-                             released: dict[str, dict[int, int]]) -> list[FulfillmentOrder]:
+def fulfillment_lines_cancel(*, order: Order, released: dict[str, dict[int, int]],
+                             actor: str) -> list[FulfillmentOrder]:
     """Cancel released units on the open fulfilment orders they were allocated to
     ({sku: {location_id: units}}); a fulfilment order with nothing left is cancelled."""
     now = timezone.now()
     remaining = {sku: dict(per_location) for sku, per_location in released.items()}
     with transaction.atomic():
         fulfillments = list(
-            FulfillmentOrder.objects.select_for_update().select_related("location", "order")
+            FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("location", "order")
             .filter(order=order).exclude(status__in=ENDED).order_by("pk")
         )
         cancelled = []
@@ -78,13 +81,28 @@ def fulfillment_lines_cancel(*, order: Order,
                     line.save(update_fields=["cancelled"])
             if any(line.open_quantity for line in lines):
                 continue
-            # Nothing left to do here: shipped if part of it left, else cancelled.
-            shipped_some = any(line.shipped for line in lines)
-            (fo.ship if shipped_some else fo.cancel)()
-            fo.updated_at = now
-            fo.save(update_fields=["status", "updated_at"])
-            event_emit(topic="fulfillment.closed" if shipped_some else "fulfillment.cancelled",
-                       aggregate_type="fulfillment", aggregate_id=fo.pk,
-                       payload=fulfillment_payload(fo))
+            fulfillment_close(order=order, fulfillment=fo, actor=actor, now=now)
             cancelled.append(fo)
     return cancelled
+
+
+def fulfillment_close(*, order: Order, fulfillment: FulfillmentOrder, actor: str,
+                      now: datetime) -> None:
+    """Nothing is left to do at this location (the rest was cancelled or moved away): the
+    fulfilment order ends as cancelled if nothing left, else as shipped, or delivered when every
+    parcel has already arrived. Caller holds the order and fulfilment locks."""
+    fo = fulfillment
+    if not any(line.shipped for line in fo.lines.all()):
+        fo.cancel()
+        topic = "fulfillment.cancelled"
+    else:
+        fo.ship()
+        topic = "fulfillment.closed"
+        if not fo.shipments.exclude(status=ShipmentStatus.DELIVERED).exists():
+            fo.deliver()
+            topic = "fulfillment.delivered"
+    fo.updated_at = now
+    fo.save(update_fields=["status", "updated_at"])
+    payload = fulfillment_payload(fo)
+    order_event_record(order=order, type=topic, actor=actor, data=payload)
+    event_emit(topic=topic, aggregate_type="fulfillment", aggregate_id=fo.pk, payload=payload)

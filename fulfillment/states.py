@@ -27,6 +27,7 @@ class FulfillmentKind(models.TextChoices):
 class DispatchStatus(models.TextChoices):
     """Handing the fulfilment order to the location's system (its WMS, a supplier portal)."""
 
+    HELD = "held", _("Waiting for the payment")
     PENDING = "pending", _("To be sent")
     SENT = "sent", _("Sent")
     DEAD = "dead", _("Gave up")

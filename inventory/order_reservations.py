@@ -52,12 +52,20 @@ def reservation_create_for_order(*, order_number: str, channel: str, decision: D
     )
     released: list[ReservationLine] = []
     if hold is not None:
+        # One pass over the stock rows releases the hold and takes the order's units, so rows
+        # are locked in primary-key order even when the two sets overlap.
         released = list(hold.lines.all())
-        hold.consume()
-        hold.consumed_by, hold.updated_at = order_number, now
+        if hold.expires_at <= now:
+            hold.expire()
+            topic, extra = "reservation.expired", {}
+        else:
+            hold.consume()
+            hold.consumed_by = order_number
+            topic, extra = "reservation.consumed", {"order": order_number}
+        hold.updated_at = now
         hold.save(update_fields=["state", "consumed_by", "updated_at"])
-        event_emit(topic="reservation.consumed", aggregate_type="reservation",
-                   aggregate_id=hold.pk, payload=reservation_payload(hold, order=order_number))
+        event_emit(topic=topic, aggregate_type="reservation", aggregate_id=hold.pk,
+                   payload=reservation_payload(hold, **extra))
     apply_reserved_deltas(decision.allocations, released)
     return reservation
 
@@ -159,7 +167,7 @@ def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
         require_active(locked)
         _changed, taken = _take_units(locked, units, [location_id])
         level_ids = _level_ids(locked)
-        levels = StockLevel.objects.select_for_update().filter(
+        levels = StockLevel.objects.select_for_update(no_key=True).filter(
             pk__in=[level_ids[(sku, location_id)] for sku in units]).order_by("pk")
         now = timezone.now()
         movements = []

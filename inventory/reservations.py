@@ -150,8 +150,9 @@ def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineReques
 
 
 def reservation_get(*, reservation_id: object, channel: str | None) -> Reservation:
-    """A reservation visible to a channel (None: any channel), else 404."""
-    reservations = Reservation.objects.filter(pk=reservation_id)
+    """A cart hold visible to a channel (None: any channel), else 404. An order's own
+    reservation is never reachable here: it changes only with its order."""
+    reservations = Reservation.objects.filter(pk=reservation_id, kind=ReservationKind.CART)
     if channel is not None:
         reservations = reservations.filter(channel=channel)
     reservation = reservations.prefetch_related("lines__location").first()
@@ -161,7 +162,7 @@ def reservation_get(*, reservation_id: object, channel: str | None) -> Reservati
 
 
 def lock_reservation(reservation: Reservation) -> Reservation:
-    return Reservation.objects.select_for_update().get(pk=reservation.pk)
+    return Reservation.objects.select_for_update(no_key=True).get(pk=reservation.pk)
 
 
 def _end_hold(hold: Reservation, end: Callable[[], None], topic: str) -> None:
@@ -202,18 +203,13 @@ def reservation_extend(*, reservation: Reservation, ttl_seconds: int) -> Reserva
         if locked.kind != ReservationKind.CART:
             raise InvalidTransition(_("Only cart holds have a deadline."), attr="kind")
         now = timezone.now()
-        expired = locked.expires_at <= now
-        if expired:  # end it now rather than wait for the sweep; the refusal follows the commit
-            _end_hold(locked, locked.expire, "reservation.expired")
-        else:
-            locked.expires_at, locked.updated_at = now + ttl, now
-            locked.save(update_fields=["expires_at", "updated_at"])
-            event_emit(topic="reservation.extended", aggregate_type="reservation",
-                       aggregate_id=locked.pk,
-                       payload=reservation_payload(
-                           locked, expires_at=locked.expires_at.isoformat()))
-    if expired:
-        raise InvalidTransition(_("The reservation has expired."), attr="expires_at")
+        if locked.expires_at <= now:  # the sweep ends it; a refusal changes nothing
+            raise InvalidTransition(_("The reservation has expired."), attr="expires_at")
+        locked.expires_at, locked.updated_at = now + ttl, now
+        locked.save(update_fields=["expires_at", "updated_at"])
+        event_emit(topic="reservation.extended", aggregate_type="reservation",
+                   aggregate_id=locked.pk,
+                   payload=reservation_payload(locked, expires_at=locked.expires_at.isoformat()))
     return locked
 
 
@@ -243,9 +239,11 @@ def reservations_expire_due(*, now: datetime | None = None, limit: int = 500) ->
 
 
 def reservation_lock_hold(*, reservation_id: object, channel: str) -> Reservation | None:
-    """Lock the cart hold an order names. Returns it while it still holds units; None if it
-    already ended (the order then reserves afresh). A hold already consumed is a conflict."""
-    hold = (Reservation.objects.select_for_update()
+    """Lock the cart hold an order names. Returns it while it still holds units (also past
+    its deadline when the sweep has not ended it yet: the order then releases it as expired in
+    its own final pass over the stock rows); None if it already ended, and the order reserves
+    afresh. A hold already consumed is a conflict."""
+    hold = (Reservation.objects.select_for_update(no_key=True)
             .filter(pk=reservation_id, kind=ReservationKind.CART, channel=channel).first())
     if hold is None:
         raise NotFound(_("No such reservation."), attr="reservation_id")
@@ -254,9 +252,6 @@ def reservation_lock_hold(*, reservation_id: object, channel: str) -> Reservatio
                                 % {"order": hold.consumed_by}, code="reservation_consumed",
                                 attr="reservation_id")
     if hold.state != ReservationState.ACTIVE:
-        return None
-    if hold.expires_at <= timezone.now():
-        _end_hold(hold, hold.expire, "reservation.expired")
         return None
     return hold
 

@@ -144,7 +144,8 @@ def stock_movement_record(
             [StockLevel(product_id=sku, location=location, updated_at=now)],
             ignore_conflicts=True,
         )
-        level = StockLevel.objects.select_for_update().get(product_id=sku, location=location)
+        level = StockLevel.objects.select_for_update(no_key=True).get(product_id=sku,
+                                                                      location=location)
         if level.on_hand + quantity < 0:
             raise Conflict(
                 _("On hand is %(on_hand)d; it cannot go below zero.") % {"on_hand": level.on_hand},
@@ -174,3 +175,19 @@ def stock_movement_record(
                      "reference": reference, "on_hand": level.on_hand},
         )
     return movement
+
+
+def stock_write_off(*, location: Location, sku: str, quantity: int, reference: str,
+                    actor: str) -> StockMovement | None:
+    """Take up to `quantity` units off on-hand because they are not there (a short pick): an
+    ``adjustment`` movement, clamped at zero under the row lock."""
+    with transaction.atomic():
+        on_hand = (StockLevel.objects.select_for_update(no_key=True)
+                   .filter(product_id=sku, location=location)
+                   .values_list("on_hand", flat=True).first())
+        take = min(quantity, on_hand or 0)
+        if take == 0:
+            return None
+        return stock_movement_record(location=location, sku=sku, quantity=-take,
+                                     kind=MovementKind.ADJUSTMENT, reference=reference,
+                                     actor=actor)

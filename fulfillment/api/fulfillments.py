@@ -24,7 +24,7 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.states import FulfillmentStatus, ShipmentStatus
 from inventory.api.reservations import MAX_LINES
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.base import ErrorSerializer, InstantField, client_of, paginated, validated
 from oms.core.errors import NotFound
 from oms.core.models import ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
@@ -213,7 +213,8 @@ class TrackingIn(serializers.Serializer):
     status = serializers.ChoiceField([ShipmentStatus.IN_TRANSIT,
                                       ShipmentStatus.OUT_FOR_DELIVERY,
                                       ShipmentStatus.DELIVERED, ShipmentStatus.FAILED])
-    at = serializers.DateTimeField()
+    at = InstantField()
+    tracking_number = serializers.CharField(max_length=100, required=False)
 
 
 class TrackingView(_Command):
@@ -223,5 +224,6 @@ class TrackingView(_Command):
         data = validated(TrackingIn, request.data)
         client = client_of(request)
         fulfillment_tracking_event(fulfillment=fulfillment_for_client(client, pk),
-                                   status=data["status"], at=data["at"], actor=client.name)
+                                   status=data["status"], at=data["at"], actor=client.name,
+                                   tracking_number=data.get("tracking_number"))
         return self.respond(request, pk)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -17,9 +19,11 @@ from inventory.models import (
 )
 from inventory.snapshot_sql import LevelRow
 from oms.catalog.models import SKU_PATTERN
+from oms.core.api.base import InstantField
 
 _SKU = re.compile(SKU_PATTERN)
 MAX_QUANTITY = 2_000_000_000
+SNAPSHOT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AddressIn(serializers.Serializer):
@@ -111,15 +115,14 @@ def _level_problem(item: Any) -> dict[str, list[serializers.ErrorDetail]] | None
 
 class SnapshotIn(serializers.Serializer):
     location = serializers.CharField(max_length=50)
-    as_of = serializers.DateTimeField()
+    as_of = InstantField()
     levels = LevelsField()
     reference = serializers.CharField(max_length=200, required=False, default="")
 
     def validate_as_of(self, value: Any) -> Any:
-        raw = self.initial_data.get("as_of") if isinstance(self.initial_data, dict) else None
-        if isinstance(raw, str) and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", raw):
-            raise serializers.ValidationError(_("as_of needs a UTC offset, e.g. +01:00 or Z."),
-                                              code="missing_offset")
+        if value > timezone.now() + SNAPSHOT_CLOCK_SKEW:
+            # A count from the future would make every real count look stale.
+            raise serializers.ValidationError(_("as_of lies in the future."), code="future")
         return value
 
 

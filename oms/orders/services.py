@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from oms.core.errors import InvalidInput, InvalidTransition
+from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine
 
@@ -52,6 +52,13 @@ class NewOrder:
     language: str
     sourcing: dict[str, Any]
     placed_by: str
+
+
+def duplicate_order(*, channel: str, external_id: str | None) -> Conflict:
+    existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+    number = existing.number if existing else ""
+    return Conflict(_("Order %(number)s already has this external id.") % {"number": number},
+                    code="duplicate_order", attr="external_id", extra={"order": number})
 
 
 def order_total(lines: Sequence[OrderLineData]) -> Decimal:
@@ -120,14 +127,20 @@ def order_create(*, data: NewOrder) -> Order:
         raise InvalidInput([("required", _("An order needs at least one line."), "lines")])
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(
-            number=data.number, channel=data.channel, external_id=data.external_id,
-            customer=customer_upsert(data=data.customer), currency=data.currency,
-            total=order_total(data.lines), language=data.language,
-            delivery_method=data.delivery_method, delivery_address=data.delivery_address,
-            pickup_location=data.pickup_location, sourcing=data.sourcing,
-            placed_by=data.placed_by, created_at=now, updated_at=now,
-        )
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    number=data.number, channel=data.channel, external_id=data.external_id,
+                    customer=customer_upsert(data=data.customer), currency=data.currency,
+                    total=order_total(data.lines), language=data.language,
+                    delivery_method=data.delivery_method,
+                    delivery_address=data.delivery_address,
+                    pickup_location=data.pickup_location, sourcing=data.sourcing,
+                    placed_by=data.placed_by, created_at=now, updated_at=now,
+                )
+        except IntegrityError:
+            # Two requests with one external id raced past the check in intake.
+            raise duplicate_order(channel=data.channel, external_id=data.external_id) from None
         OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
@@ -139,8 +152,10 @@ def order_create(*, data: NewOrder) -> Order:
 
 
 def order_lock(*, order: Order) -> Order:
-    """Re-read the order under a row lock (call inside a transaction)."""
-    return Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
+    """Re-read the order under a row lock (call inside a transaction). NO KEY UPDATE: rows
+    that merely reference the order (events, notifications) can still be inserted meanwhile."""
+    return (Order.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("customer").get(pk=order.pk))
 
 
 def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
@@ -182,7 +197,7 @@ def order_lines_cancel(*, order: Order, units: dict[str, int], reason: str,
     unit is left open and none was fulfilled, the order itself is cancelled."""
     with transaction.atomic():
         locked = order_lock(order=order)
-        lines = {ln.product_id: ln for ln in locked.lines.select_for_update()}
+        lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
         for sku, quantity in units.items():
             line = lines[sku]
             if quantity > line.allocated:
@@ -233,7 +248,7 @@ def order_lines_fulfill(*, order: Order, units: dict[str, int], actor: str,
     """Move allocated units to fulfilled (they shipped or were handed over)."""
     with transaction.atomic():
         locked = order_lock(order=order)
-        lines = {ln.product_id: ln for ln in locked.lines.select_for_update()}
+        lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
         for sku, quantity in units.items():
             line = lines[sku]
             if quantity > line.allocated:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.catalog.api.serializers import CURRENCY_PATTERN
-from oms.core.api.base import ErrorSerializer, client_of, validated
+from oms.core.api.base import ErrorSerializer, InstantField, client_of, validated
 from oms.core.idempotency import REPLAYED_HEADER
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
@@ -28,14 +27,7 @@ class PspEventIn(serializers.Serializer):
     type = serializers.ChoiceField(PspEventType.choices)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = serializers.RegexField(CURRENCY_PATTERN)
-    at = serializers.DateTimeField()
-
-    def validate_at(self, value: Any) -> Any:
-        raw = self.initial_data.get("at") if isinstance(self.initial_data, dict) else None
-        if isinstance(raw, str) and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", raw):
-            raise serializers.ValidationError(_("at needs a UTC offset, e.g. +01:00 or Z."),
-                                              code="missing_offset")
-        return value
+    at = InstantField()
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data["type"] in MONEY_EVENTS and data["amount"] <= 0:

@@ -85,7 +85,8 @@ def payment_captures_plan(*, event_id: str, order_number: str, amount: Decimal,
     new: list[int] = []
     with transaction.atomic():
         order = order_lock(order=order)
-        payments = list(Payment.objects.select_for_update().filter(order=order).order_by("pk"))
+        payments = list(Payment.objects.select_for_update(no_key=True).filter(order=order)
+                        .order_by("pk"))
         remaining = amount
         for payment in payments:
             if payment.method not in CAPTURED_ON_SHIPMENT:

@@ -91,7 +91,7 @@ def payment_lock(*, payment_id: int) -> tuple[Order, Payment]:
     """Lock the payment's order, then the payment (call inside a transaction)."""
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     order = order_lock(order=Order(pk=order_id))
-    return order, Payment.objects.select_for_update().get(pk=payment_id)
+    return order, Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
 
 
 def payment_require(payment: Payment, step: str) -> None:

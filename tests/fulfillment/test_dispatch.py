@@ -112,3 +112,44 @@ def test_a_location_without_a_push_endpoint_polls(network, place):
     network.stock(network.kassel, "A", 5)
     fo = fulfillment_of(place([("A", 1)]), "WH-KS")
     assert fo.dispatch_status == "polled"
+
+
+def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secured(
+        network, place, api, django_capture_on_commit_callbacks, settings):
+    from fulfillment.adapters.wms import fake_gateway
+
+    settings.WMS_GATEWAY = "fake"
+    gateway = fake_gateway()
+    gateway.sent.clear()
+    network.kassel.wms_url = "http://wms.invalid/hook"
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+    # Given an order whose card payment is still pending
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place([("A", 1)], payment={"method": "card", "status": "pending",
+                                           "amount": "10.00", "psp_reference": "psp_held"})
+    fo = fulfillment_of(order, "WH-KS")
+    assert (fo.dispatch_status, gateway.sent) == ("held", [])
+    # When the PSP reports the authorization
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api("psp").post("/api/v1/payments/events", {
+            "psp_reference": "psp_held", "type": "authorized", "amount": "10.00",
+            "currency": "EUR", "at": "2026-11-22T12:00:00+01:00"})
+    assert response.status_code == 200, response.content
+    # Then the fulfilment order goes out
+    fo.refresh_from_db()
+    assert fo.dispatch_status == "sent"
+    assert [d.message_id for d in gateway.sent] == [f"fo_{fo.pk}"]
+    gateway.sent.clear()
+
+
+def test_a_fulfilment_cancelled_before_its_dispatch_is_not_sent(network, place, shop):
+    gateway = FakeWarehouseGateway()
+    network.kassel.wms_url = "http://wms.invalid/hook"
+    network.kassel.save()
+    network.stock(network.kassel, "A", 5)
+    order = place([("A", 1)])
+    shop.post(f"/api/v1/orders/{order['number']}/cancel", {"reason": "changed my mind"})
+    fo = fulfillment_of(order, "WH-KS")
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway) == "skipped"
+    assert gateway.sent == []

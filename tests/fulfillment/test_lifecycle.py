@@ -199,3 +199,80 @@ def test_bad_fulfilment_commands_get_clear_errors_and_change_nothing(network, pl
     fo.refresh_from_db()
     assert fo.status == "pending"
     assert level("A", network.kassel).reserved == 2
+
+
+def test_two_parcels_delivered_complete_the_order(network, place, wms):
+    # Given one fulfilment shipped in two parcels
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.kassel, "B", 5)
+    order = place([("A", 1), ("B", 1)])
+    fo = fulfillment_of(order, "WH-KS")
+    for sku, tracking in (("A", "P1"), ("B", "P2")):
+        wms.post(fo_url(fo, "ship"), {"carrier": "dhl", "tracking_number": tracking,
+                                      "lines": [{"sku": sku, "quantity": 1}]})
+    # When the carrier reports each parcel delivered, naming it
+    for tracking in ("P1", "P2"):
+        response = wms.post(fo_url(fo, "tracking-events"), {
+            "status": "delivered", "at": "2026-11-24T10:00:00+01:00",
+            "tracking_number": tracking})
+        assert response.status_code == 200, response.content
+    # Then the fulfilment is delivered and the order completed
+    assert FulfillmentOrder.objects.get(pk=fo.pk).status == "delivered"
+    assert Order.objects.get(number=order["number"]).status == "completed"
+
+
+def test_unnamed_tracking_events_go_to_the_oldest_parcel_still_under_way(network, place, wms):
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.kassel, "B", 5)
+    order = place([("A", 1), ("B", 1)])
+    fo = fulfillment_of(order, "WH-KS")
+    for sku, tracking in (("A", "Q1"), ("B", "Q2")):
+        wms.post(fo_url(fo, "ship"), {"carrier": "dhl", "tracking_number": tracking,
+                                      "lines": [{"sku": sku, "quantity": 1}]})
+    for _ in range(2):
+        wms.post(fo_url(fo, "tracking-events"),
+                 {"status": "delivered", "at": "2026-11-24T10:00:00+01:00"})
+    assert Order.objects.get(number=order["number"]).status == "completed"
+    unknown = wms.post(fo_url(fo, "tracking-events"), {
+        "status": "in_transit", "at": "2026-11-24T10:00:00+01:00", "tracking_number": "NOPE"})
+    assert unknown.status_code == 400
+    assert error_codes(unknown) == ["unknown_tracking_number"]
+    no_offset = wms.post(fo_url(fo, "tracking-events"),
+                         {"status": "in_transit", "at": "2026-11-24T10:00:00"})
+    assert error_codes(no_offset) == ["missing_offset"]
+
+
+def test_cancelling_the_rest_after_the_delivered_part_completes_the_order(network, place, wms,
+                                                                         shop):
+    # Given 1 of 2 units shipped and delivered
+    network.stock(network.kassel, "A", 5)
+    order = place([("A", 2)])
+    fo = fulfillment_of(order, "WH-KS")
+    wms.post(fo_url(fo, "ship"), {"carrier": "dhl", "tracking_number": "R1",
+                                  "lines": [{"sku": "A", "quantity": 1}]})
+    wms.post(fo_url(fo, "tracking-events"), {"status": "delivered",
+                                             "at": "2026-11-24T10:00:00+01:00"})
+    # When the customer cancels the rest
+    response = shop.post(f"/api/v1/orders/{order['number']}/cancel", {"reason": "enough"})
+    # Then nothing is left open: the fulfilment is delivered and the order completed
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "completed"
+    assert FulfillmentOrder.objects.get(pk=fo.pk).status == "delivered"
+    assert level("A", network.kassel).reserved == 0
+
+
+def test_a_pick_that_leaves_out_a_sku_does_not_write_it_off(network, place, wms):
+    # Given an order for A and B from Kassel
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.kassel, "B", 5)
+    network.stock(network.hamburg, "B", 5)
+    order = place([("A", 1), ("B", 1)])
+    fo = fulfillment_of(order, "WH-KS")
+    # When the WMS reports only A picked
+    response = wms.post(fo_url(fo, "pick"), {"lines": [{"sku": "A", "picked": 1}]})
+    # Then B stays open at Kassel: nothing moved, nothing written off
+    assert response.status_code == 200, response.content
+    lines = {ln["sku"]: ln for ln in response.json()["lines"]}
+    assert (lines["A"]["picked"], lines["B"]["picked"], lines["B"]["cancelled"]) == (1, None, 0)
+    assert level("B", network.kassel).on_hand == 5
+    assert not FulfillmentOrder.objects.filter(location__code="WH-HH").exists()

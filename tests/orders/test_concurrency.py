@@ -175,3 +175,14 @@ def test_reserved_always_equals_the_sum_of_active_reservation_lines(network, api
             stock_level=stock, reservation__state="active").aggregate(n=Sum("quantity"))["n"]
         assert stock.reserved == (held or 0)
         assert stock.on_hand - stock.reserved >= 0
+
+
+def test_concurrent_orders_with_one_external_id_create_one_order_and_conflicts(
+        network, api, run_concurrently):
+    network.stock(network.kassel, "A", 50)
+    shop = api("webshop", channel="web")
+    results = run_concurrently(4, lambda i: post_json(
+        http(shop), "/api/v1/orders", order_body([("A", 1)], external_id="EXT-1")).status_code)
+    assert sorted(results) == [201, 409, 409, 409]
+    assert Order.objects.count() == 1
+    assert level("A", network.kassel).reserved == 1

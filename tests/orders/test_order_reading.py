@@ -81,7 +81,8 @@ def test_the_audit_trail_shows_the_sourcing_decision_and_every_transition(networ
     shop.post(f"/api/v1/orders/{placed['number']}/cancel", {"reason": "changed my mind"})
     events = shop.get(f"/api/v1/orders/{placed['number']}/events").json()["results"]
     assert [e["type"] for e in events] == [
-        "sourcing.decided", "order.placed", "order.confirmed", "order.cancelled"]
+        "sourcing.decided", "order.placed", "order.confirmed", "order.cancelled",
+        "fulfillment.cancelled"]
     decided = events[0]["data"]
     assert decided["allocations"][0]["location"] == "WH-KS"
     assert decided["candidates"][0]["reason"]

@@ -95,14 +95,31 @@ def test_extending_a_hold_moves_its_deadline(network, shop):
     assert expires - timezone.now() > timedelta(minutes=29)
 
 
-def test_an_expired_hold_cannot_be_extended_and_gives_its_units_back(network, shop):
+def test_an_expired_hold_cannot_be_extended_and_the_sweep_gives_its_units_back(network, shop):
     network.stock(network.kassel, "A", 5)
     hold = shop.post("/api/v1/reservations", hold_body([("A", 2)])).json()
     Reservation.objects.filter(pk=hold["id"]).update(expires_at=timezone.now())
     response = shop.post(f"/api/v1/reservations/{hold['id']}/extend", {"ttl_seconds": 60})
     assert response.status_code == 409
+    assert reservations_expire_due() == 1
     assert Reservation.objects.get(pk=hold["id"]).state == "expired"
     assert level("A", network.kassel).reserved == 0
+
+
+def test_an_orders_own_reservation_is_not_a_cart_hold(network, shop):
+    # Given an order (its reservation holds the units)
+    network.stock(network.kassel, "A", 5)
+    from tests.orders.conftest import order_body
+
+    number = shop.post("/api/v1/orders", order_body([("A", 2)])).json()["number"]
+    own = Reservation.objects.get(kind="order", reference=number)
+    # When a client tries to read, extend or delete it as if it were a cart hold
+    # Then it does not exist for them, and the units stay held
+    assert shop.get(f"/api/v1/reservations/{own.pk}").status_code == 404
+    assert shop.post(f"/api/v1/reservations/{own.pk}/extend",
+                     {"ttl_seconds": 60}).status_code == 404
+    assert shop.delete(f"/api/v1/reservations/{own.pk}").status_code == 404
+    assert level("A", network.kassel).reserved == 2
 
 
 def test_another_channels_hold_does_not_exist_for_a_client(network, shop, api):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from oms.core.models import ApiClient
+
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> Any:
@@ -46,3 +50,16 @@ def paginated(request: Request, view: Any, queryset: Any,
         paginator.ordering = ordering
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 timestamp that must carry its UTC offset (API.md): a bare local time from
+    another system's clock is ambiguous, so it is refused rather than guessed."""
+
+    default_error_messages = {"missing_offset": _("Give the time with a UTC offset, e.g. "
+                                                  "+01:00 or Z.")}
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and not _OFFSET.search(value.strip()):
+            self.fail("missing_offset")
+        return super().to_internal_value(value)
