@@ -3,7 +3,6 @@ best location, or cancelling them with reason ``no_stock`` when nobody has them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fulfillment.models import FulfillmentOrder
@@ -32,10 +31,7 @@ class Resourced:
 
 
 def _delivery(order: Order) -> DeliveryRequest:
-    address = order.delivery_address or {}
-    lat, lon = address.get("lat"), address.get("lon")
-    known = isinstance(lat, int | float) and isinstance(lon, int | float)
-    return DeliveryRequest(method="ship", lat=lat if known else None, lon=lon if known else None)
+    return DeliveryRequest.to_address(order.delivery_address or {})
 
 
 def resource_units(*, order: Order, fulfillment: FulfillmentOrder, units: dict[str, int],
@@ -57,14 +53,13 @@ def resource_units(*, order: Order, fulfillment: FulfillmentOrder, units: dict[s
                                    delivery=_delivery(order), exclude=tried)
 
         def write(decision: Decision) -> Decision:
-            moving: dict[str, int] = defaultdict(int)
-            for allocation in decision.allocations:
-                moving[allocation.sku] += allocation.quantity
             if decision.allocations:
                 outcome.fulfillments = fulfillment_orders_create(order=order, decision=decision)
-                reservation_move_units(reservation=reservation, units=dict(moving),
-                                       from_location_id=fulfillment.location_id,
-                                       to=decision.allocations)
+            # Everything leaves this location in one pass: what another location took over,
+            # and what nobody has (released here, cancelled below).
+            reservation_move_units(reservation=reservation, units=units,
+                                   from_location_id=fulfillment.location_id,
+                                   to=decision.allocations)
             return decision
 
         decision = reserve_with_retries(decide, write, partial=True)
@@ -72,8 +67,8 @@ def resource_units(*, order: Order, fulfillment: FulfillmentOrder, units: dict[s
         outcome.cancelled = dict(decision.shortages)
     else:
         outcome.cancelled = dict(units)
-    if outcome.cancelled:
-        reservation_release_units(reservation=reservation, units=outcome.cancelled,
+        reservation_release_units(reservation=reservation, units=units,
                                   location_ids=[fulfillment.location_id])
+    if outcome.cancelled:
         order_lines_cancel(order=order, units=outcome.cancelled, reason="no_stock", actor=actor)
     return outcome

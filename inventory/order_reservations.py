@@ -71,10 +71,9 @@ def reservation_create_for_order(*, order_number: str, channel: str, decision: D
 
 
 def _take_units(reservation: Reservation, units: dict[str, int],
-                location_ids: Collection[int] | None) -> tuple[list[ReservationLine],
-                                                               UnitsByLocation]:
-    """Reduce the reservation's lines by `units` (least preferred location first, or only at
-    `location_ids`); returns the changed lines and what was taken where."""
+                location_ids: Collection[int] | None) -> UnitsByLocation:
+    """Reduce the reservation's lines by `units` (newest lines first, i.e. the location chosen
+    last; or only at `location_ids`); returns what was taken where."""
     lines_by_sku: dict[str, list[ReservationLine]] = defaultdict(list)
     lines = reservation.lines.filter(product_id__in=list(units), quantity__gt=0).order_by("-pk")
     if location_ids is not None:
@@ -97,7 +96,7 @@ def _take_units(reservation: Reservation, units: dict[str, int],
             raise InvalidTransition(_("Only %(held)d units of %(sku)s are held.")
                                     % {"held": quantity - remaining, "sku": sku}, attr="lines")
     ReservationLine.objects.bulk_update(changed, ["quantity"])
-    return changed, taken
+    return taken
 
 
 def _release_when_empty(reservation: Reservation) -> None:
@@ -126,7 +125,7 @@ def reservation_release_units(*, reservation: Reservation, units: dict[str, int]
     with transaction.atomic():
         locked = lock_reservation(reservation)
         require_active(locked)
-        _changed, taken = _take_units(locked, units, location_ids)
+        taken = _take_units(locked, units, location_ids)
         apply_reserved_deltas([], _as_lines(taken, _level_ids(locked)))
         _release_when_empty(locked)
     return taken
@@ -134,13 +133,14 @@ def reservation_release_units(*, reservation: Reservation, units: dict[str, int]
 
 def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
                            from_location_id: int, to: Sequence[Allocation]) -> None:
-    """Re-sourcing: give back `units` at one location and hold `to` elsewhere, in one pass (so
-    the stock rows are still locked in primary-key order). Raises InsufficientStock if the new
-    location lost the units since the decision."""
+    """Re-sourcing: give back `units` at one location and hold `to` elsewhere (which may be
+    less than `units`: the rest is simply released), in one pass so the stock rows are locked
+    in primary-key order. Raises StockRaceLost if a new location lost the units since the
+    decision."""
     with transaction.atomic():
         locked = lock_reservation(reservation)
         require_active(locked)
-        _changed, taken = _take_units(locked, units, [from_location_id])
+        taken = _take_units(locked, units, [from_location_id])
         existing = {(ln.product_id, ln.location_id): ln for ln in locked.lines.all()}
         new_lines = []
         for allocation in to:
@@ -165,7 +165,7 @@ def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
     with transaction.atomic():
         locked = lock_reservation(reservation)
         require_active(locked)
-        _changed, taken = _take_units(locked, units, [location_id])
+        taken = _take_units(locked, units, [location_id])
         level_ids = _level_ids(locked)
         levels = StockLevel.objects.select_for_update(no_key=True).filter(
             pk__in=[level_ids[(sku, location_id)] for sku in units]).order_by("pk")

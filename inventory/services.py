@@ -164,7 +164,7 @@ def stock_movement_record(
             location=location, product_id=sku, quantity=quantity, kind=kind,
             reference=reference, on_hand_after=level.on_hand, actor=actor, created_at=now,
         )
-        if level.on_hand - level.safety_stock < level.reserved:
+        if level.reserved > 0 and level.on_hand - level.safety_stock < level.reserved:
             _emit_shortfalls(location, [{"sku": sku, "on_hand": level.on_hand,
                                          "reserved": level.reserved,
                                          "safety_stock": level.safety_stock}])

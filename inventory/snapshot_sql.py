@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Sum
 
 from inventory.models import Location, MovementKind, StockLevel, StockMovement
 
@@ -42,6 +43,7 @@ WITH input AS ({_PG_INPUT}), inserted AS (
         (sku, location_id, on_hand, reserved, safety_stock, snapshot_as_of, updated_at)
     SELECT i.sku, %(location)s, i.on_hand, 0, COALESCE(i.safety_stock, 0), %(as_of)s, %(now)s
     FROM input i
+    ORDER BY i.sku  -- concurrent snapshots insert new rows in one order: no deadlock
     ON CONFLICT (sku, location_id) DO NOTHING
     RETURNING sku, on_hand
 ), moved AS (
@@ -54,16 +56,26 @@ WITH input AS ({_PG_INPUT}), inserted AS (
 SELECT COALESCE((SELECT array_agg(sku) FROM inserted), '{{}}'), (SELECT count(*) FROM moved)
 """
 
+# A count is what was on the shelf at `as_of`; movements journaled after it (a shipment, a
+# receipt) are added on top, so a count that arrives late does not bring shipped units back.
 # Rows are locked in primary-key order, the order every stock writer uses, so a snapshot and
 # concurrent reservations cannot deadlock. The stale check sits in the locking query, so under
 # READ COMMITTED it is re-evaluated against the newest row version once the lock is granted.
 # The location filter in `updated` lets the planner use the (location, sku) index instead of a
 # hash join over the whole table.
 _PG_APPLY = f"""
-WITH input AS ({_PG_INPUT}), locked AS (
-    SELECT s.id, s.sku, s.reserved, s.on_hand AS old_on_hand, i.on_hand AS new_on_hand,
+WITH input AS ({_PG_INPUT}), since AS (
+    SELECT m.sku, SUM(m.quantity) AS quantity
+    FROM inventory_stockmovement m
+    WHERE m.location_id = %(location)s AND m.kind <> %(kind)s AND m.created_at > %(as_of)s
+      AND m.sku = ANY(%(skus)s::text[])
+    GROUP BY m.sku
+), locked AS (
+    SELECT s.id, s.sku, s.reserved, s.on_hand AS old_on_hand,
+           GREATEST(i.on_hand + COALESCE(n.quantity, 0), 0) AS new_on_hand,
            s.safety_stock AS old_safety, COALESCE(i.safety_stock, s.safety_stock) AS new_safety
     FROM inventory_stocklevel s JOIN input i ON i.sku = s.sku
+    LEFT JOIN since n ON n.sku = s.sku
     WHERE s.location_id = %(location)s
       AND (s.snapshot_as_of IS NULL OR s.snapshot_as_of <= %(as_of)s)
     ORDER BY s.id
@@ -141,6 +153,12 @@ def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow
         batch_size=500,
     )
     by_sku = {r.sku: r for r in rows}
+    since = dict(
+        StockMovement.objects.filter(location=location, product_id__in=list(by_sku),
+                                     created_at__gt=as_of)
+        .exclude(kind=MovementKind.COUNT).values("product_id")
+        .annotate(total=Sum("quantity")).values_list("product_id", "total")
+    )
     levels = [
         level
         for level in StockLevel.objects.select_for_update().filter(
@@ -151,14 +169,15 @@ def _apply_portable(location: Location, as_of: datetime, rows: Sequence[LevelRow
     movements, shortfalls = [], []
     for level in levels:
         row = by_sku[level.product_id]
+        counted = max(row.on_hand + since.get(level.product_id, 0), 0)
         previous = (level.on_hand, level.safety_stock)
-        if row.on_hand != level.on_hand:
+        if counted != level.on_hand:
             movements.append(StockMovement(
                 location=location, product_id=level.product_id,
-                quantity=row.on_hand - level.on_hand, kind=MovementKind.COUNT,
-                reference=reference, on_hand_after=row.on_hand, actor=actor, created_at=now,
+                quantity=counted - level.on_hand, kind=MovementKind.COUNT,
+                reference=reference, on_hand_after=counted, actor=actor, created_at=now,
             ))
-        level.on_hand = row.on_hand
+        level.on_hand = counted
         if row.safety_stock is not None:
             level.safety_stock = row.safety_stock
         level.snapshot_as_of, level.updated_at = as_of, now

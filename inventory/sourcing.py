@@ -41,6 +41,14 @@ class DeliveryRequest:
     lat: float | None = None
     lon: float | None = None
 
+    @classmethod
+    def to_address(cls, address: Mapping[str, Any]) -> DeliveryRequest:
+        """Home delivery; the address's `lat`/`lon`, when both are numbers, rank by distance."""
+        lat, lon = address.get("lat"), address.get("lon")
+        known = isinstance(lat, int | float) and isinstance(lon, int | float)
+        return cls(method="ship", lat=float(lat) if known else None,
+                   lon=float(lon) if known else None)
+
 
 @dataclass(frozen=True)
 class Allocation:

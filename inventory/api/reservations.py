@@ -48,14 +48,9 @@ class DeliveryIn(serializers.Serializer):
 
 
 def delivery_request(data: dict[str, Any]) -> DeliveryRequest:
-    address = data.get("address") or {}
-    lat, lon = address.get("lat"), address.get("lon")
-    coordinates_known = isinstance(lat, int | float) and isinstance(lon, int | float)
-    return DeliveryRequest(
-        method=data["method"], location=data.get("location", "") if data["method"] == "pickup"
-        else "", lat=float(lat) if coordinates_known else None,
-        lon=float(lon) if coordinates_known else None,
-    )
+    if data["method"] == "pickup":
+        return DeliveryRequest(method="pickup", location=data["location"])
+    return DeliveryRequest.to_address(data.get("address") or {})
 
 
 def reject_duplicate_and_unknown_skus(lines: list[dict[str, Any]]) -> None:

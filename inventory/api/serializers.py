@@ -50,7 +50,16 @@ class LocationIn(serializers.Serializer):
 
 
 class LocationOut(serializers.ModelSerializer):
+    """`wms_url` is integration configuration: shown to erp and staff clients only."""
+
     capabilities = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: Location) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        client = self.context.get("client")
+        if client is None or client.kind not in ("erp", "staff"):
+            data.pop("wms_url", None)
+        return data
 
     class Meta:
         model = Location

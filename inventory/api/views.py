@@ -46,7 +46,9 @@ class LocationListView(APIView):
 
     @extend_schema(responses={200: LocationOut(many=True)})
     def get(self, request: Request) -> Response:
-        return paginated(request, self, visible_locations(client_of(request)), LocationOut)
+        client = client_of(request)
+        return paginated(request, self, visible_locations(client), LocationOut,
+                         context={"client": client})
 
 
 class LocationView(APIView):
@@ -54,7 +56,9 @@ class LocationView(APIView):
 
     @extend_schema(responses={200: LocationOut, 404: ErrorSerializer})
     def get(self, request: Request, code: str) -> Response:
-        return Response(LocationOut(location_for_client(client_of(request), code)).data)
+        client = client_of(request)
+        return Response(LocationOut(location_for_client(client, code),
+                                    context={"client": client}).data)
 
     @extend_schema(request=LocationIn, responses={200: LocationOut, 201: LocationOut,
                                                    400: ErrorSerializer})
@@ -67,7 +71,7 @@ class LocationView(APIView):
             location_for_client(client, code)  # answers 404 outside the client's scope
         data = validated(LocationIn, request.data)
         location, created = location_upsert(data=LocationData(code=code, **data))
-        return Response(LocationOut(location).data,
+        return Response(LocationOut(location, context={"client": client}).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -32,6 +32,9 @@ def api_client_create(
     if channel and not _CODE.match(channel):
         errors.append(("invalid", _("Channel codes are letters, digits, '-', '_' or '.'."),
                        "channel"))
+    if kind == ClientKind.SUPPLIER and not supplier_code:
+        errors.append(("required", _("A supplier client is confined to its supplier site."),
+                       "supplier"))
     if location_code and supplier_code:
         errors.append(("invalid", _("A client is confined to a location or a supplier, not both."),
                        "supplier"))

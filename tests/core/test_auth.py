@@ -170,3 +170,13 @@ def test_tokens_are_stored_only_as_hashes() -> None:
     assert rows_containing(token[12:]) == []
     # (the scan does find what is there)
     assert rows_containing(client.token_hash) == ["core_apiclient"]
+
+
+@pytest.mark.django_db
+def test_a_supplier_client_must_be_confined_to_its_supplier_site() -> None:
+    from oms.core.clients import api_client_create
+    from oms.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        api_client_create(name="loose-supplier", kind="supplier")
+    assert refused.value.errors()[0]["attr"] == "supplier"

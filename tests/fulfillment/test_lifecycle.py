@@ -276,3 +276,44 @@ def test_a_pick_that_leaves_out_a_sku_does_not_write_it_off(network, place, wms)
     assert (lines["A"]["picked"], lines["B"]["picked"], lines["B"]["cancelled"]) == (1, None, 0)
     assert level("B", network.kassel).on_hand == 5
     assert not FulfillmentOrder.objects.filter(location__code="WH-HH").exists()
+
+
+def test_a_count_taken_before_a_shipment_but_arriving_after_it_keeps_the_shipment(
+        network, place, wms, api):
+    # Given 5 A in Kassel, counted at 10:00, and 1 shipped at "now" (after 10:00)
+    network.stock(network.kassel, "A", 5)
+    order = place([("A", 1)])
+    wms.post(fo_url(fulfillment_of(order, "WH-KS"), "ship"),
+             {"carrier": "dhl", "tracking_number": "LATE1"})
+    assert level("A", network.kassel).on_hand == 4
+    # When the 10:00 count (still 5 on the shelf then) arrives late
+    response = api("erp").post("/api/v1/stock/snapshots", {
+        "location": "WH-KS", "as_of": "2026-01-01T10:00:00+01:00",
+        "levels": [{"sku": "A", "on_hand": 5}]})
+    # Then the shipment after the count still counts: on-hand stays 4
+    assert response.status_code == 200, response.content
+    assert level("A", network.kassel).on_hand == 4
+
+
+def test_a_snapshot_from_the_future_is_refused(network, api):
+    network.stock(network.kassel, "A", 5)
+    response = api("erp").post("/api/v1/stock/snapshots", {
+        "location": "WH-KS", "as_of": "2999-01-01T10:00:00+01:00",
+        "levels": [{"sku": "A", "on_hand": 1}]})
+    assert response.status_code == 400
+    assert error_codes(response) == ["future"]
+    assert level("A", network.kassel).on_hand == 5
+
+
+def test_a_mangled_cursor_is_bad_input(network, shop):
+    response = shop.get("/api/v1/orders", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "cursor"
+
+
+def test_only_erp_and_staff_see_a_locations_wms_endpoint(network, api):
+    network.kassel.wms_url = "https://wms.example.org/hook"
+    network.kassel.save()
+    assert "wms_url" not in api("webshop").get("/api/v1/locations/WH-KS").json()
+    assert api("erp").get("/api/v1/locations/WH-KS").json()["wms_url"] == \
+        "https://wms.example.org/hook"

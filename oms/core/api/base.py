@@ -40,7 +40,7 @@ class ErrorSerializer(serializers.Serializer):
 
 def paginated(request: Request, view: Any, queryset: Any,
               serializer_class: type[serializers.BaseSerializer],
-              ordering: str | None = None) -> Any:
+              ordering: str | None = None, context: dict[str, Any] | None = None) -> Any:
     """A cursor-paginated response of `queryset` rendered with `serializer_class` (newest
     first unless `ordering` says otherwise)."""
     from oms.core.pagination import CursorPagination
@@ -49,7 +49,8 @@ def paginated(request: Request, view: Any, queryset: Any,
     if ordering:
         paginator.ordering = ordering
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(
+        serializer_class(page, many=True, context=context or {}).data)
 
 
 class InstantField(serializers.DateTimeField):
