@@ -96,8 +96,9 @@ def fulfillment_reject(*, fulfillment: FulfillmentOrder, reason: str,
         units = _open_units(fo)
         _move_out(fo, units)
         outcome = resource_units(order=order, fulfillment=fo, units=units, actor=actor)
-        _save_and_publish(order, fo, "fulfillment.rejected", actor,
-                          {"reason": reason, **outcome.as_json()})
+        _save_and_publish(order, fo, "fulfillment.rejected", actor, {
+            "reason": reason, **outcome.as_json(),
+            "lines": [{"sku": s, "quantity": n} for s, n in units.items()]})
         order_roll_up(order=order, actor=actor)
     return fo
 

@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
 from oms.core.clients import api_client_set_active
+from oms.core.events import event_handler_retry
 from oms.core.models import (
     ApiClient,
+    HandlerFailure,
     OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
@@ -50,6 +52,28 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     list_filter = ["topic", ("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["aggregate_id", "topic"]
     date_hierarchy = "created_at"
+
+
+@admin.register(HandlerFailure)
+class HandlerFailureAdmin(ReadOnlyAdmin):
+    list_display = ["handler", "event", "failed_at", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "handler"]
+    list_select_related = ["event"]
+    actions = ["retry"]
+
+    def has_change_permission(self, request: HttpRequest,
+                              obj: HandlerFailure | None = None) -> bool:
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: HandlerFailure | None = None) -> list[str]:
+        return [f.name for f in HandlerFailure._meta.fields]
+
+    @admin.action(description=_("Run the selected handlers again"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[HandlerFailure]) -> None:
+        for failure in queryset:
+            event_handler_retry(failure=failure)
+        self.message_user(request, _("Handlers queued again."), messages.SUCCESS)
 
 
 @admin.register(WebhookSubscription)

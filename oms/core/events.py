@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from oms.core.models import OutboxEvent, ProcessedEvent
+from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -145,4 +145,26 @@ def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:
         except IntegrityError:
             return False
         handler(event)
+        HandlerFailure.objects.filter(event=event, handler=handler_name,
+                                      resolved_at__isnull=True).update(resolved_at=timezone.now())
     return True
+
+
+def event_handler_failed(*, event_id: str | UUID, handler_name: str, error: str) -> None:
+    """Celery gave up on a handler: keep it as a dead letter for the cockpit to retry."""
+    with transaction.atomic():
+        if not OutboxEvent.objects.filter(id=event_id).exists():
+            return
+        HandlerFailure.objects.update_or_create(
+            event_id=event_id, handler=handler_name,
+            defaults={"error": error[:5000], "failed_at": timezone.now(), "resolved_at": None},
+        )
+    logger.error("handler %s gave up on event %s: %s", handler_name, event_id, error)
+
+
+def event_handler_retry(*, failure: HandlerFailure) -> None:
+    """Queue a dead-lettered handler again (it still runs at most once per event)."""
+    from oms.core import tasks
+
+    transaction.on_commit(lambda: tasks.handle_event.delay(
+        event_id=str(failure.event_id), handler=failure.handler), robust=True)

@@ -207,3 +207,24 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.response_status or self.error}"
+
+
+class HandlerFailure(models.Model):
+    """An event handler that kept failing after all its retries: the dead letter of the event
+    bus, shown in the cockpit with a retry action, so no side effect is silently lost."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="failures")
+    handler = models.CharField(_("handler"), max_length=150)
+    error = models.TextField(_("error"))
+    failed_at = models.DateTimeField(_("failed at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed event handler")
+        verbose_name_plural = _("failed event handlers")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="one_failure_per_handler"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ✗ {self.event_id}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 
 from oms.core import events, idempotency
 from oms.core.webhooks import services as webhooks
@@ -13,7 +15,17 @@ def relay_outbox(event_ids: list[str] | None = None) -> int:
     return events.outbox_relay(event_ids=event_ids)
 
 
+class HandlerTask(Task):
+    """Retries a failing handler with backoff; once Celery gives up, dead-letters it."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        events.event_handler_failed(event_id=kwargs["event_id"], handler_name=kwargs["handler"],
+                                    error=f"{type(exc).__name__}: {exc}")
+
+
 @shared_task(
+    base=HandlerTask,
     ignore_result=True,
     autoretry_for=(Exception,),
     retry_backoff=2,

@@ -40,7 +40,7 @@ from oms.core.backoff import exponential_backoff
 from oms.core.events import event_emit
 from oms.orders.models import Order
 from oms.orders.services import order_event_record, order_lock
-from payments.adapters.psp import PaymentServiceProvider, PspResult, psp_adapter
+from payments.adapters.psp import RETRYABLE_HTTP, PaymentServiceProvider, PspResult, psp_adapter
 from payments.models import Payment, PaymentCapture, PaymentCaptureAttempt
 from payments.selectors import payment_capturable_amount
 from payments.services.core import capture_step, payment_change, payment_lock, payment_payload
@@ -255,8 +255,14 @@ def payment_capture_retry(*, capture: PaymentCapture) -> bool:
         now = timezone.now()
         locked.status, locked.lease_until = CaptureStatus.PENDING, None
         locked.next_attempt_at, locked.updated_at = now + _lease(), now
-        # The refusal is what the PSP stored under the old key; nothing was taken under it.
-        locked.psp_idempotency_key = f"{locked.idempotency_key}:retry-{locked.attempts}"
+        last = locked.attempt_log.order_by("-number").first()
+        refused = last is not None and last.http_status is not None and \
+            400 <= last.http_status < 500 and last.http_status not in RETRYABLE_HTTP
+        if refused:
+            # A refusal is what the PSP stored under the old key and nothing was taken under
+            # it: only a fresh key makes the PSP look again. After timeouts or 5xx answers the
+            # money may have moved, so the same key is kept and the PSP answers its result.
+            locked.psp_idempotency_key = f"{locked.idempotency_key}:retry-{locked.attempts}"
         locked.save(update_fields=["status", "lease_until", "next_attempt_at",
                                    "psp_idempotency_key", "updated_at"])
         _enqueue([locked.pk])

@@ -272,6 +272,23 @@ def test_after_the_last_allowed_attempt_the_capture_fails_for_good(place, psp, s
     assert len(psp.calls) == 2
 
 
+def test_a_cockpit_retry_after_server_errors_keeps_the_psp_key(
+        place, psp, settings, django_capture_on_commit_callbacks):
+    # Given a capture that failed for good on 5xx answers (the money may have moved meanwhile)
+    settings.PSP_CAPTURE_MAX_ATTEMPTS = 1
+    placed = place()
+    capture = planned(placed)
+    psp.fail_next.append(PspResult.failed("HTTP 502", http_status=502))
+    assert payment_capture_execute(capture_id=capture.pk) == "failed"
+    # When staff retry it from the cockpit
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_capture_retry(capture=capture) is True
+    # Then the PSP is asked under the same key, so it can answer what it did the first time
+    assert [c.idempotency_key for c in psp.calls] == [capture.idempotency_key] * 2
+    capture.refresh_from_db()
+    assert capture.status == "succeeded"
+
+
 def test_a_refusal_fails_the_capture_publishes_it_and_can_be_retried_from_the_cockpit(
         place, psp, run_capture_handler, django_capture_on_commit_callbacks):
     # Given a PSP refusing the next capture (the authorization expired)
