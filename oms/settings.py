@@ -108,8 +108,6 @@ LOCALE_PATHS = [BASE_DIR / "oms" / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
-# Opt in now to the Django 6 default (https for scheme-less URLs in forms), silencing its warning.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
@@ -143,6 +141,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `kind` or `status`; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PspEventTypeEnum": "payments.states.PspEventType",
+        "LocationKindEnum": "inventory.models.LocationKind",
+        "ClientKindEnum": "oms.core.models.ClientKind",
+        "FulfillmentKindEnum": "fulfillment.states.FulfillmentKind",
+        "MediaKindEnum": ["image", "video", "document"],
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -171,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
+    "retry-payment-captures": {"task": "payments.tasks.retry_due_captures", "schedule": 30.0},
+    "send-due-notifications": {
+        "task": "fulfillment.notifications.tasks.send_due_notifications",
+        "schedule": 30.0,
+    },
     "sweep-idempotency-keys": {
         "task": "oms.core.tasks.sweep_idempotency_keys",
         "schedule": timedelta(hours=1),
@@ -204,10 +215,6 @@ PSP_API_KEY = os.environ.get("PSP_API_KEY", "")
 PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
 PSP_CAPTURE_MAX_ATTEMPTS = int(os.environ.get("PSP_CAPTURE_MAX_ATTEMPTS", "10"))
 PSP_CAPTURE_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_CAPTURE_BACKOFF_BASE_SECONDS", "60"))
-CELERY_BEAT_SCHEDULE["retry-payment-captures"] = {"task": "payments.tasks.retry_due_captures",
-                                                  "schedule": 30.0}
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["PspEventTypeEnum"] = \
-    "payments.states.PspEventType"
 # Customer notifications (fulfillment/notifications; README "Customer notifications").
 NOTIFICATION_CHANNELS = [c.strip() for c in os.environ.get("NOTIFICATION_CHANNELS",
                                                            "email,push").split(",") if c.strip()]
@@ -245,8 +252,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
-CELERY_BEAT_SCHEDULE["send-due-notifications"] = {
-    "task": "fulfillment.notifications.tasks.send_due_notifications", "schedule": 30.0}
 
 # --- Logging: one JSON object per line, carrying the request id --------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

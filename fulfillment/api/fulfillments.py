@@ -25,6 +25,7 @@ from fulfillment.states import FulfillmentStatus, ShipmentStatus
 from inventory.api.reservations import MAX_LINES
 from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import ErrorSerializer, InstantField, client_of, paginated, validated
+from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import NotFound
 from oms.core.models import ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
@@ -103,9 +104,11 @@ class ListQuery(serializers.Serializer):
 class FulfillmentsView(APIView):
     permission_classes = [allow_kinds(read=READERS)]
 
-    @extend_schema(parameters=[OpenApiParameter("location", str),
-                               OpenApiParameter("status", str, enum=FulfillmentStatus.values)],
-                   responses={200: FulfillmentOut(many=True), 400: ErrorSerializer})
+    @extend_schema(operation_id="fulfillments_list",
+                   parameters=[OpenApiParameter("location", str),
+                               OpenApiParameter("status", str, enum=FulfillmentStatus.values),
+                               *CURSOR_PARAMETERS],
+                   responses={200: page_of(FulfillmentOut), 400: ErrorSerializer})
     def get(self, request: Request) -> Response:
         query = validated(ListQuery, request.query_params)
         fulfillments = fulfillments_visible_to(client_of(request))

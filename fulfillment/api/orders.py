@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -28,6 +29,7 @@ from inventory.sourcing import LineRequest
 from oms.catalog.api.serializers import CURRENCY_PATTERN
 from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import NotFound
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
@@ -231,12 +233,14 @@ class OrdersView(APIView):
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="orders_list",
         parameters=[
             OpenApiParameter("status", str, enum=OrderStatus.values),
             OpenApiParameter("customer_email", str),
             OpenApiParameter("updated_since", str, description="ISO 8601 with offset"),
+            *CURSOR_PARAMETERS,
         ],
-        responses={200: OrderOut(many=True), 400: ErrorSerializer},
+        responses={200: page_of(OrderOut), 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         query = validated(OrderListQuery, request.query_params)
@@ -269,7 +273,8 @@ class OrderView(APIView):
 class OrderEventsView(APIView):
     permission_classes = [allow_kinds(read=ORDER_READERS)]
 
-    @extend_schema(responses={200: OrderEventOut(many=True), 404: ErrorSerializer})
+    @extend_schema(parameters=CURSOR_PARAMETERS,
+                   responses={200: page_of(OrderEventOut), 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
         order = order_for_client(client_of(request), number)
         events = OrderEvent.objects.filter(order=order)
@@ -296,7 +301,7 @@ class SourcingPreviewView(APIView):
 
     permission_classes = [allow_kinds(*SELLING_KINDS, ClientKind.STAFF)]
 
-    @extend_schema(request=PreviewIn, responses={200: serializers.JSONField(),
+    @extend_schema(request=PreviewIn, responses={200: OpenApiTypes.OBJECT,
                                                   400: ErrorSerializer})
     def post(self, request: Request) -> Response:
         data = validated(PreviewIn, request.data)

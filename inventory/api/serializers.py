@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import (
@@ -71,6 +72,12 @@ def location_code_valid(code: str) -> bool:
     return bool(re.match(LOCATION_CODE_PATTERN, code))
 
 
+@extend_schema_field({
+    "type": "array", "maxItems": 50_000, "minItems": 1,
+    "items": {"type": "object", "required": ["sku", "on_hand"], "properties": {
+        "sku": {"type": "string"}, "on_hand": {"type": "integer", "minimum": 0},
+        "safety_stock": {"type": "integer", "minimum": 0}}},
+})
 class LevelsField(serializers.Field):
     """Up to 50,000 ``{"sku", "on_hand", "safety_stock"?}`` rows, checked in one tight loop:
     a serializer per row would cost more than applying the snapshot."""

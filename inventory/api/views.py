@@ -30,6 +30,7 @@ from inventory.services import (
 )
 from oms.catalog.validation import require_known_skus
 from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import InvalidInput
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
@@ -44,7 +45,8 @@ AVAILABILITY_READERS = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.POS,
 class LocationListView(APIView):
     permission_classes = [allow_kinds(*LOCATION_WRITERS, read=tuple(ClientKind))]
 
-    @extend_schema(responses={200: LocationOut(many=True)})
+    @extend_schema(operation_id="locations_list", parameters=CURSOR_PARAMETERS,
+                   responses={200: page_of(LocationOut)})
     def get(self, request: Request) -> Response:
         client = client_of(request)
         return paginated(request, self, visible_locations(client), LocationOut,

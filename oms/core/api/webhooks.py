@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.models import ClientKind, WebhookSubscription
 from oms.core.permissions import allow_kinds
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
@@ -39,7 +40,7 @@ class WebhookSubscriptionsView(APIView):
         subscription = webhook_subscription_create(owner=client_of(request), **data)
         return Response(SubscriptionCreatedOut(subscription).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: SubscriptionOut(many=True)})
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(SubscriptionOut)})
     def get(self, request: Request) -> Response:
         subscriptions = WebhookSubscription.objects.filter(owner=client_of(request))
         return paginated(request, self, subscriptions, SubscriptionOut)
