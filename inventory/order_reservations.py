@@ -99,11 +99,16 @@ def _take_units(reservation: Reservation, units: dict[str, int],
     return taken
 
 
-def _release_when_empty(reservation: Reservation) -> None:
-    if not reservation.lines.filter(quantity__gt=0).exists():
-        reservation.release()
-        reservation.updated_at = timezone.now()
-        reservation.save(update_fields=["state", "updated_at"])
+def _end_when_empty(reservation: Reservation, *, shipped: bool = False) -> None:
+    """An order reservation holding nothing any more ends: consumed when its last units
+    shipped, released when they were cancelled."""
+    if reservation.lines.filter(quantity__gt=0).exists():
+        return
+    (reservation.consume if shipped else reservation.release)()
+    reservation.updated_at = timezone.now()
+    reservation.save(update_fields=["state", "updated_at"])
+    event_emit(topic=f"reservation.{reservation.state}", aggregate_type="reservation",
+               aggregate_id=reservation.pk, payload=reservation_payload(reservation))
 
 
 def _as_lines(taken: UnitsByLocation, levels: dict[tuple[str, int], int]) -> list[ReservationLine]:
@@ -127,7 +132,7 @@ def reservation_release_units(*, reservation: Reservation, units: dict[str, int]
         require_active(locked)
         taken = _take_units(locked, units, location_ids)
         apply_reserved_deltas([], _as_lines(taken, _level_ids(locked)))
-        _release_when_empty(locked)
+        _end_when_empty(locked)
     return taken
 
 
@@ -155,6 +160,7 @@ def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
                     quantity=allocation.quantity))
         ReservationLine.objects.bulk_create(new_lines)
         apply_reserved_deltas(to, _as_lines(taken, _level_ids(locked)))
+        _end_when_empty(locked)
 
 
 def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
@@ -187,5 +193,5 @@ def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
                     actor=actor, created_at=now,
                 ))
         StockMovement.objects.bulk_create(movements)
-        _release_when_empty(locked)
+        _end_when_empty(locked, shipped=True)
     return movements
