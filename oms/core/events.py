@@ -29,18 +29,25 @@ from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxEvent], None]
+# Called once per relay batch; returns which topics the handler currently wants.
+Interest = Callable[[], Callable[[str], bool]]
 ALL_TOPICS = "*"
 _handlers: dict[str, dict[str, Handler]] = defaultdict(dict)
+_interests: dict[str, Interest] = {}
 
 
-def on_event(*topics: str) -> Callable[[Handler], Handler]:
+def on_event(*topics: str, interest: Interest | None = None) -> Callable[[Handler], Handler]:
     """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
-    effect; :func:`event_handle` already guarantees they commit at most once per event."""
+    effect; :func:`event_handle` already guarantees they commit at most once per event.
+    `interest` lets the relay skip queueing the handler for events it would ignore anyway
+    (webhook fan-out with no subscriber for the topic)."""
 
     def register(handler: Handler) -> Handler:
         name = f"{handler.__module__}.{handler.__qualname__}"
         for topic in topics:
             _handlers[topic][name] = handler
+        if interest is not None:
+            _interests[name] = interest
         return handler
 
     return register
@@ -117,8 +124,11 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
             pending.order_by("created_at").select_for_update(skip_locked=True)
             .only("id", "topic")[:limit]
         )
+        wants = {name: interest() for name, interest in _interests.items()} if batch else {}
         for event in batch:
             for name in handlers_for(event.topic):
+                if name in wants and not wants[name](event.topic):
+                    continue
                 tasks.handle_event.delay(event_id=str(event.id), handler=name)
         if batch:
             OutboxEvent.objects.filter(id__in=[e.id for e in batch]).update(

@@ -25,7 +25,7 @@ from tests.core.handlers import (
     slow_recorded,
 )
 from tests.core.support import BrokerQueues
-from tests.factories import StockLevelFactory
+from tests.factories import StockLevelFactory, WebhookSubscriptionFactory
 
 RELAY = "oms.core.tasks.relay_outbox"
 HANDLE = "oms.core.tasks.handle_event"
@@ -68,7 +68,9 @@ def test_an_event_rolled_back_with_its_change_is_never_published(broker: BrokerQ
 def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_relay(
     broker: BrokerQueues,
 ) -> None:
-    # given an event committed while no worker consumes the broker: the kick waits there unread
+    # given a webhook subscriber (so every handler wants the event), and an event committed
+    # while no worker consumes the broker: the kick waits there unread
+    WebhookSubscriptionFactory(topics=["*"])
     with transaction.atomic():
         event = emit()
     kicks = broker.tasks(RELAY)
@@ -172,6 +174,7 @@ def test_the_relay_publishes_in_batches_oldest_first() -> None:
 def test_two_relays_running_concurrently_never_publish_the_same_event_twice(
     broker: BrokerQueues, run_concurrently: Any,
 ) -> None:
+    WebhookSubscriptionFactory(topics=["*"])  # every handler wants the events
     # given 200 committed events no relay has seen
     events = OutboxEventFactory.create_batch(200)
 
@@ -272,3 +275,19 @@ def test_a_real_worker_runs_the_handler_of_a_committed_event(celery_worker: Any)
     assert recorded.of(event.id) == 1
     event.refresh_from_db()
     assert event.published_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_no_webhook_subscriber_wants_is_not_queued_for_fan_out(
+    broker: BrokerQueues,
+) -> None:
+    # given a subscriber to another topic only
+    WebhookSubscriptionFactory(topics=["order.placed"])
+    with transaction.atomic():
+        event = emit()
+    # when the relay publishes the event
+    outbox_relay()
+    # then only the handlers that want it are queued
+    queued = handle_tasks_for(broker, event)
+    assert "oms.core.webhooks.handlers.fan_out_to_webhooks" not in queued
+    assert RECORDER in queued

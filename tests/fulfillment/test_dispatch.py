@@ -153,3 +153,12 @@ def test_a_fulfilment_cancelled_before_its_dispatch_is_not_sent(network, place, 
     fo = fulfillment_of(order, "WH-KS")
     assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway) == "skipped"
     assert gateway.sent == []
+
+
+def test_dispatches_have_their_own_queue_that_workers_serve_first(settings):
+    from oms.celery import app
+
+    route = app.amqp.router.route({}, "fulfillment.tasks.dispatch_fulfillment")
+    assert route["queue"].name == "dispatch"
+    assert [q.name for q in settings.CELERY_TASK_QUEUES] == ["dispatch", "celery"]
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] == "priority"

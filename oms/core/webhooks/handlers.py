@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from oms.core.events import ALL_TOPICS, on_event
-from oms.core.models import OutboxEvent
+from oms.core.models import OutboxEvent, WebhookSubscription
 from oms.core.webhooks.services import webhook_deliveries_create
 
 
-@on_event(ALL_TOPICS)
+def subscribed_topics() -> Callable[[str], bool]:
+    topics = set()
+    for wanted in WebhookSubscription.objects.filter(is_active=True).values_list("topics",
+                                                                               flat=True):
+        topics.update(wanted)
+    return lambda topic: ALL_TOPICS in topics or topic in topics
+
+
+@on_event(ALL_TOPICS, interest=subscribed_topics)
 def fan_out_to_webhooks(event: OutboxEvent) -> None:
     webhook_deliveries_create(event=event)
