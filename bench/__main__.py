@@ -1,4 +1,5 @@
-"""``python -m bench [snapshots] [availability] [--scale F] [--keep] ...`` from the repo root."""
+"""``python -m bench [NAME ...] [--scale F] [--keep] ...`` from the repo root; NAME is one of
+snapshots, availability, hot_sku, intake, growth (default: all)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from bench.harness import BenchConfig, bootstrap_django, config_from
 BENCHMARKS = {
     "snapshots": "bench.snapshots",
     "availability": "bench.availability",
+    "hot_sku": "bench.hot_sku",
+    "intake": "bench.intake",
+    "growth": "bench.growth",
 }
 
 
@@ -33,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=20240601, help="random seed for the data")
     parser.add_argument("--db-prefix", default="oms_bench",
                         help="database name prefix; the name must contain 'bench'")
-    parser.add_argument("--senders", type=int, default=2,
-                        help="concurrent HTTP senders in the snapshot benchmark (default 2)")
+    parser.add_argument("--senders", type=int, default=None,
+                        help="concurrent HTTP senders (default: 2 for snapshots, 4 for intake; "
+                             "growth always sends one at a time)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     return parser
 

@@ -45,7 +45,7 @@ class BenchConfig:
     server_url: str  # any database URL on the server; only host, port and credentials are used
     redis_url: str
     secret_key: str
-    senders: int
+    senders: int | None  # None: each benchmark's own default
     gunicorn_workers: int
 
     def db_name(self, benchmark: str) -> str:
@@ -69,6 +69,9 @@ class BenchConfig:
             # Tasks (the outbox relay kicked after each commit) run in-process, so no worker is
             # needed and nothing is left queued in Redis.
             "CELERY_TASK_ALWAYS_EAGER": "true",
+            # Customer e-mails (order confirmations, ...) are sent from those tasks: accepted and
+            # dropped, so no SMTP server is needed and none on this machine is ever written to.
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "DEBUG": "false",
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }

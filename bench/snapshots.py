@@ -47,6 +47,7 @@ from bench.harness import (
 NAME = "snapshots"
 SKUS_PER_LOCATION = 2_000
 FULL_LOCATIONS = 100
+DEFAULT_SENDERS = 2
 TARGET_ROWS_PER_SECOND = 50_000
 TARGET_RATIO_TO_COPY = 0.3
 COPY_COLUMNS = "sku, location_id, on_hand, reserved, safety_stock, updated_at"
@@ -203,12 +204,13 @@ def run(config: BenchConfig) -> Results:
     from django.utils import timezone
 
     plan = _plan(config)
+    senders = config.senders or DEFAULT_SENDERS
     results = Results(NAME, config, parameters={
         "skus": len(plan.skus),
         "locations": len(plan.location_codes),
         "rows_per_snapshot": len(plan.skus),
         "rows": plan.rows,
-        "http_senders": config.senders,
+        "http_senders": senders,
         "gunicorn_workers": config.gunicorn_workers,
         "update_changes_every_count": True,
         "copy_baseline": "TRUNCATE inventory_stocklevel, then one COPY of all rows into it "
@@ -239,13 +241,13 @@ def run(config: BenchConfig) -> Results:
         with gunicorn_server(config, db) as server:
             warm_up_workers(server, "/api/v1/locations",
                             {"Authorization": f"Bearer {token}"})
-            step(f"http_fresh: POST /api/v1/stock/snapshots, {config.senders} concurrent senders")
+            step(f"http_fresh: POST /api/v1/stock/snapshots, {senders} concurrent senders")
             measured["http_fresh"] = _measure_http(
-                server, token, plan, plan.fresh, base + timedelta(hours=2), config.senders,
+                server, token, plan, plan.fresh, base + timedelta(hours=2), senders,
                 "fresh")
             step("http_update: second snapshot per location over HTTP")
             measured["http_update"] = _measure_http(
-                server, token, plan, plan.update, base + timedelta(hours=3), config.senders,
+                server, token, plan, plan.update, base + timedelta(hours=3), senders,
                 "update")
 
     _report(results, plan, measured)

@@ -115,7 +115,10 @@ def pickup_store(code: str) -> Location:
 def _candidates(delivery: DeliveryRequest) -> list[Location]:
     if delivery.method == "pickup":
         return [pickup_store(delivery.location)]
-    return [loc for loc in Location.objects.filter(is_active=True) if loc.ships_parcels]
+    candidates = Location.objects.filter(is_active=True).only(
+        "pk", "code", "kind", "ships", "ship_from_store", "click_and_collect", "lat", "lon",
+        "priority")
+    return [loc for loc in candidates if loc.ships_parcels]
 
 
 def _load(locations: list[Location], skus: list[str], delivery: DeliveryRequest,
