@@ -35,7 +35,7 @@ beat: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench.e2e
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/13 $(BIN)/python -m bench.e2e
 
 clean:
 	rm -rf $(VENV) var
