@@ -24,7 +24,14 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.states import FulfillmentStatus, ShipmentStatus
 from inventory.api.reservations import MAX_LINES
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import ErrorSerializer, InstantField, client_of, paginated, validated
+from oms.core.api.base import (
+    ErrorSerializer,
+    InstantField,
+    client_of,
+    paginated,
+    unique_skus,
+    validated,
+)
 from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import NotFound
 from oms.core.models import ApiClient, ClientKind
@@ -163,16 +170,9 @@ class PickLineIn(serializers.Serializer):
     picked = serializers.IntegerField(min_value=0)
 
 
-def _unique_skus(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    skus = [ln["sku"] for ln in lines]
-    if len(skus) != len(set(skus)):
-        raise serializers.ValidationError(_("Each SKU may appear once."), code="duplicate_sku")
-    return lines
-
-
 class PickIn(serializers.Serializer):
     lines = PickLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
-    validate_lines = staticmethod(_unique_skus)
+    validate_lines = staticmethod(unique_skus)
 
 
 class PickView(_Command):
@@ -196,7 +196,7 @@ class ShipIn(serializers.Serializer):
     carrier = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,49}$")
     tracking_number = serializers.CharField(max_length=100)
     lines = ShipLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
-    validate_lines = staticmethod(_unique_skus)
+    validate_lines = staticmethod(unique_skus)
 
 
 class ShipView(_Command):

@@ -28,7 +28,7 @@ from inventory.api.reservations import (
 from inventory.sourcing import LineRequest
 from oms.catalog.api.serializers import CURRENCY_PATTERN
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.base import ErrorSerializer, client_of, paginated, unique_skus, validated
 from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import NotFound
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
@@ -94,12 +94,7 @@ class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
     lines = CancelLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
 
-    def validate_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        skus = [ln["sku"] for ln in lines]
-        if len(skus) != len(set(skus)):
-            raise serializers.ValidationError(_("Each SKU may appear once."),
-                                              code="duplicate_sku")
-        return lines
+    validate_lines = staticmethod(unique_skus)
 
 
 class PreviewIn(serializers.Serializer):

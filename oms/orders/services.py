@@ -191,23 +191,30 @@ def order_hold(*, order: Order, actor: str, reason: str) -> Order:
                        data={"reason": reason})
 
 
+def _move_allocated(order: Order, units: dict[str, int], to: str) -> dict[str, OrderLine]:
+    """Move allocated units to `to` ("cancelled" or "fulfilled") on the locked order's lines,
+    keeping quantity = allocated + fulfilled + cancelled; returns the lines by SKU."""
+    lines = {ln.product_id: ln for ln in order.lines.select_for_update(no_key=True)}
+    for sku, quantity in units.items():
+        line = lines[sku]
+        if quantity > line.allocated:
+            raise InvalidTransition(
+                _("Only %(open)d units of %(sku)s are still open.")
+                % {"open": line.allocated, "sku": sku}, attr="lines",
+            )
+        line.allocated -= quantity
+        setattr(line, to, getattr(line, to) + quantity)
+    OrderLine.objects.bulk_update(list(lines.values()), ["allocated", to])
+    return lines
+
+
 def order_lines_cancel(*, order: Order, units: dict[str, int], reason: str,
                        actor: str) -> Order:
     """Move allocated units to cancelled. The caller has released their reservations. When no
     unit is left open and none was fulfilled, the order itself is cancelled."""
     with transaction.atomic():
         locked = order_lock(order=order)
-        lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
-        for sku, quantity in units.items():
-            line = lines[sku]
-            if quantity > line.allocated:
-                raise InvalidTransition(
-                    _("Only %(open)d units of %(sku)s can still be cancelled.")
-                    % {"open": line.allocated, "sku": sku}, attr="lines",
-                )
-            line.allocated -= quantity
-            line.cancelled += quantity
-        OrderLine.objects.bulk_update(list(lines.values()), ["allocated", "cancelled"])
+        lines = _move_allocated(locked, units, "cancelled")
         data = {"reason": reason, "lines": [{"sku": s, "quantity": q} for s, q in units.items()]}
         everything_cancelled = all(ln.cancelled == ln.quantity for ln in lines.values())
         if everything_cancelled and can_proceed(locked.cancel):
@@ -248,17 +255,7 @@ def order_lines_fulfill(*, order: Order, units: dict[str, int], actor: str,
     """Move allocated units to fulfilled (they shipped or were handed over)."""
     with transaction.atomic():
         locked = order_lock(order=order)
-        lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
-        for sku, quantity in units.items():
-            line = lines[sku]
-            if quantity > line.allocated:
-                raise InvalidTransition(
-                    _("Only %(open)d units of %(sku)s are still open.")
-                    % {"open": line.allocated, "sku": sku}, attr="lines",
-                )
-            line.allocated -= quantity
-            line.fulfilled += quantity
-        OrderLine.objects.bulk_update(list(lines.values()), ["allocated", "fulfilled"])
+        _move_allocated(locked, units, "fulfilled")
         locked.updated_at = timezone.now()
         locked.save(update_fields=["updated_at"])
         _record(locked, "order.lines_fulfilled", actor,

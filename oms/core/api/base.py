@@ -53,6 +53,13 @@ def paginated(request: Request, view: Any, queryset: Any,
         serializer_class(page, many=True, context=context or {}).data)
 
 
+def unique_skus(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`validate_lines` for serializers of `[{"sku", ...}]`: each SKU once."""
+    if len({ln["sku"] for ln in lines}) != len(lines):
+        raise serializers.ValidationError(_("Each SKU may appear once."), code="duplicate_sku")
+    return lines
+
+
 class InstantField(serializers.DateTimeField):
     """An ISO 8601 timestamp that must carry its UTC offset (API.md): a bare local time from
     another system's clock is ambiguous, so it is refused rather than guessed."""
