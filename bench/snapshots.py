@@ -11,7 +11,10 @@ Phases, all in the one benchmark database:
    row into it (unique and secondary indexes and foreign keys all in force), one commit;
 3. TRUNCATE again; ``service_fresh``: one ``stock_snapshot_apply`` per location (rows inserted);
 4. ``service_update``: a second snapshot per location, later ``as_of``, every count changed;
-5. TRUNCATE stock levels and movements; ``http_fresh`` and ``http_update``: the same two
+5. TRUNCATE stock levels and movements; ``service_fresh_x2`` and ``service_update_x2``: the same
+   two snapshots applied by 2 concurrent callers (``--senders``), as feeds from several locations
+   arrive at once in production; one caller leaves one of the two cores idle;
+6. TRUNCATE stock levels and movements; ``http_fresh`` and ``http_update``: the same two
    snapshots POSTed by a few concurrent senders, each with an ``Idempotency-Key`` as a real feed
    sends it.
 """
@@ -145,24 +148,39 @@ def _measure_copy(config: BenchConfig, db: str, plan: Plan, location_ids: Sequen
 
 
 def _measure_service(plan: Plan, locations: Sequence[Any], counts: Sequence[Sequence[int]],
-                     first_as_of: datetime) -> Measured:
+                     first_as_of: datetime, callers: int = 1) -> Measured:
+    """One ``stock_snapshot_apply`` per location, from `callers` threads at once (each with its
+    own database connection), as feeds from several locations arrive at the same time."""
+    from django.db import connection
+
     from inventory.services import stock_snapshot_apply
     from inventory.snapshot_sql import LevelRow
 
     batches = [[LevelRow(sku, n) for sku, n in zip(plan.skus, per_location, strict=True)]
                for per_location in counts]
-    call_seconds, applied, movements = [], 0, 0
+
+    def apply(n: int) -> tuple[float, int, int]:
+        with Stopwatch() as call:
+            result = stock_snapshot_apply(
+                location=locations[n], as_of=first_as_of + timedelta(seconds=n),
+                levels=batches[n], actor="bench",
+            )
+        return call.seconds, result.applied, result.movements
+
+    def apply_then_close(n: int) -> tuple[float, int, int]:
+        try:
+            return apply(n)
+        finally:
+            connection.close()
+
     with Stopwatch() as total:
-        for n, (location, levels) in enumerate(zip(locations, batches, strict=True)):
-            with Stopwatch() as call:
-                result = stock_snapshot_apply(
-                    location=location, as_of=first_as_of + timedelta(seconds=n), levels=levels,
-                    actor="bench",
-                )
-            call_seconds.append(call.seconds)
-            applied += result.applied
-            movements += result.movements
-    return Measured(plan.rows, total.seconds, call_seconds, applied, movements)
+        if callers == 1:
+            calls = [apply(n) for n in range(len(batches))]
+        else:
+            with ThreadPoolExecutor(max_workers=callers) as pool:
+                calls = list(pool.map(apply_then_close, range(len(batches))))
+    return Measured(plan.rows, total.seconds, [c[0] for c in calls],
+                    sum(c[1] for c in calls), sum(c[2] for c in calls))
 
 
 def _measure_http(server: Server, token: str, plan: Plan, counts: Sequence[Sequence[int]],
@@ -235,6 +253,13 @@ def run(config: BenchConfig) -> Results:
         step("service_update: second snapshot per location, every count changed")
         measured["service_update"] = _measure_service(plan, locations, plan.update,
                                                       base + timedelta(hours=1))
+        _truncate(config, db, "inventory_stocklevel, inventory_stockmovement")
+        step(f"service_fresh_x{senders} and service_update_x{senders}: the same from {senders} "
+             "concurrent callers")
+        measured[f"service_fresh_x{senders}"] = _measure_service(
+            plan, locations, plan.fresh, base + timedelta(hours=2), senders)
+        measured[f"service_update_x{senders}"] = _measure_service(
+            plan, locations, plan.update, base + timedelta(hours=3), senders)
 
         _truncate(config, db, "inventory_stocklevel, inventory_stockmovement")
         step(f"starting gunicorn -w {config.gunicorn_workers}")
@@ -243,11 +268,11 @@ def run(config: BenchConfig) -> Results:
                             {"Authorization": f"Bearer {token}"})
             step(f"http_fresh: POST /api/v1/stock/snapshots, {senders} concurrent senders")
             measured["http_fresh"] = _measure_http(
-                server, token, plan, plan.fresh, base + timedelta(hours=2), senders,
+                server, token, plan, plan.fresh, base + timedelta(hours=4), senders,
                 "fresh")
             step("http_update: second snapshot per location over HTTP")
             measured["http_update"] = _measure_http(
-                server, token, plan, plan.update, base + timedelta(hours=3), senders,
+                server, token, plan, plan.update, base + timedelta(hours=5), senders,
                 "update")
 
     _report(results, plan, measured)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from inventory.models import Location, StockLevel
+from django.db import connection
+
+from inventory.models import Location
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -58,48 +60,65 @@ def availability_get(
     locations (filtered by `location_codes` and `near`) with on_hand, reserved, available and
     whether the item can be picked up there. Available never counts safety stock."""
     locations = _active_locations()
-    distances: dict[int, float] = {}
-    if near is not None:
-        for pk, loc in locations.items():
-            if loc.lat is not None and loc.lon is not None:
-                distances[pk] = distance_km(near.lat, near.lon, loc.lat, loc.lon)
     wanted_codes = set(location_codes) if location_codes else None
+    # Per location once (a few hundred), not per stock row (twenty times as many): whether it
+    # is listed, its sort key and its distance.
+    listing: dict[int, tuple[tuple[float, int, str], float | None]] = {}
+    for pk, loc in locations.items():
+        if wanted_codes is not None and loc.code not in wanted_codes:
+            continue
+        distance = None
+        if near is not None:
+            if loc.lat is None or loc.lon is None:
+                continue
+            distance = distance_km(near.lat, near.lon, loc.lat, loc.lon)
+            if distance > near.radius_km:
+                continue
+        listing[pk] = ((distance or 0.0, loc.priority, loc.code), distance)
 
-    def listed(pk: int) -> bool:
-        if wanted_codes is not None and locations[pk].code not in wanted_codes:
-            return False
-        return near is None or distances.get(pk, math.inf) <= near.radius_km
-
-    rows = StockLevel.objects.filter(product_id__in=list(skus)).values_list(
-        "product_id", "location_id", "on_hand", "reserved", "safety_stock"
-    )
-    ship_available: dict[str, int] = defaultdict(int)
-    per_sku: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for sku, location_id, on_hand, reserved, safety in rows:
+    # Only the rows an answer needs: listed locations and those counted in ship_available.
+    # A store finder (`near`) then reads a fraction of the 200 rows each SKU has.
+    needed = None
+    if wanted_codes is not None or near is not None:
+        needed = [pk for pk, loc in locations.items() if loc.ships or pk in listing]
+    ship_available: dict[str, int] = dict.fromkeys(skus, 0)
+    per_sku: dict[str, list[tuple[tuple[float, int, str], dict[str, Any]]]] = {
+        sku: [] for sku in skus}
+    for sku, location_id, on_hand, reserved, safety in _stock_rows(skus, needed):
         loc = locations.get(location_id)
         if loc is None:
             continue
         available = max(on_hand - reserved - safety, 0)
         if loc.ships:
             ship_available[sku] += available
-        if listed(location_id):
-            entry = {
-                "location": loc.code,
-                "kind": loc.kind,
-                "on_hand": on_hand,
-                "reserved": reserved,
-                "available": available,
-                "pickup": loc.pickup and available > 0,
-            }
-            if near is not None:
-                entry["distance_km"] = round(distances[location_id], 1)
-            per_sku[sku].append((distances.get(location_id, 0.0), loc.priority, loc.code, entry))
+        listed = listing.get(location_id)
+        if listed is not None:
+            key, distance = listed
+            entry = {"location": loc.code, "kind": loc.kind, "on_hand": on_hand,
+                     "reserved": reserved, "available": available,
+                     "pickup": loc.pickup and available > 0}
+            if distance is not None:
+                entry["distance_km"] = round(distance, 1)
+            per_sku[sku].append((key, entry))
     return [
-        {
-            "sku": sku,
-            "ship_available": ship_available.get(sku, 0),
-            "locations": [item[-1] for item in sorted(per_sku.get(sku, []),
-                                                      key=lambda i: i[:3])],
-        }
-        for sku in dict.fromkeys(skus)
+        {"sku": sku, "ship_available": ship_available[sku],
+         "locations": [entry for _key, entry in sorted(per_sku[sku], key=itemgetter(0))]}
+        for sku in per_sku
     ]
+
+
+def _stock_rows(skus: Sequence[str], location_ids: Sequence[int] | None,
+                ) -> list[tuple[str, int, int, int, int]]:
+    # A plain cursor: model instances or ORM value rows for 20 SKUs x 200 locations cost more
+    # than the query itself (bench/availability.py).
+    sql = ("SELECT sku, location_id, on_hand, reserved, safety_stock FROM inventory_stocklevel "
+           f"WHERE sku IN ({', '.join(['%s'] * len(skus))})")
+    params: list[Any] = list(skus)
+    if location_ids is not None:
+        if not location_ids:
+            return []
+        sql += f" AND location_id IN ({', '.join(['%s'] * len(location_ids))})"
+        params += location_ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

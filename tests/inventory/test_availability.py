@@ -118,6 +118,21 @@ def test_the_locations_filter_narrows_the_list_but_not_ship_available(webshop):
     assert entry["ship_available"] == 10
 
 
+def test_near_narrows_the_list_but_not_ship_available(webshop):
+    # given a far warehouse that ships and a store nearby that does not
+    stock("SKU-1", LocationFactory(code="WH-KS"), 10)  # Kassel, ~300 km from Berlin
+    stock("SKU-1", BerlinStoreFactory(code="ST-BER"), 2)
+
+    # when a shopper in Berlin asks within 20 km
+    response = webshop.get(AVAILABILITY, {"skus": "SKU-1", "near": "52.52,13.405",
+                                          "radius_km": "20"})
+
+    # then only the store is listed, while the warehouse still counts for shipping
+    [entry] = response.json()["skus"]
+    assert set(by_location(entry)) == {"ST-BER"}
+    assert entry["ship_available"] == 10
+
+
 def test_an_unknown_location_in_the_filter_is_refused(webshop):
     stock("SKU-1", WarehouseFactory(code="WH-A"), 10)
 
@@ -290,3 +305,4 @@ def test_a_request_without_a_valid_token_is_unauthenticated(headers):
 
     assert response.status_code == 401
     assert response.json()["type"] == "client_error"
+

@@ -301,3 +301,30 @@ def test_applying_thousands_of_rows_takes_a_handful_of_statements(
     assert result.movements == len(changed) == StockMovement.objects.count()
     assert StockMovement.objects.aggregate(total=Sum("quantity"))["total"] == sum(
         r.on_hand - previous.get(r.sku, 0) for r in changed)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_snapshots_of_new_rows_let_the_later_count_win(run_concurrently):
+    # given 500 SKUs a store has never counted
+    store = LocationFactory(code="ST-RACE")
+    Product.objects.bulk_create([ProductFactory.build(sku=f"RACE-{n:04d}") for n in range(500)])
+    now = timezone.now()
+    counts = {0: (now - timedelta(minutes=5), 3), 1: (now, 7)}
+
+    # when an older and a newer count of all of them arrive at the same moment
+    def send(index: int) -> int:
+        as_of, count = counts[index]
+        rows = [LevelRow(f"RACE-{n:04d}", count) for n in range(500)]
+        return stock_snapshot_apply(location=store, as_of=as_of, levels=rows,
+                                    actor=f"feed-{index}").applied
+
+    applied = run_concurrently(2, send)
+
+    # then the newer count stands on every row, whichever transaction inserted it first
+    assert set(StockLevel.objects.values_list("on_hand", flat=True)) == {7}
+    assert StockLevel.objects.count() == 500
+    # and the journal explains every unit on the shelf
+    assert StockMovement.objects.aggregate(total=Sum("quantity"))["total"] == 500 * 7
+    # and the newer count applied everywhere, the older one only where it came first
+    assert applied[1] == 500
+    assert 0 <= applied[0] <= 500
