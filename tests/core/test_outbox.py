@@ -65,6 +65,39 @@ def test_an_event_rolled_back_with_its_change_is_never_published(broker: BrokerQ
 
 
 @pytest.mark.django_db(transaction=True)
+def test_one_transaction_sends_one_kick_for_all_its_events(broker: BrokerQueues) -> None:
+    # when one transaction emits three events, one in a released savepoint and one in a
+    # savepoint that rolls back
+    with transaction.atomic():
+        first = emit(aggregate_id="1")
+        with transaction.atomic():
+            second = emit(aggregate_id="2")
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            emit(aggregate_id="3")
+            1 / 0  # noqa: B018
+
+    # then the broker got one kick naming all of them; the rolled-back one is no longer there
+    [kick] = broker.tasks(RELAY)
+    assert kick.kwargs["event_ids"][:2] == [str(first.id), str(second.id)]
+    assert len(kick.kwargs["event_ids"]) == 3
+    assert OutboxEvent.objects.count() == 2
+
+    # and the relay publishes the two that exist
+    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_transaction_sends_its_own_kick(broker: BrokerQueues) -> None:
+    with transaction.atomic():
+        first = emit(aggregate_id="1")
+    with transaction.atomic():
+        second = emit(aggregate_id="2")
+
+    kicks = sorted(k.kwargs["event_ids"] for k in broker.tasks(RELAY))
+    assert kicks == sorted([[str(first.id)], [str(second.id)]])
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_relay(
     broker: BrokerQueues,
 ) -> None:
