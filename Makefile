@@ -17,6 +17,7 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput -v0
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo_store
 	@echo "Serving http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 

@@ -1,13 +1,17 @@
 """Cockpit pages for fulfilment orders, and the full order page: lines, fulfilments, payment,
-sourcing reasons and audit trail together, with cancel calling the same service as the API."""
+sourcing reasons and audit trail together, with cancel calling the same service as the API.
+
+Store staff see only their stores' fulfilment orders, and the orders and notifications behind
+them (`inventory.admin.StoreScopedAdmin`); the store screens live in `fulfillment.cockpit`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -18,11 +22,23 @@ from fulfillment.lifecycle import fulfillment_accept, fulfillment_reject, fulfil
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.notifications.models import Notification
 from fulfillment.notifications.services import notification_retry
+from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
+from inventory.admin import StoreListFilter, StoreScopedAdmin
+from inventory.models import Location
 from oms.core.admin_base import ReadOnlyAdmin
 from oms.core.errors import DomainError
 from oms.orders.admin import OrderAdmin, ReadOnlyInline
 from oms.orders.models import Order
 from payments.models import Payment
+
+# The admin index links the store screens (to pick, hand over, dashboard).
+admin.site.index_template = "cockpit/admin_index.html"
+
+
+def _served_by(stores: QuerySet[Location], order: str = "pk") -> Exists:
+    """Rows whose order (`order` names it) has a fulfilment order at one of `stores`; EXISTS,
+    so no row appears twice."""
+    return Exists(FulfillmentOrder.objects.filter(order=OuterRef(order), location__in=stores))
 
 
 class FulfillmentLineInline(ReadOnlyInline):
@@ -35,18 +51,24 @@ class ShipmentInline(ReadOnlyInline):
     fields = ["carrier", "tracking_number", "status", "shipped_at", "delivered_at"]
 
 
+# The code's ingredients are no business of the cockpit: the counter checks the code the
+# customer shows.
+PICKUP_SECRETS = ["pickup_code_salt", "pickup_code_hash"]
+
+
 @admin.register(FulfillmentOrder)
-class FulfillmentOrderAdmin(ReadOnlyAdmin):
+class FulfillmentOrderAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     """Per location (filter on the right) with state, dispatch and history. The actions call
-    the same services as the WMS endpoints."""
+    the same services as the WMS endpoints; store pickups link to their store screen."""
 
     list_display = ["pk", "order", "location", "kind", "status", "dispatch_status", "created_at",
-                    "updated_at"]
-    list_filter = ["location", "status", "kind", "dispatch_status"]
+                    "updated_at", "store_screen"]
+    list_filter = [("location", StoreListFilter), "status", "kind", "dispatch_status"]
     search_fields = ["order__number"]
     list_select_related = ["order", "location"]
     inlines = [FulfillmentLineInline, ShipmentInline]
     readonly_fields = ["history"]
+    exclude = PICKUP_SECRETS
     actions = ["accept", "reject", "mark_shipped", "retry_dispatch"]
 
     def has_change_permission(self, request: HttpRequest,
@@ -55,7 +77,20 @@ class FulfillmentOrderAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest,
                             obj: FulfillmentOrder | None = None) -> list[str]:
-        return [f.name for f in FulfillmentOrder._meta.fields] + ["history"]
+        return [f.name for f in FulfillmentOrder._meta.fields
+                if f.name not in PICKUP_SECRETS] + ["history"]
+
+    @admin.display(description=_("store screen"))
+    def store_screen(self, fo: FulfillmentOrder) -> str:
+        if fo.kind != FulfillmentKind.PICKUP:
+            return ""
+        if fo.status in TO_PICK:
+            return format_html('<a href="{}">{}</a>', reverse("cockpit:pick", args=[fo.pk]),
+                               _("Pick"))
+        if fo.status == FulfillmentStatus.READY_FOR_PICKUP:
+            return format_html('<a href="{}">{}</a>',
+                               reverse("cockpit:handover", args=[fo.pk]), _("Hand over"))
+        return ""
 
     @admin.display(description=_("history"))
     def history(self, fo: FulfillmentOrder) -> str:
@@ -115,11 +150,14 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderCockpitAdmin(OrderAdmin):
+class OrderCockpitAdmin(StoreScopedAdmin, OrderAdmin):
     inlines = [*OrderAdmin.inlines[:1], FulfillmentInline, PaymentInline,
                *OrderAdmin.inlines[1:]]
     readonly_fields = ["sourcing_reasons"]
     actions = ["cancel_orders"]
+
+    def scope(self, queryset: QuerySet[Order], stores: QuerySet[Location]) -> QuerySet[Order]:
+        return queryset.filter(_served_by(stores))
 
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return request.user.has_perm("orders.change_order")  # to run actions; fields stay read-only
@@ -157,8 +195,12 @@ class OrderCockpitAdmin(OrderAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     """What each customer was sent, when, and whether it went out; failed ones can be retried."""
+
+    def scope(self, queryset: QuerySet[Notification],
+              stores: QuerySet[Location]) -> QuerySet[Notification]:
+        return queryset.filter(_served_by(stores, order="order"))
 
     list_display = ["order", "kind", "channel", "recipient", "language", "status", "attempts",
                     "created_at", "sent_at"]

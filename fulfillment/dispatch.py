@@ -44,7 +44,10 @@ def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
     """What the location's system receives: enough to pick, pack and ship without calling us."""
     order = fo.order
     delivery: dict[str, Any] = {"method": order.delivery_method}
-    if order.delivery_method == "pickup":
+    if fo.destination_id is not None:  # a transfer goes to the store, not to the customer
+        delivery = {"method": "ship", "address": fo.destination.address,
+                    "location": fo.destination.code}
+    elif order.delivery_method == "pickup":
         delivery["location"] = order.pickup_location
     else:
         delivery["address"] = order.delivery_address

@@ -19,7 +19,8 @@ from fulfillment.models import FulfillmentOrder, Shipment, ShipmentLine, Trackin
 from fulfillment.resourcing import resource_units
 from fulfillment.rollup import order_roll_up
 from fulfillment.services import fulfillment_close, fulfillment_payload
-from fulfillment.states import FulfillmentStatus, ShipmentStatus
+from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
+from inventory.models import MovementKind
 from inventory.order_reservations import order_reservation, reservation_consume_shipped
 from inventory.services import stock_write_off
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
@@ -134,6 +135,7 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
                 line.picked = line.shipped + picked[line.sku]
                 line.save(update_fields=["picked"])
         data: dict[str, Any] = {"lines": [{"sku": s, "picked": n} for s, n in picked.items()]}
+        outcome = None
         if missing:
             _move_out(fo, missing)
             outcome = resource_units(order=order, fulfillment=fo, units=missing, actor=actor)
@@ -144,7 +146,10 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
         if missing:
             _save_and_publish(order, fo, "fulfillment.resourced", actor,
                               {"reason": "short_pick", **data["short"]})
-        if not any(ln.open_quantity for ln in fo.lines.all()):  # everything was short
+        restocking = (outcome is not None and bool(outcome.fulfillments)
+                      and fo.kind == FulfillmentKind.PICKUP)
+        if not restocking and not any(ln.open_quantity for ln in fo.lines.all()):
+            # everything was short; a pickup waiting for a transfer stays open for it
             fulfillment_close(order=order, fulfillment=fo, actor=actor, now=timezone.now())
         order_roll_up(order=order, actor=actor)
     return fo
@@ -199,19 +204,25 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
         reservation_consume_shipped(
             reservation=order_reservation(order_number=order.number),
             location_id=fo.location_id, units=units,
-            reference=f"{carrier} {tracking_number}", actor=actor)
-        order_lines_fulfill(order=order, units=units, actor=actor,
-                            data={"fulfillment": fo.pk, "tracking_number": tracking_number})
+            reference=f"{carrier} {tracking_number}", actor=actor,
+            kind=(MovementKind.TRANSFER_OUT if fo.kind == FulfillmentKind.TRANSFER
+                  else MovementKind.SHIP))
         done = not any(ln.open_quantity for ln in fo_lines.values())
         _step(fo, fo.ship if done else fo.ship_partially)
-        amount = sum((fo_lines[s].order_line.unit_price * n for s, n in units.items()),
-                     Decimal("0.00"))
-        _save_and_publish(order, fo, "fulfillment.shipped", actor, {
-            "shipment": {"id": shipment.pk, "carrier": carrier,
-                         "tracking_number": tracking_number,
-                         "lines": [{"sku": s, "quantity": n} for s, n in units.items()]},
-            "amount": str(amount), "currency": order.currency,
-        })
+        parcel = {"id": shipment.pk, "carrier": carrier, "tracking_number": tracking_number,
+                  "lines": [{"sku": s, "quantity": n} for s, n in units.items()]}
+        if fo.kind == FulfillmentKind.TRANSFER:
+            # On its way to the store, not to the customer: nothing is fulfilled or captured
+            # until the pickup is handed over.
+            _save_and_publish(order, fo, "fulfillment.transfer_shipped", actor,
+                              {"shipment": parcel})
+        else:
+            order_lines_fulfill(order=order, units=units, actor=actor,
+                                data={"fulfillment": fo.pk, "tracking_number": tracking_number})
+            amount = sum((fo_lines[s].order_line.unit_price * n for s, n in units.items()),
+                         Decimal("0.00"))
+            _save_and_publish(order, fo, "fulfillment.shipped", actor, {
+                "shipment": parcel, "amount": str(amount), "currency": order.currency})
         order_roll_up(order=order, actor=actor)
     return shipment
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fulfillment.states import (
-    NOT_YET_SHIPPED,
+    CANCELLABLE,
     SHIPPABLE,
     DispatchStatus,
     FulfillmentKind,
@@ -27,6 +27,10 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT,
                                  related_name="fulfillments")
     kind = models.CharField(_("kind"), max_length=10, choices=FulfillmentKind.choices)
+    # Kind transfer: the store it restocks, for the order's pickup there.
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="incoming_transfers",
+                                    verbose_name=_("ship to store"))
     status = FSMField(_("status"), default=F.PENDING, choices=FulfillmentStatus.choices,
                       protected=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
@@ -39,6 +43,20 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     dispatch_due_at = models.DateTimeField(_("dispatch due"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     dispatch_error = models.TextField(_("last dispatch error"), blank=True, default="")
+    # Click-and-collect (kind pickup). The code is never stored: `pickup_code_salt` and the
+    # SECRET_KEY derive it (fulfillment.pickup_codes), the hash verifies it.
+    pickup_code_salt = models.CharField(_("pickup code salt"), max_length=32, blank=True,
+                                        default="")
+    pickup_code_hash = models.CharField(_("pickup code hash"), max_length=64, blank=True,
+                                        default="")
+    ready_at = models.DateTimeField(_("ready for pickup"), null=True, blank=True)
+    # Database timers swept by beat (ARCHITECTURE.md rule 8).
+    pickup_deadline = models.DateTimeField(_("pickup deadline"), null=True, blank=True)
+    pickup_reminder_due = models.DateTimeField(_("reminder due"), null=True, blank=True)
+    pickup_reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    pickup_failed_attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    pickup_locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
 
@@ -50,6 +68,10 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
                          name="fulfillment_worklist"),
             models.Index(fields=["dispatch_due_at"], name="fulfillment_dispatch_due",
                          condition=Q(dispatch_status="pending")),
+            models.Index(fields=["pickup_deadline"], name="pickup_deadline_due",
+                         condition=Q(status="ready_for_pickup")),
+            models.Index(fields=["pickup_reminder_due"], name="pickup_reminder_due",
+                         condition=Q(status="ready_for_pickup", pickup_reminded_at=None)),
         ]
 
     def __str__(self) -> str:
@@ -73,8 +95,17 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=F.SHIPPED, target=F.DELIVERED)
     def deliver(self) -> None: ...
 
-    @transition(field=status, source=NOT_YET_SHIPPED, target=F.CANCELLED)
+    @transition(field=status, source=CANCELLABLE, target=F.CANCELLED)
     def cancel(self) -> None: ...
+
+    @transition(field=status, source=F.PICKING, target=F.READY_FOR_PICKUP)
+    def make_ready(self) -> None: ...
+
+    @transition(field=status, source=F.READY_FOR_PICKUP, target=F.PICKED_UP)
+    def hand_over(self) -> None: ...
+
+    @transition(field=status, source=F.READY_FOR_PICKUP, target=F.EXPIRED)
+    def expire(self) -> None: ...
 
 
 class FulfillmentLine(models.Model):

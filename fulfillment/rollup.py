@@ -6,7 +6,7 @@ already locked by the caller.
 
 from __future__ import annotations
 
-from fulfillment.states import FulfillmentStatus
+from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from oms.orders.models import Order
 from oms.orders.services import (
     order_complete,
@@ -18,7 +18,10 @@ from oms.orders.states import OrderStatus
 
 S = OrderStatus
 F = FulfillmentStatus
-STARTED = {F.ACCEPTED, F.PICKING, F.PARTIALLY_SHIPPED, F.SHIPPED, F.DELIVERED}
+STARTED = {F.ACCEPTED, F.PICKING, F.PARTIALLY_SHIPPED, F.SHIPPED, F.DELIVERED,
+           F.READY_FOR_PICKUP, F.PICKED_UP}
+# A pickup handed over at the counter has arrived, like a delivered parcel.
+ARRIVED = {F.DELIVERED, F.PICKED_UP}
 
 
 def order_roll_up(*, order: Order, actor: str) -> Order:
@@ -35,9 +38,9 @@ def order_roll_up(*, order: Order, actor: str) -> Order:
     if fulfilled_any and nothing_open and order.status in (
             S.CONFIRMED, S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED):
         order = order_mark_shipped(order=order, actor=actor)
-    shipped_fulfillments = [fo for fo in fulfillments
-                            if fo.status in (F.SHIPPED, F.DELIVERED)]
-    if order.status == S.SHIPPED and all(fo.status == F.DELIVERED
-                                         for fo in shipped_fulfillments):
+    # Transfers restock a store; the customer's goods are the pickup there.
+    shipped_fulfillments = [fo for fo in fulfillments if fo.kind != FulfillmentKind.TRANSFER
+                            and fo.status in (F.SHIPPED, *ARRIVED)]
+    if order.status == S.SHIPPED and all(fo.status in ARRIVED for fo in shipped_fulfillments):
         order = order_complete(order=order, actor=actor)
     return order

@@ -18,7 +18,9 @@ from oms.orders.models import Order
 from oms.orders.services import order_event_record
 
 
-def _kind(order: Order, location: Location) -> str:
+def _kind(order: Order, location: Location, transfer_to: Location | None) -> str:
+    if transfer_to is not None:
+        return FulfillmentKind.TRANSFER
     if order.delivery_method == "pickup":
         return FulfillmentKind.PICKUP
     return FulfillmentKind.DROPSHIP if location.kind == LocationKind.SUPPLIER else \
@@ -26,13 +28,19 @@ def _kind(order: Order, location: Location) -> str:
 
 
 def fulfillment_payload(fulfillment: FulfillmentOrder) -> dict[str, object]:
-    return {"id": fulfillment.pk, "order": fulfillment.order.number,
-            "location": fulfillment.location.code, "kind": fulfillment.kind,
-            "status": fulfillment.status}
+    payload: dict[str, object] = {
+        "id": fulfillment.pk, "order": fulfillment.order.number,
+        "location": fulfillment.location.code, "kind": fulfillment.kind,
+        "status": fulfillment.status}
+    if fulfillment.destination_id is not None:
+        payload["destination"] = fulfillment.destination.code
+    return payload
 
 
-def fulfillment_orders_create(*, order: Order, decision: Decision) -> list[FulfillmentOrder]:
-    """One pending fulfilment order per location the sourcing decision chose."""
+def fulfillment_orders_create(*, order: Order, decision: Decision,
+                              transfer_to: Location | None = None) -> list[FulfillmentOrder]:
+    """One pending fulfilment order per location the sourcing decision chose; with
+    `transfer_to`, transfers restocking that store for the order's pickup."""
     now = timezone.now()
     order_lines = {ln.product_id: ln for ln in order.lines.all()}
     by_location: dict[int, list] = defaultdict(list)
@@ -42,8 +50,8 @@ def fulfillment_orders_create(*, order: Order, decision: Decision) -> list[Fulfi
     with transaction.atomic():
         fulfillments = FulfillmentOrder.objects.bulk_create([
             FulfillmentOrder(order=order, location=locations[location_id],
-                             kind=_kind(order, locations[location_id]),
-                             created_at=now, updated_at=now)
+                             kind=_kind(order, locations[location_id], transfer_to),
+                             destination=transfer_to, created_at=now, updated_at=now)
             for location_id in by_location
         ])
         FulfillmentLine.objects.bulk_create([

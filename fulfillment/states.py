@@ -1,5 +1,6 @@
-"""Fulfilment order statuses and transition groups. Store states for click-and-collect join
-these later."""
+"""Fulfilment order statuses and transition groups: a warehouse or supplier ships
+(pending → accepted → picking → shipped → delivered); a store prepares a pickup
+(pending → picking → ready_for_pickup → picked_up, or expired when nobody comes)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ class FulfillmentStatus(models.TextChoices):
     PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    PICKED_UP = "picked_up", _("Picked up")
+    EXPIRED = "expired", _("Not collected")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -22,6 +26,9 @@ class FulfillmentKind(models.TextChoices):
     SHIP = "ship", _("Ship to customer")
     PICKUP = "pickup", _("Pickup in store")
     DROPSHIP = "dropship", _("Dropship by supplier")
+    # Restocking a store for a pickup it came up short on: shipped to the store, not to the
+    # customer, so it neither fulfils order lines nor captures money.
+    TRANSFER = "transfer", _("Transfer to a store")
 
 
 class DispatchStatus(models.TextChoices):
@@ -46,5 +53,9 @@ F = FulfillmentStatus
 NOT_YET_SHIPPED = [F.PENDING, F.ACCEPTED, F.PICKING]
 # A WMS may ship without reporting accept or pick first.
 SHIPPABLE = [F.PENDING, F.ACCEPTED, F.PICKING, F.PARTIALLY_SHIPPED]
-OPEN = [*NOT_YET_SHIPPED, F.PARTIALLY_SHIPPED]
-ENDED = [F.SHIPPED, F.DELIVERED, F.REJECTED, F.CANCELLED]
+# A pickup waiting at the counter can still be cancelled (the customer changed their mind).
+CANCELLABLE = [*NOT_YET_SHIPPED, F.READY_FOR_PICKUP]
+OPEN = [*CANCELLABLE, F.PARTIALLY_SHIPPED]
+ENDED = [F.SHIPPED, F.DELIVERED, F.PICKED_UP, F.EXPIRED, F.REJECTED, F.CANCELLED]
+# Store pickups staff still have to prepare: the "to pick" list.
+TO_PICK = [F.PENDING, F.ACCEPTED, F.PICKING]

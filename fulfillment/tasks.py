@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from fulfillment.dispatch import dispatches_requeue_due, fulfillment_dispatch
+from fulfillment.pickup import pickup_reminders_due, pickups_expire_due
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +16,13 @@ def dispatch_fulfillment(fulfillment_id: int, attempt: int) -> str:
 @shared_task(ignore_result=True)
 def requeue_due_dispatches() -> int:
     return dispatches_requeue_due()
+
+
+@shared_task(ignore_result=True)
+def expire_due_pickups() -> int:
+    return pickups_expire_due()
+
+
+@shared_task(ignore_result=True)
+def remind_due_pickups() -> int:
+    return pickup_reminders_due()

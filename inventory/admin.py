@@ -1,8 +1,17 @@
+"""Cockpit pages for locations and stock. Store staff see only their own stores' stock and
+reservations; the scoping helpers live here because fulfilment's cockpit builds on them and
+imports point from fulfilment down to inventory, never back (ARCHITECTURE.md rule 1)."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import (
@@ -15,6 +24,52 @@ from inventory.models import (
 )
 from inventory.services import LocationData, location_upsert
 from oms.core.admin_base import ReadOnlyAdmin
+
+
+def stores_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Location] | None:
+    """The locations whose records `user` may see and change in the cockpit; None means all of
+    them (superusers). Staff work in the stores listed in `Location.staff`."""
+    if getattr(user, "is_superuser", False):
+        return None
+    if not user.is_authenticated:
+        return Location.objects.none()
+    return Location.objects.filter(staff=user)
+
+
+class StoreListFilter(admin.RelatedFieldListFilter):
+    """The location filter offers only the stores the user works in."""
+
+    def field_choices(self, field: Any, request: HttpRequest,
+                      model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+        choices = super().field_choices(field, request, model_admin)
+        stores = stores_of(request.user)
+        if stores is None:
+            return choices
+        allowed = set(stores.values_list("pk", flat=True))
+        return [(pk, label) for pk, label in choices if pk in allowed]
+
+
+class StoreScopedAdmin(admin.ModelAdmin):
+    """Rows of other stores are absent from the list, and their pages answer 404 (not the
+    admin's usual redirect), so a store cannot even learn which ids exist elsewhere."""
+
+    # The lookup from the model to its Location; override `scope` for anything subtler.
+    store_lookup = "location"
+
+    def scope(self, queryset: QuerySet[Any], stores: QuerySet[Location]) -> QuerySet[Any]:
+        return queryset.filter(**{f"{self.store_lookup}__in": stores})
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        stores = stores_of(request.user)
+        return queryset if stores is None else self.scope(queryset, stores)
+
+    def get_object(self, request: HttpRequest, object_id: str,
+                   from_field: str | None = None) -> Model | None:
+        found = super().get_object(request, object_id, from_field)
+        if found is None:
+            raise Http404(_("Not found."))
+        return found
 
 
 class LocationForm(forms.ModelForm):
@@ -51,10 +106,10 @@ class LocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     list_display = ["product", "location", "on_hand", "reserved", "safety_stock",
                     "available_display", "snapshot_as_of", "updated_at"]
-    list_filter = ["location"]
+    list_filter = [("location", StoreListFilter)]
     search_fields = ["product__sku", "product__name"]
     list_select_related = ["location", "product"]
 
@@ -64,10 +119,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdmin):
+class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "product", "location", "kind", "quantity", "on_hand_after",
                     "reference", "actor"]
-    list_filter = ["kind", "location"]
+    list_filter = ["kind", ("location", StoreListFilter)]
     search_fields = ["product__sku", "reference"]
     date_hierarchy = "created_at"
     list_select_related = ["location", "product"]
@@ -83,11 +138,23 @@ class ReservationLineInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Reservation | None = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReservationLine]:
+        lines = super().get_queryset(request)
+        stores = stores_of(request.user)
+        return lines if stores is None else lines.filter(location__in=stores)
+
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
+class ReservationAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     list_display = ["id", "kind", "state", "reference", "channel", "expires_at", "consumed_by",
                     "created_at"]
     list_filter = ["kind", "state", "channel"]
     search_fields = ["reference", "consumed_by"]
     inlines = [ReservationLineInline]
+
+    def scope(self, queryset: QuerySet[Reservation],
+              stores: QuerySet[Location]) -> QuerySet[Reservation]:
+        # A reservation may hold units in several locations: a store sees those holding some
+        # of its own (EXISTS rather than a join, so no row appears twice).
+        return queryset.filter(Exists(ReservationLine.objects.filter(
+            reservation=OuterRef("pk"), location__in=stores)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,13 @@ class Location(models.Model):
         _("priority"), default=100, help_text=_("Lower numbers are preferred when sourcing.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    pickup_hold_days = models.PositiveSmallIntegerField(
+        _("pickup hold days"), default=3,
+        help_text=_("How long a ready pickup waits for the customer before it expires."))
+    # Store staff see and change only their stores' fulfilments, stock and pickups in the
+    # cockpit (superusers see everything).
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="stores", blank=True,
+                                   verbose_name=_("staff"))
     # Where new fulfilment orders are pushed (signed like our webhooks, with `wms_secret`);
     # empty: the location's system polls GET /api/v1/fulfillments instead.
     wms_url = models.URLField(_("WMS endpoint"), max_length=500, blank=True, default="")

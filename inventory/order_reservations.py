@@ -17,6 +17,7 @@ from inventory.models import (
     Reservation,
     ReservationKind,
     ReservationLine,
+    ReservationState,
     StockLevel,
     StockMovement,
 )
@@ -164,8 +165,8 @@ def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
 
 
 def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
-                                units: dict[str, int], reference: str,
-                                actor: str) -> list[StockMovement]:
+                                units: dict[str, int], reference: str, actor: str,
+                                kind: str = MovementKind.SHIP) -> list[StockMovement]:
     """Units left the building: on-hand and reserved drop together at the location, with a
     ``ship`` movement per SKU. On-hand cannot go below zero even if a count shrank it since."""
     with transaction.atomic():
@@ -189,9 +190,60 @@ def reservation_consume_shipped(*, reservation: Reservation, location_id: int,
             if on_hand_drop:
                 movements.append(StockMovement(
                     location_id=location_id, product_id=level.product_id, quantity=-on_hand_drop,
-                    kind=MovementKind.SHIP, reference=reference, on_hand_after=level.on_hand,
+                    kind=kind, reference=reference, on_hand_after=level.on_hand,
                     actor=actor, created_at=now,
                 ))
         StockMovement.objects.bulk_create(movements)
         _end_when_empty(locked, shipped=True)
+    return movements
+
+
+def reservation_receive_transfer(*, order_number: str, channel: str, location_id: int,
+                                 location_code: str, units: dict[str, int], hold: bool,
+                                 reference: str, actor: str) -> list[StockMovement]:
+    """A transfer for an order's pickup arrived at the store: on-hand rises with a
+    ``transfer_in`` movement per SKU and, when `hold`, the units are reserved for the order
+    right away, so nobody else can buy them off the shelf. The order's reservation may have
+    ended when its last units left the warehouse; the order then gets a new one."""
+    now = timezone.now()
+    with transaction.atomic():
+        reservation = order_reservation(order_number=order_number) if hold else None
+        if hold and (reservation is None or reservation.state != ReservationState.ACTIVE):
+            reservation = new_reservation(
+                kind=ReservationKind.ORDER, reference=order_number, channel=channel,
+                delivery=DeliveryRequest(method="pickup", location=location_code),
+                allocations=[], expires_at=None, now=now)
+        if reservation is not None:
+            reservation = lock_reservation(reservation)
+        StockLevel.objects.bulk_create(
+            [StockLevel(product_id=sku, location_id=location_id, updated_at=now) for sku in units],
+            ignore_conflicts=True)
+        levels = list(StockLevel.objects.select_for_update(no_key=True)
+                      .filter(location_id=location_id, product_id__in=list(units)).order_by("pk"))
+        movements = []
+        for level in levels:
+            received = units[level.product_id]
+            level.on_hand += received
+            if hold:
+                level.reserved += received
+            level.updated_at = now
+            level.save(update_fields=["on_hand", "reserved", "updated_at"])
+            movements.append(StockMovement(
+                location_id=location_id, product_id=level.product_id, quantity=received,
+                kind=MovementKind.TRANSFER_IN, reference=reference, on_hand_after=level.on_hand,
+                actor=actor, created_at=now))
+        StockMovement.objects.bulk_create(movements)
+        if reservation is not None:
+            existing = {ln.product_id: ln for ln in reservation.lines.filter(
+                location_id=location_id)}
+            for level in levels:
+                line = existing.get(level.product_id)
+                if line is not None:
+                    line.quantity += units[level.product_id]
+                    line.save(update_fields=["quantity"])
+                else:
+                    ReservationLine.objects.create(
+                        reservation=reservation, stock_level_id=level.pk,
+                        product_id=level.product_id, location_id=location_id,
+                        quantity=units[level.product_id])
     return movements

@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfillment.notifications.tasks.send_due_notifications",
         "schedule": 30.0,
     },
+    "expire-pickups": {"task": "fulfillment.tasks.expire_due_pickups", "schedule": 60.0},
+    "remind-pickups": {"task": "fulfillment.tasks.remind_due_pickups", "schedule": 60.0},
     "sweep-idempotency-keys": {
         "task": "oms.core.tasks.sweep_idempotency_keys",
         "schedule": timedelta(hours=1),
@@ -211,6 +213,12 @@ WMS_BACKOFF_BASE_SECONDS = float(os.environ.get("WMS_BACKOFF_BASE_SECONDS", "15"
 # A claimed dispatch that has not reported back within this lease is due again: the sweep
 # re-queues it (its worker died mid-flight).
 WMS_DISPATCH_LEASE_SECONDS = int(os.environ.get("WMS_DISPATCH_LEASE_SECONDS", "30"))
+# Click-and-collect (README "Click-and-collect"): the pickup waits Location.pickup_hold_days.
+PICKUP_REMINDER_BEFORE = timedelta(days=1)
+# What the customer is told when a short pick is restocked from a warehouse.
+TRANSFER_LEAD_TIME = timedelta(days=int(os.environ.get("TRANSFER_LEAD_DAYS", "2")))
+PICKUP_CODE_MAX_ATTEMPTS = 5
+PICKUP_CODE_LOCKOUT = timedelta(minutes=15)
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
 # The demo has no PSP to talk to: it captures against the in-process fake.

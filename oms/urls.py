@@ -35,6 +35,8 @@ api_v1 = [
     path("fulfillments/<int:pk>/reject", fulfillments.RejectView.as_view()),
     path("fulfillments/<int:pk>/pick", fulfillments.PickView.as_view()),
     path("fulfillments/<int:pk>/ship", fulfillments.ShipView.as_view()),
+    path("fulfillments/<int:pk>/handover", fulfillments.HandoverView.as_view()),
+    path("fulfillments/<int:pk>/receive", fulfillments.ReceiveView.as_view()),
     path("fulfillments/<int:pk>/tracking-events", fulfillments.TrackingView.as_view()),
     path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
@@ -51,6 +53,7 @@ urlpatterns = [
     path("readyz", operations.readyz, name="readyz"),
     path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("cockpit/", include("fulfillment.cockpit.urls")),
 ]
 
 handler400 = "oms.core.errors.handler400"

@@ -1,5 +1,6 @@
-"""Cockpit pages for payments: each payment with its captures and the PSP events it received,
-and the captures with every attempt at the PSP (a failed one can be retried)."""
+"""Cockpit pages for payments: each payment with its captures, the refunds and voids we made and
+the PSP events it received, and the captures with every attempt at the PSP (a failed one can be
+retried)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
 from oms.orders.admin import ReadOnlyInline
-from payments.models import Payment, PaymentCapture, PaymentCaptureAttempt, PspEvent
+from payments.models import (
+    Payment,
+    PaymentCapture,
+    PaymentCaptureAttempt,
+    PaymentReversal,
+    PspEvent,
+)
 from payments.services import payment_capture_retry
 
 
@@ -22,6 +29,12 @@ class PaymentCaptureInline(ReadOnlyInline):
     show_change_link = True
 
 
+class PaymentReversalInline(ReadOnlyInline):
+    model = PaymentReversal
+    fields = ["kind", "amount", "currency", "psp_reference", "created_at", "confirmed_at",
+              "context"]
+
+
 class PspEventInline(ReadOnlyInline):
     model = PspEvent
     fields = ["type", "amount", "currency", "at", "outcome", "received_at", "received_from"]
@@ -30,11 +43,11 @@ class PspEventInline(ReadOnlyInline):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["order", "method", "status", "amount", "captured_amount", "refunded_amount",
-                    "currency", "psp_reference", "created_at"]
+                    "voided_amount", "currency", "psp_reference", "created_at"]
     list_filter = ["method", "status"]
     search_fields = ["order__number", "psp_reference"]
     list_select_related = ["order"]
-    inlines = [PaymentCaptureInline, PspEventInline]
+    inlines = [PaymentCaptureInline, PaymentReversalInline, PspEventInline]
 
 
 class PaymentCaptureAttemptInline(ReadOnlyInline):

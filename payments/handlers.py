@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from oms.core.events import on_event
 from oms.core.models import OutboxEvent
-from payments.services import payment_captures_plan
+from payments.services import payment_captures_plan, payment_give_back
+from payments.states import CaptureSource
+
+
+def _amount(payload: dict[str, Any]) -> Decimal:
+    return Decimal(str(payload["amount"]))
 
 
 @on_event("fulfillment.shipped")
@@ -18,8 +24,37 @@ def capture_shipped_amount(event: OutboxEvent) -> None:
     shipment = payload.get("shipment") or {}
     payment_captures_plan(
         event_id=str(event.id), order_number=payload["order"],
-        amount=Decimal(str(payload["amount"])), currency=payload["currency"],
+        amount=_amount(payload), currency=payload["currency"],
         context={"event": str(event.id), "fulfillment": payload.get("id"),
                  "shipment": shipment.get("id"), "location": payload.get("location"),
                  "tracking_number": shipment.get("tracking_number")},
+    )
+
+
+@on_event("fulfillment.picked_up")
+def capture_picked_up_amount(event: OutboxEvent) -> None:
+    """The customer collected goods worth `amount` at a store: captured like a shipment that
+    left. A pay-in-store payment is not touched here: the till took that money, and fulfilment
+    recorded it during the handover (`payments.services.payment_collect_in_store`)."""
+    payload = event.payload
+    payment_captures_plan(
+        event_id=str(event.id), order_number=payload["order"],
+        amount=_amount(payload), currency=payload["currency"],
+        context={"event": str(event.id), "fulfillment": payload.get("id"),
+                 "location": payload.get("location"), "kind": payload.get("kind")},
+        source=CaptureSource.HANDOVER,
+    )
+
+
+@on_event("fulfillment.pickup_expired")
+def give_back_expired_pickup(event: OutboxEvent) -> None:
+    """The customer did not collect goods worth `amount` in time: release that much of the
+    card or PayPal authorization, or refund it if it was captured (prepaid). Calls the PSP in
+    this event's transaction, so a PSP failure raises and the whole handler is retried (see
+    `payments.services.reversals`)."""
+    payload = event.payload
+    payment_give_back(
+        event_id=str(event.id), order_number=payload["order"],
+        amount=_amount(payload), currency=payload["currency"],
+        context={"fulfillment": payload.get("id"), "location": payload.get("location")},
     )

@@ -20,18 +20,21 @@ from payments.states import (
     PaymentStatus,
     PspEventOutcome,
     PspEventType,
+    ReversalKind,
 )
 
 S = PaymentStatus
 
 __all__ = ["SECURED_STATUSES", "SECURED_WITHOUT_PSP", "Payment", "PaymentCapture",
-           "PaymentCaptureAttempt", "PaymentMethod", "PaymentStatus", "PspEvent"]
+           "PaymentCaptureAttempt", "PaymentMethod", "PaymentReversal", "PaymentStatus",
+           "PspEvent"]
 
 
 class Payment(ConcurrentTransitionMixin, models.Model):
     """`amount` is what the customer was asked for (for card and PayPal: what the PSP
     authorized). `captured_amount` is the sum of the succeeded captures, `refunded_amount` what
-    went back; the database keeps 0 ≤ refunded ≤ captured ≤ amount."""
+    went back, `voided_amount` the part of the authorization released without being captured;
+    the database keeps 0 ≤ refunded ≤ captured and captured + voided ≤ amount."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
@@ -42,6 +45,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
                                           default=0)
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2,
                                           default=0)
+    voided_amount = models.DecimalField(_("voided"), max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3)
     psp_reference = models.CharField(_("PSP reference"), max_length=200, null=True, blank=True,
                                      unique=True)
@@ -63,6 +67,12 @@ class Payment(ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("captured_amount")),
                 name="payment_refunded_within_captured",
+            ),
+            # What was released can no longer be captured, and the other way round.
+            models.CheckConstraint(
+                condition=Q(voided_amount__gte=0)
+                & Q(voided_amount__lte=F("amount") - F("captured_amount")),
+                name="payment_voided_within_uncaptured",
             ),
         ]
 
@@ -99,6 +109,15 @@ class Payment(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=CHARGEBACK_SOURCES, target=S.CHARGEBACK)
     def charge_back(self) -> None: ...
+
+    # The whole authorization released with nothing captured (see `services.core.void_step`).
+    @transition(field=status, source=[S.AUTHORIZED], target=S.VOIDED)
+    def void(self) -> None: ...
+
+    # The rest of a partly captured authorization released: everything that will ever be
+    # captured is, so the payment reads `captured` (and can be refunded in full later).
+    @transition(field=status, source=[S.PARTIALLY_CAPTURED], target=S.CAPTURED)
+    def void_rest(self) -> None: ...
 
 
 class PaymentCapture(models.Model):
@@ -179,6 +198,46 @@ class PaymentCaptureAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {'ok' if self.ok else self.error}"
+
+
+class PaymentReversal(models.Model):
+    """Money we gave back through the PSP: a refund of captured money, or the release (void) of
+    an authorization that will not be captured. Written in the same transaction as the change
+    of the payment's amounts, only after the PSP said yes, so a row is always a done deal.
+
+    The idempotency key (unique per payment) is the one the PSP was called with: running the
+    same cause again finds the row, and a call retried after the PSP answered but before we
+    committed sends the same key and gets the first answer back."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reversals")
+    kind = models.CharField(_("kind"), max_length=10, choices=ReversalKind.choices)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    psp_reference = models.CharField(_("PSP reference"), max_length=200, blank=True,
+                                     default="")
+    # What caused it: the expired pickup (fulfilment, location, the event id).
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    # The PSP's own `refunded` event for this refund arrived.
+    confirmed_at = models.DateTimeField(_("confirmed by the PSP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("refund or void")
+        verbose_name_plural = _("refunds and voids")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "idempotency_key"],
+                                    name="reversal_once_per_payment_and_key"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="reversal_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in ReversalKind]),
+                name="reversal_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency}"
 
 
 class PspEvent(models.Model):

@@ -22,9 +22,14 @@ def payment_pending_capture_total(*, payment: Payment) -> Decimal:
 
 
 def payment_capturable_amount(*, payment: Payment) -> Decimal:
-    """What is still authorized and neither captured nor about to be."""
-    return payment.amount - payment.captured_amount - payment_pending_capture_total(
-        payment=payment)
+    """What is still authorized and neither captured, nor about to be, nor released."""
+    return payment.amount - payment.voided_amount - payment.captured_amount \
+        - payment_pending_capture_total(payment=payment)
+
+
+def payment_refundable_amount(*, payment: Payment) -> Decimal:
+    """Captured money that has not gone back yet."""
+    return payment.captured_amount - payment.refunded_amount
 
 
 def psp_event_find(*, psp_reference: str, type: str, amount: Decimal, at: object

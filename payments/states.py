@@ -1,9 +1,12 @@
 """Payment statuses and transition groups. Transitions are methods on `Payment` (models.py),
 declared with django-fsm-2; only the services in `payments.services` call them.
 
-The status summarises where the money is; the amounts (`captured_amount`, `refunded_amount`)
-are the truth. A card or PayPal payment is authorized for the whole order and captured in parts
-as shipments leave, so it may sit in `partially_captured` for a while.
+The status summarises where the money is; the amounts (`captured_amount`, `refunded_amount`,
+`voided_amount`) are the truth. A card or PayPal payment is authorized for the whole order and
+captured in parts as shipments leave or pickups are handed over, so it may sit in
+`partially_captured` for a while. The part of an authorization that will never be captured
+(goods a customer did not collect) is released at the PSP (`voided_amount`); once nothing is left
+open, a payment with nothing captured is `voided` and one captured in part is `captured`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
     FAILED = "failed", _("Failed")
     CHARGEBACK = "chargeback", _("Chargeback")
+    VOIDED = "voided", _("Voided")
 
 
 class PaymentMethod(models.TextChoices):
@@ -46,6 +50,7 @@ class PspEventOutcome(models.TextChoices):
     UNCHANGED = "unchanged", _("Already in that state")
     CAPTURE_CONFIRMED = "capture_confirmed", _("Confirmed a capture we made")
     OUT_OF_ORDER = "ignored_out_of_order", _("Ignored: older than the payment's status")
+    REFUND_CONFIRMED = "refund_confirmed", _("Confirmed a refund we made")
 
 
 class CaptureStatus(models.TextChoices):
@@ -58,14 +63,22 @@ class CaptureSource(models.TextChoices):
     SHIPMENT = "shipment", _("Shipment left (captured by us)")
     PSP = "psp", _("Reported by the PSP")
     INTAKE = "intake", _("Captured when the order was placed")
+    HANDOVER = "handover", _("Pickup handed over (captured by us)")
+    STORE = "store", _("Paid at the till on collection")
+
+
+class ReversalKind(models.TextChoices):
+    REFUND = "refund", _("Refund of captured money")
+    VOID = "void", _("Release of an authorization")
 
 
 S = PaymentStatus
 M = PaymentMethod
 
-# Captured as shipments leave, through the PSP adapter. Every other method is not captured by
-# us: invoices and direct debits are collected by finance, cash and pay-in-store at the till,
-# gift cards are redeemed by the channel.
+# Captured as shipments leave (and pickups are handed over), through the PSP adapter, and given
+# back through it when collected goods are not taken. Every other method is not captured by us:
+# invoices and direct debits are collected by finance, cash and pay-in-store at the till (see
+# `payment_collect_in_store`), gift cards are redeemed by the channel.
 CAPTURED_ON_SHIPMENT = frozenset({M.CARD, M.PAYPAL})
 # Methods that secure an order without money having moved yet: the invoice is collected later,
 # pay-in-store at the handover.
@@ -73,8 +86,10 @@ SECURED_WITHOUT_PSP = frozenset({M.INVOICE, M.PAY_IN_STORE})
 # Money is promised or has moved: the order may be fulfilled.
 SECURED_STATUSES = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.CAPTURED,
                               S.PARTIALLY_REFUNDED})
-# What can still be captured (an authorization with money left on it).
+# What can still be captured (an authorization with money left on it) ...
 CAPTURABLE = [S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.PARTIALLY_REFUNDED]
+# ... or released instead, when the goods it was meant to pay for are not taken.
+VOIDABLE = CAPTURABLE
 # Money may arrive (a capture) from these ...
 CAPTURE_SOURCES = [S.PENDING, S.FAILED, *CAPTURABLE]
 # ... and leave again (a refund, a chargeback) from these.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,14 @@ from fulfillment.lifecycle import (
     fulfillment_tracking_event,
 )
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
-from fulfillment.states import FulfillmentStatus, ShipmentStatus
+from fulfillment.pickup import (
+    pickup_handover,
+    pickup_pick,
+    pickups_matching_code,
+    transfer_receive,
+    transfer_settled,
+)
+from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
 from inventory.api.reservations import MAX_LINES
 from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import (
@@ -64,38 +71,65 @@ class ShipmentOut(serializers.Serializer):
     lines = ShipmentLineOut(many=True)
 
 
+class PickupOut(serializers.Serializer):
+    """Never the code itself: the counter checks the code the customer shows."""
+
+    ready_at = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(source="pickup_deadline", allow_null=True)
+    picked_up_at = serializers.DateTimeField(allow_null=True)
+    wrong_codes = serializers.IntegerField(source="pickup_failed_attempts")
+    locked_until = serializers.DateTimeField(source="pickup_locked_until", allow_null=True)
+    customer_email = serializers.CharField(source="order.customer.email")
+    customer_name = serializers.CharField(source="order.customer.name")
+
+
 class FulfillmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     order = serializers.CharField(source="order.number")
     location = serializers.CharField(source="location.code")
     kind = serializers.CharField()
+    destination = serializers.CharField(source="destination.code", allow_null=True,
+                                        default=None)
     status = serializers.CharField()
     reason = serializers.CharField()
     lines = LineOut(many=True)
     shipments = ShipmentOut(many=True)
     dispatch = serializers.SerializerMethodField()
+    pickup = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(PickupOut(allow_null=True))
+    def get_pickup(self, fo: FulfillmentOrder) -> dict[str, Any] | None:
+        return PickupOut(fo).data if fo.kind == FulfillmentKind.PICKUP else None
 
     def get_dispatch(self, fo: FulfillmentOrder) -> dict[str, Any]:
         return {"status": fo.dispatch_status, "attempts": fo.dispatch_attempts,
                 "dispatched_at": fo.dispatched_at}
 
 
-def fulfillments_visible_to(client: ApiClient) -> QuerySet[FulfillmentOrder]:
-    fulfillments = FulfillmentOrder.objects.select_related("order", "location").prefetch_related(
+def fulfillments_visible_to(client: ApiClient, *,
+                            incoming: bool = True) -> QuerySet[FulfillmentOrder]:
+    """A client confined to a location sees its fulfilment orders and, when `incoming`, the
+    transfers on their way to it (which it may only receive)."""
+    fulfillments = FulfillmentOrder.objects.select_related(
+        "order", "order__customer", "location", "destination").prefetch_related(
         Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")
                  .order_by("pk")),
         Prefetch("shipments", queryset=Shipment.objects.prefetch_related(
             "lines__fulfillment_line__order_line").order_by("pk")),
     )
     if client.scope_code:
-        fulfillments = fulfillments.filter(location__code=client.scope_code)
+        mine = Q(location__code=client.scope_code)
+        if incoming:
+            mine |= Q(destination__code=client.scope_code)
+        fulfillments = fulfillments.filter(mine)
     return fulfillments
 
 
-def fulfillment_for_client(client: ApiClient, pk: int) -> FulfillmentOrder:
-    fulfillment = fulfillments_visible_to(client).filter(pk=pk).first()
+def fulfillment_for_client(client: ApiClient, pk: int, *,
+                           incoming: bool = False) -> FulfillmentOrder:
+    fulfillment = fulfillments_visible_to(client, incoming=incoming).filter(pk=pk).first()
     if fulfillment is None:
         raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
     return fulfillment
@@ -104,6 +138,10 @@ def fulfillment_for_client(client: ApiClient, pk: int) -> FulfillmentOrder:
 class ListQuery(serializers.Serializer):
     location = serializers.CharField(required=False, max_length=50)
     status = serializers.ChoiceField(FulfillmentStatus.choices, required=False)
+    kind = serializers.ChoiceField(FulfillmentKind.choices, required=False)
+    order = serializers.CharField(required=False, max_length=30)
+    customer_email = serializers.EmailField(required=False)
+    pickup_code = serializers.CharField(required=False, max_length=20)
     cursor = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
@@ -114,6 +152,11 @@ class FulfillmentsView(APIView):
     @extend_schema(operation_id="fulfillments_list",
                    parameters=[OpenApiParameter("location", str),
                                OpenApiParameter("status", str, enum=FulfillmentStatus.values),
+                               OpenApiParameter("kind", str, enum=FulfillmentKind.values),
+                               OpenApiParameter("order", str, description="Order number"),
+                               OpenApiParameter("customer_email", str),
+                               OpenApiParameter("pickup_code", str, description=(
+                                   "The code a customer shows: finds their ready pickup")),
                                *CURSOR_PARAMETERS],
                    responses={200: page_of(FulfillmentOut), 400: ErrorSerializer})
     def get(self, request: Request) -> Response:
@@ -123,6 +166,16 @@ class FulfillmentsView(APIView):
             fulfillments = fulfillments.filter(location__code=query["location"])
         if "status" in query:
             fulfillments = fulfillments.filter(status=query["status"])
+        if "kind" in query:
+            fulfillments = fulfillments.filter(kind=query["kind"])
+        if "order" in query:
+            fulfillments = fulfillments.filter(order__number=query["order"])
+        if "customer_email" in query:
+            fulfillments = fulfillments.filter(
+                order__customer__email=query["customer_email"].lower())
+        if "pickup_code" in query:
+            fulfillments = fulfillments.filter(
+                pk__in=pickups_matching_code(fulfillments, query["pickup_code"]))
         return paginated(request, self, fulfillments, FulfillmentOut, ordering="pk")
 
 
@@ -131,14 +184,16 @@ class FulfillmentView(APIView):
 
     @extend_schema(responses={200: FulfillmentOut, 404: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(FulfillmentOut(fulfillment_for_client(client_of(request), pk)).data)
+        return Response(FulfillmentOut(
+            fulfillment_for_client(client_of(request), pk, incoming=True)).data)
 
 
 class _Command(APIView):
     permission_classes = [allow_kinds(*LOCATION_SYSTEMS)]
 
     def respond(self, request: Request, pk: int) -> Response:
-        return Response(FulfillmentOut(fulfillment_for_client(client_of(request), pk)).data)
+        return Response(FulfillmentOut(
+            fulfillment_for_client(client_of(request), pk, incoming=True)).data)
 
 
 class AcceptView(_Command):
@@ -160,8 +215,9 @@ class RejectView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(RejectIn, request.data)
         client = client_of(request)
-        fulfillment_reject(fulfillment=fulfillment_for_client(client, pk),
-                           reason=data["reason"], actor=client.name)
+        fulfillment = fulfillment_for_client(client, pk)
+        fulfillment_reject(fulfillment=fulfillment, reason=data["reason"], actor=client.name)
+        transfer_settled(fulfillment=fulfillment, actor=client.name)
         return self.respond(request, pk)
 
 
@@ -181,9 +237,38 @@ class PickView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(PickIn, request.data)
         client = client_of(request)
-        fulfillment_pick(fulfillment=fulfillment_for_client(client, pk),
-                         picked={ln["sku"]: ln["picked"] for ln in data["lines"]},
+        fulfillment = fulfillment_for_client(client, pk)
+        # A store pickup becomes ready (code, deadline) once every unit is picked.
+        pick = pickup_pick if fulfillment.kind == FulfillmentKind.PICKUP else fulfillment_pick
+        pick(fulfillment=fulfillment, picked={ln["sku"]: ln["picked"] for ln in data["lines"]},
+             actor=client.name)
+        transfer_settled(fulfillment=fulfillment, actor=client.name)
+        return self.respond(request, pk)
+
+
+class ReceiveView(_Command):
+    @extend_schema(request=None, responses={200: FulfillmentOut, 404: ErrorSerializer,
+                                            409: ErrorSerializer, 422: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        client = client_of(request)
+        transfer_receive(fulfillment=fulfillment_for_client(client, pk, incoming=True),
                          actor=client.name)
+        return self.respond(request, pk)
+
+
+class HandoverIn(serializers.Serializer):
+    pickup_code = serializers.CharField(max_length=20, trim_whitespace=True)
+
+
+class HandoverView(_Command):
+    @extend_schema(request=HandoverIn, responses={
+        200: FulfillmentOut, 400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer,
+        422: ErrorSerializer, 423: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(HandoverIn, request.data)
+        client = client_of(request)
+        pickup_handover(fulfillment=fulfillment_for_client(client, pk),
+                        code=data["pickup_code"], actor=client.name)
         return self.respond(request, pk)
 
 

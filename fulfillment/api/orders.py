@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from fulfillment.cancellation import order_cancel
 from fulfillment.intake import OrderRequest, order_place, order_sourcing_preview
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from fulfillment.pickup import pickup_code
 from inventory.api.reservations import (
     MAX_LINE_QUANTITY,
     MAX_LINES,
@@ -133,6 +134,12 @@ class OrderFulfillmentOut(serializers.Serializer):
     kind = serializers.CharField()
     status = serializers.CharField()
     lines = FulfillmentLineOut(many=True)
+    pickup_code = serializers.SerializerMethodField(
+        help_text="The code the customer shows at the store, while the pickup is ready.")
+    pickup_deadline = serializers.DateTimeField(allow_null=True)
+
+    def get_pickup_code(self, fo: FulfillmentOrder) -> str | None:
+        return pickup_code(fo)
 
 
 class PaymentOut(serializers.Serializer):
@@ -142,6 +149,7 @@ class PaymentOut(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     captured_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    voided_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     psp_reference = serializers.CharField(allow_null=True)
 

@@ -6,7 +6,8 @@ Templates live in `fulfillment/templates/notifications/<language>/<kind>/`: `sub
 folder plus an entry in `NOTIFICATION_LANGUAGES`.
 
 Everything here runs under `translation.override(language)`, so money, dates and any gettext
-text in the data come out in the order's language.
+text in the data come out in the order's language, and under `timezone.override(TIME_ZONE)`, so
+times read on German clocks whichever time zone the worker has active.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template import Context, Engine, engines
 from django.template.loader import render_to_string
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
@@ -34,6 +36,8 @@ from oms.orders.models import DeliveryMethod, Order
 
 CARRIER_NAMES = {"dhl": "DHL", "dpd": "DPD", "hermes": "Hermes", "ups": "UPS", "gls": "GLS"}
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+# Our stores and customers are in Germany: a pickup deadline "until 20:00" is the store's clock.
+TIME_ZONE = ZoneInfo("Europe/Berlin")
 
 Units = Mapping[str, int]  # {sku: quantity}
 
@@ -93,7 +97,7 @@ def items(units: Units) -> list[dict[str, Any]]:
             for sku, quantity in units.items()]
 
 
-def _address_lines(address: Mapping[str, Any]) -> list[str]:
+def address_lines(address: Mapping[str, Any]) -> list[str]:
     town = " ".join(str(address.get(k) or "").strip() for k in ("postal_code", "city")).strip()
     parts = [address.get("name"), address.get("street"), address.get("street2"), town,
              address.get("country")]
@@ -106,7 +110,7 @@ def _still_coming(order: Order) -> bool:
 
 
 # --- the data per kind ----------------------------------------------------------------------
-def _base(order: Order, url: str = "") -> dict[str, Any]:
+def base_context(order: Order, url: str = "") -> dict[str, Any]:
     return {
         "number": order.number,
         "customer_name": order.customer.name.strip(),
@@ -123,9 +127,9 @@ def order_confirmation_context(order: Order) -> dict[str, Any]:
     if order.delivery_method == DeliveryMethod.PICKUP:
         store = Location.objects.filter(code=order.pickup_location).first()
         pickup_store = {"name": store.name if store else order.pickup_location,
-                        "address_lines": _address_lines(store.address) if store else []}
+                        "address_lines": address_lines(store.address) if store else []}
     return {
-        **_base(order),
+        **base_context(order),
         "placed_on": order.created_at,
         "items": [
             {"name": ln.product.name or ln.product_id, "sku": ln.product_id,
@@ -134,7 +138,7 @@ def order_confirmation_context(order: Order) -> dict[str, Any]:
             for ln in lines
         ],
         "total": money(order.total, order.currency),
-        "address_lines": _address_lines(order.delivery_address),
+        "address_lines": address_lines(order.delivery_address),
         "store": pickup_store,
     }
 
@@ -145,7 +149,7 @@ def shipped_context(order: Order, payload: Mapping[str, Any]) -> dict[str, Any]:
     number = str(shipment.get("tracking_number") or "")
     link = tracking_url(carrier, number, translation.get_language() or "de")
     return {
-        **_base(order, url=link),
+        **base_context(order, url=link),
         "carrier": carrier_name(carrier),
         "tracking_number": number,
         "tracking_url": link,
@@ -174,15 +178,19 @@ def delayed_units(payload: Mapping[str, Any]) -> Counter[str] | None:
 def delay_context(order: Order, payload: Mapping[str, Any]) -> dict[str, Any]:
     delayed = delayed_units(payload)
     return {
-        **_base(order),
+        **base_context(order),
         "delayed": items(delayed) if delayed else [],
         "resourced": bool(payload.get("resourced_to")),
         "cancelled": items(units_of(payload.get("cancelled"))),
+        # A pickup restocked by a transfer: the new date the customer can count on.
+        "expected_ready": (parse_datetime(payload["expected_ready_at"])
+                           if isinstance(payload.get("expected_ready_at"), str) else None),
     }
 
 
 def items_unavailable_context(order: Order, cancelled: Units) -> dict[str, Any]:
-    return {**_base(order), "cancelled": items(cancelled), "still_coming": _still_coming(order)}
+    return {**base_context(order), "cancelled": items(cancelled),
+            "still_coming": _still_coming(order)}
 
 
 def delivered_context(order: Order, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +203,7 @@ def delivered_context(order: Order, payload: Mapping[str, Any]) -> dict[str, Any
     )
     feedback = settings.NOTIFICATION_FEEDBACK_URL
     return {
-        **_base(order),
+        **base_context(order),
         "delivered_at": parse_datetime(at) if isinstance(at, str) else None,
         "more_to_follow": others_underway,
         "feedback_url": feedback.format(number=quote(order.number, safe=""),
@@ -230,7 +238,7 @@ def _tidy(text: str) -> str:
 
 def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
     folder = f"notifications/{language}/{kind}"
-    with translation.override(language):
+    with translation.override(language), timezone.override(TIME_ZONE):
         data = {**context, "language": language}
         subject = _one_line(_text(f"{folder}/subject.txt", data))[:255]
         data["subject"] = subject

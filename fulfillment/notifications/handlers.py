@@ -9,7 +9,13 @@ after commit, see `services.py`).
   items; items unavailable instead when nothing of that fulfilment order still comes;
 - `order.lines_cancelled` with reason `no_stock` → items unavailable, unless a fulfilment event
   covers it (below);
-- `fulfillment.delivered` → delivered, with a feedback request.
+- `fulfillment.delivered` → delivered, with a feedback request;
+- `fulfillment.ready_for_pickup` → ready for pickup, with the store, the deadline, the pickup
+  code and its QR image; `fulfillment.pickup_reminder` → the same, "tomorrow is the last day"
+  (both only while the pickup still waits: a customer who came already hears nothing);
+- `fulfillment.pickup_expired` → not collected: the items went back on sale, and money paid
+  online comes back;
+- `fulfillment.picked_up` → nothing: the customer was at the counter.
 
 One notice per stock incident: a rejection that cancels units usually also cancels them on the
 order (`order.lines_cancelled`, reason `no_stock`) in the same transaction. The fulfilment event
@@ -26,11 +32,12 @@ from typing import Any
 
 from django.conf import settings
 
-from fulfillment.notifications import content
+from fulfillment.models import FulfillmentOrder
+from fulfillment.notifications import content, pickup
 from fulfillment.notifications import tasks as _tasks  # noqa: F401  (registers the tasks)
 from fulfillment.notifications.models import NotificationKind
 from fulfillment.notifications.services import notifications_create
-from fulfillment.states import FulfillmentKind
+from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from oms.core.events import on_event
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
@@ -58,9 +65,16 @@ def notify_order_confirmed(event: OutboxEvent) -> None:
                              context=lambda: content.order_confirmation_context(order))
 
 
+def _is_pickup(event: OutboxEvent) -> bool:
+    if "kind" in event.payload:
+        return event.payload["kind"] == FulfillmentKind.PICKUP
+    return FulfillmentOrder.objects.filter(pk=event.payload.get("id"),
+                                           kind=FulfillmentKind.PICKUP).exists()
+
+
 @on_event("fulfillment.shipped")
 def notify_shipped(event: OutboxEvent) -> None:
-    if event.payload.get("kind") == FulfillmentKind.PICKUP:
+    if _is_pickup(event):
         return  # click-and-collect tells the customer when the order is ready for pickup
     order = _order(event, "order")
     if order is not None:
@@ -123,3 +137,52 @@ def notify_delivered(event: OutboxEvent) -> None:
     if order is not None:
         notifications_create(event=event, order=order, kind=NotificationKind.DELIVERED,
                              context=lambda: content.delivered_context(order, event.payload))
+
+
+def _pickup(event: OutboxEvent) -> FulfillmentOrder | None:
+    fulfillment = (
+        FulfillmentOrder.objects.select_related("order__customer", "location")
+        .filter(pk=event.payload.get("id"), order__number=str(event.payload.get("order")),
+                kind=FulfillmentKind.PICKUP)
+        .first()
+    )
+    if fulfillment is None:
+        logger.warning("no pickup %r of order %r for event %s (%s): nothing to notify",
+                       event.payload.get("id"), event.payload.get("order"), event.id, event.topic)
+    return fulfillment
+
+
+def _still_waiting(fulfillment: FulfillmentOrder, event: OutboxEvent) -> bool:
+    """Events are handled a little after they were written: by then the customer may have
+    collected the order (or it was cancelled), and a reminder would only confuse."""
+    if fulfillment.status == FulfillmentStatus.READY_FOR_PICKUP:
+        return True
+    logger.info("pickup %s is %s: no %s notice", fulfillment.pk, fulfillment.status, event.topic)
+    return False
+
+
+def _notify_waiting(event: OutboxEvent, kind: str) -> None:
+    fulfillment = _pickup(event)
+    if fulfillment is not None and _still_waiting(fulfillment, event):
+        notifications_create(event=event, order=fulfillment.order, kind=kind,
+                             fulfillment=fulfillment,
+                             context=lambda: pickup.waiting_context(fulfillment, event.payload))
+
+
+@on_event("fulfillment.ready_for_pickup")
+def notify_ready_for_pickup(event: OutboxEvent) -> None:
+    _notify_waiting(event, NotificationKind.PICKUP_READY)
+
+
+@on_event("fulfillment.pickup_reminder")
+def notify_pickup_reminder(event: OutboxEvent) -> None:
+    _notify_waiting(event, NotificationKind.PICKUP_REMINDER)
+
+
+@on_event("fulfillment.pickup_expired")
+def notify_pickup_expired(event: OutboxEvent) -> None:
+    fulfillment = _pickup(event)
+    if fulfillment is not None:
+        notifications_create(event=event, order=fulfillment.order,
+                             kind=NotificationKind.PICKUP_EXPIRED, fulfillment=fulfillment,
+                             context=lambda: pickup.expired_context(fulfillment, event.payload))

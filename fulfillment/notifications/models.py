@@ -1,7 +1,9 @@
 """One row per (event, kind, channel): the record that makes a notification go out once.
 
 The row carries the rendered message (subject, text, HTML, link), so a retry hours later sends
-exactly what the event produced, and the cockpit shows what the customer received.
+exactly what the event produced, and the cockpit shows what the customer received. One thing is
+never stored: a pickup code. Pickup rows hold a placeholder where the code goes and point at the
+fulfilment order; the code is derived from it when the message is sent (`pickup.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ class NotificationKind(models.TextChoices):
     DELAY = "delay", _("Delay")
     ITEMS_UNAVAILABLE = "items_unavailable", _("Items unavailable")
     DELIVERED = "delivered", _("Delivered")
+    PICKUP_READY = "pickup_ready", _("Ready for pickup")
+    PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
+    PICKUP_EXPIRED = "pickup_expired", _("Not collected")
 
 
 class NotificationChannel(models.TextChoices):
@@ -39,6 +44,9 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=NotificationChannel.choices)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="notifications")
+    # Set for pickup notifications: the code is derived from this fulfilment at send time.
+    fulfillment = models.ForeignKey("fulfillment.FulfillmentOrder", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="notifications")
     recipient = models.CharField(_("recipient"), max_length=254)
     language = models.CharField(_("language"), max_length=5)
     subject = models.CharField(_("subject"), max_length=255)

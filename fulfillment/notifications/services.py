@@ -12,7 +12,8 @@ Why a notification goes out once even when its task runs twice:
    run finds it locked (and skips) or sent (and does nothing). For app push the send is an
    outbox event that commits with the `sent` status: exactly once. For email the one gap left is
    a crash between the SMTP server accepting the message and our commit; then the row is still
-   pending and the customer may get the email twice, never zero times.
+   pending and the customer may get the email twice, never zero times. (A push carrying a pickup
+   code is posted directly, like an email, so the code never lands in the outbox; `adapters.py`.)
 3. A failed send stays pending with a `next_attempt_at` (exponential backoff with jitter) until
    `NOTIFICATION_MAX_ATTEMPTS`, then it is `failed`. The beat task `send_due_notifications`
    re-queues every pending row that is due, which also covers a task lost between commit and
@@ -30,6 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from fulfillment.models import FulfillmentOrder
+from fulfillment.notifications import pickup
 from fulfillment.notifications.adapters import Notifier, OutgoingMessage, notifier_for
 from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
@@ -65,9 +68,11 @@ def _send_on_commit(notification_ids: list[int]) -> None:
 
 
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
-                         context: Callable[[], dict[str, Any]]) -> list[Notification]:
+                         context: Callable[[], dict[str, Any]],
+                         fulfillment: FulfillmentOrder | None = None) -> list[Notification]:
     """One pending notification per channel in `NOTIFICATION_CHANNELS`, rendered in the order's
-    language from `context()`, sent after commit. Again for the same event: nothing new."""
+    language from `context()`, sent after commit. Again for the same event: nothing new.
+    `fulfillment` is the pickup whose code a pickup notice gets when it is sent."""
     channels = list(dict.fromkeys(settings.NOTIFICATION_CHANNELS))
     existing = set(Notification.objects.filter(event_id=event.id, kind=kind)
                    .values_list("channel", flat=True))
@@ -81,7 +86,8 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
             [
                 Notification(
                     event_id=event.id, topic=event.topic, kind=kind, channel=channel,
-                    order=order, recipient=order.customer.email, language=language,
+                    order=order, fulfillment=fulfillment, recipient=order.customer.email,
+                    language=language,
                     subject=message.subject,
                     body_text=message.text if channel == "email" else message.push,
                     body_html=message.html if channel == "email" else "",
@@ -100,7 +106,7 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
 
 
 def _message(notification: Notification) -> OutgoingMessage:
-    return OutgoingMessage(
+    message = OutgoingMessage(
         notification_id=notification.pk,
         kind=notification.kind,
         channel=notification.channel,
@@ -113,6 +119,9 @@ def _message(notification: Notification) -> OutgoingMessage:
         html=notification.body_html,
         url=notification.url,
     )
+    if notification.kind in pickup.CODE_KINDS:
+        return pickup.with_pickup_pass(message, notification.fulfillment)
+    return message
 
 
 def backoff_delay(attempts: int) -> timedelta:
@@ -125,7 +134,8 @@ def notification_send(*, notification_id: int, notifier: Notifier | None = None)
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("order__customer").filter(pk=notification_id).first()
+            .select_related("order__customer", "fulfillment__location")
+            .filter(pk=notification_id).first()
         )
         if notification is None:
             exists = Notification.objects.filter(pk=notification_id).exists()
@@ -136,7 +146,8 @@ def notification_send(*, notification_id: int, notifier: Notifier | None = None)
         notification.attempts += 1
         try:
             # A savepoint: what a failing notifier wrote (a half-emitted push) is undone, while
-            # the attempt itself is still recorded below.
+            # the attempt itself is still recorded below. The message is built in here too: a
+            # pickup code that cannot be derived is a failed attempt like any other.
             with transaction.atomic():
                 (notifier or notifier_for(notification.channel)).send(_message(notification))
         except Exception as exc:

@@ -28,6 +28,9 @@ class DomainError(Exception):
     status_code = 400
     error_type = "client_error"
     default_code = "invalid"
+    # A refusal that must still commit what the service wrote before refusing (a wrong pickup
+    # code counts towards the lockout); every other error response changes nothing.
+    keeps_writes = False
 
     def __init__(
         self,
@@ -130,10 +133,16 @@ def _rollback_current_block() -> None:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    _rollback_current_block()
+    if not getattr(exc, "keeps_writes", False):
+        _rollback_current_block()
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.error_type, exc.errors()), status=exc.status_code)
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        response = Response(error_body(exc.error_type, exc.errors()), status=exc.status_code,
+                            headers=headers)
+        response.keeps_writes = exc.keeps_writes
+        return response
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -112,7 +112,7 @@ class IdempotencyMiddleware:
                 return _replay(stored)
             with transaction.atomic():
                 response = self.get_response(request)
-                if response.status_code >= 400:
+                if response.status_code >= 400 and not getattr(response, "keeps_writes", False):
                     transaction.set_rollback(True)
             if response.status_code < 500 and not response.streaming:
                 _store(client, key, fingerprint, response, now)

@@ -3,9 +3,10 @@
 `settings.PSP_ADAPTER` names the implementation by dotted path: a class is instantiated for each
 use, anything else (the module-level `fake` below) is used as it is.
 
-Both operations carry an idempotency key the PSP must honour: asked twice with one key it
-captures (or refunds) once and answers the first result again. That, and not our bookkeeping
-alone, is what makes a capture retried after a crash safe.
+Every operation (capture, refund, void: the release of an authorization that will not be
+captured) carries an idempotency key the PSP must honour: asked twice with one key it captures
+(refunds, voids) once and answers the first result again. That, and not our bookkeeping alone,
+is what makes a capture or refund retried after a crash safe.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ RETRYABLE_HTTP = frozenset({408, 409, 425, 429})
 
 @dataclass(frozen=True)
 class PspResult:
-    """The outcome of one capture or refund call. `retryable` says whether asking again (with
+    """The outcome of one capture, refund or void call. `retryable` says whether asking again (with
     the same idempotency key) may succeed; a refusal such as an expired authorization is not."""
 
     ok: bool
@@ -45,6 +46,7 @@ class PspResult:
 
 CaptureResult = PspResult
 RefundResult = PspResult
+VoidResult = PspResult
 
 
 class PaymentServiceProvider(Protocol):
@@ -53,6 +55,9 @@ class PaymentServiceProvider(Protocol):
 
     def refund(self, *, psp_reference: str, amount: Decimal, currency: str,
                idempotency_key: str) -> RefundResult: ...
+
+    def void(self, *, psp_reference: str, amount: Decimal, currency: str,
+             idempotency_key: str) -> VoidResult: ...
 
 
 def _check_arguments(psp_reference: str, amount: Decimal, currency: str,
@@ -68,9 +73,10 @@ def _check_arguments(psp_reference: str, amount: Decimal, currency: str,
 
 
 class HttpPaymentServiceProvider:
-    """POSTs JSON to ``{PSP_API_URL}/captures`` and ``/refunds`` with ``Authorization: Bearer
-    {PSP_API_KEY}`` and an ``Idempotency-Key`` header. Every HTTP or network failure comes back
-    as a failed result with the reason; nothing raises except a wrong call."""
+    """POSTs JSON to ``{PSP_API_URL}/captures``, ``/refunds`` and ``/voids`` with
+    ``Authorization: Bearer {PSP_API_KEY}`` and an ``Idempotency-Key`` header. Every HTTP or
+    network failure comes back as a failed result with the reason; nothing raises except a
+    wrong call."""
 
     def __init__(self, *, base_url: str | None = None, api_key: str | None = None,
                  timeout: float | None = None) -> None:
@@ -85,6 +91,10 @@ class HttpPaymentServiceProvider:
     def refund(self, *, psp_reference: str, amount: Decimal, currency: str,
                idempotency_key: str) -> RefundResult:
         return self._post("refunds", psp_reference, amount, currency, idempotency_key)
+
+    def void(self, *, psp_reference: str, amount: Decimal, currency: str,
+             idempotency_key: str) -> VoidResult:
+        return self._post("voids", psp_reference, amount, currency, idempotency_key)
 
     def _post(self, operation: str, psp_reference: str, amount: Decimal, currency: str,
               idempotency_key: str) -> PspResult:
@@ -141,7 +151,7 @@ def _reason(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class PspCall:
-    operation: str  # "capture" | "refund"
+    operation: str  # "capture" | "refund" | "void"
     psp_reference: str
     amount: Decimal
     currency: str
@@ -152,8 +162,9 @@ class PspCall:
 class FakePaymentServiceProvider:
     """Behaves like an idempotent PSP and records what it was asked.
 
-    `calls` has every call; `captures` and `refunds` only the operations that took money, keyed
-    by idempotency key: a repeated key returns the first result and takes nothing twice. Queue
+    `calls` has every call; `captures`, `refunds` and `voids` only the operations that moved
+    money (or released it), keyed by idempotency key: a repeated key returns the first result
+    and does nothing twice. Queue
     results in `fail_next` (e.g. ``PspResult.failed("HTTP 503")``) to answer the next calls
     with them; a retryable failure is not remembered, so the same key may succeed later."""
 
@@ -161,6 +172,7 @@ class FakePaymentServiceProvider:
     calls: list[PspCall] = field(default_factory=list)
     captures: dict[str, PspCall] = field(default_factory=dict)
     refunds: dict[str, PspCall] = field(default_factory=dict)
+    voids: dict[str, PspCall] = field(default_factory=dict)
     _results: dict[tuple[str, str], PspResult] = field(default_factory=dict)
     _ids: count = field(default_factory=lambda: count(1))
 
@@ -169,6 +181,7 @@ class FakePaymentServiceProvider:
         self.calls.clear()
         self.captures.clear()
         self.refunds.clear()
+        self.voids.clear()
         self._results.clear()
 
     def capture(self, *, psp_reference: str, amount: Decimal, currency: str,
@@ -180,6 +193,11 @@ class FakePaymentServiceProvider:
                idempotency_key: str) -> RefundResult:
         return self._call(PspCall("refund", psp_reference, amount, currency, idempotency_key),
                           self.refunds)
+
+    def void(self, *, psp_reference: str, amount: Decimal, currency: str,
+             idempotency_key: str) -> VoidResult:
+        return self._call(PspCall("void", psp_reference, amount, currency, idempotency_key),
+                          self.voids)
 
     def captured_total(self, psp_reference: str) -> Decimal:
         return sum((c.amount for c in self.captures.values()
@@ -196,7 +214,7 @@ class FakePaymentServiceProvider:
             if not result.retryable:
                 self._results[key] = result
             return result
-        prefix = "cap" if call.operation == "capture" else "ref"
+        prefix = {"capture": "cap", "refund": "ref", "void": "void"}[call.operation]
         result = PspResult(ok=True, http_status=201, reference=f"{prefix}_{next(self._ids)}")
         self._results[key] = result
         ledger[call.idempotency_key] = call

@@ -1,5 +1,7 @@
 """Every write to payments (ARCHITECTURE.md rule 2): recording at intake and the one change
-service (`core`), PSP events (`psp_events`), captures on shipment (`captures`)."""
+service (`core`), PSP events (`psp_events`), captures on shipment and handover (`captures`),
+payment at the till on collection (`store`), refunds and voids for goods not collected
+(`reversals`)."""
 
 from payments.services.captures import (
     capture_key,
@@ -16,8 +18,11 @@ from payments.services.core import (
     payment_record,
 )
 from payments.services.psp_events import PspEventData, PspEventReceipt, psp_event_receive
+from payments.services.reversals import GiveBackFailed, payment_give_back, reversal_key
+from payments.services.store import payment_collect_in_store
 
 __all__ = [
+    "GiveBackFailed",
     "PaymentData",
     "PspEventData",
     "PspEventReceipt",
@@ -27,8 +32,11 @@ __all__ = [
     "payment_captures_plan",
     "payment_captures_requeue_due",
     "payment_change",
+    "payment_collect_in_store",
+    "payment_give_back",
     "payment_lock",
     "payment_payload",
     "payment_record",
     "psp_event_receive",
+    "reversal_key",
 ]

@@ -1,12 +1,13 @@
-"""Capturing card and PayPal payments as shipments leave.
+"""Capturing card and PayPal payments as shipments leave and pickups are handed over.
 
 Two steps, so that no lock is held while the PSP thinks and a failed call leaves a trace:
 
-1. **Plan** (`payment_captures_plan`, run by the ``fulfillment.shipped`` handler inside
-   `event_handle`, at most once per event): split the shipped amount over the order's
-   capturable card and PayPal payments (oldest first, never more than is still open on each)
-   and write one `pending` capture row per payment with the idempotency key
-   ``capture:<event id>:<payment id>``, unique per payment. After commit each is queued.
+1. **Plan** (`payment_captures_plan`, run by the ``fulfillment.shipped`` and
+   ``fulfillment.picked_up`` handlers inside `event_handle`, at most once per event): split
+   the shipped (or handed over) amount over the order's capturable card and PayPal payments
+   (oldest first, never more than is still open on each) and write one `pending` capture row
+   per payment with the idempotency key ``capture:<event id>:<payment id>``, unique per
+   payment. After commit each is queued.
 2. **Execute** (`payment_capture_execute`, the `payments.tasks.execute_capture` task), in three
    short steps like fulfilment dispatch: claim the row (lock, `attempts + 1`, a lease) and
    commit; call the PSP with no transaction open, with the row's idempotency key; record the
@@ -72,10 +73,11 @@ def _enqueue(capture_ids: list[int]) -> None:
 
 
 def payment_captures_plan(*, event_id: str, order_number: str, amount: Decimal,
-                          currency: str, context: dict[str, Any] | None = None
-                          ) -> list[PaymentCapture]:
-    """Plan the captures for goods worth `amount` that left; returns the order's captures for
-    this event (planning the same event again plans nothing new)."""
+                          currency: str, context: dict[str, Any] | None = None,
+                          source: str = CaptureSource.SHIPMENT) -> list[PaymentCapture]:
+    """Plan the captures for goods worth `amount` that left (a shipment, or a pickup handed
+    over: `source`); returns the order's captures for this event (planning the same event again
+    plans nothing new)."""
     order = Order.objects.filter(number=order_number).first()
     if order is None:
         logger.error("shipment event %s names unknown order %s", event_id, order_number)
@@ -110,7 +112,7 @@ def payment_captures_plan(*, event_id: str, order_number: str, amount: Decimal,
             if take <= 0:
                 continue
             capture = PaymentCapture.objects.create(
-                payment=payment, idempotency_key=key, source=CaptureSource.SHIPMENT,
+                payment=payment, idempotency_key=key, source=source,
                 amount=take, currency=payment.currency, context=context or {},
                 next_attempt_at=now + _lease(), created_at=now, updated_at=now,
             )

@@ -49,6 +49,7 @@ def payment_payload(payment: Payment, order_number: str) -> dict[str, Any]:
         "amount": str(payment.amount),
         "captured_amount": str(payment.captured_amount),
         "refunded_amount": str(payment.refunded_amount),
+        "voided_amount": str(payment.voided_amount),
         "currency": payment.currency,
         "psp_reference": payment.psp_reference,
     }
@@ -104,21 +105,41 @@ def payment_require(payment: Payment, step: str) -> None:
         )
 
 
+def payment_collectable(payment: Payment) -> Decimal:
+    """What may still be captured at most: the amount less what was released (voided)."""
+    return payment.amount - payment.voided_amount
+
+
 def capture_step(payment: Payment, amount: Decimal) -> str:
     """The transition a capture of `amount` makes."""
-    return "capture_fully" if payment.captured_amount + amount >= payment.amount \
+    return "capture_fully" if payment.captured_amount + amount >= payment_collectable(payment) \
         else "capture_partially"
 
 
 def refund_step(payment: Payment, amount: Decimal) -> str:
-    """Refunded means done: everything authorized was captured and all of it went back."""
+    """Refunded means done: everything not released was captured and all of it went back."""
     refunded = payment.refunded_amount + amount
-    done = refunded >= payment.captured_amount and payment.captured_amount >= payment.amount
+    done = refunded >= payment.captured_amount \
+        and payment.captured_amount >= payment_collectable(payment)
     return "refund_fully" if done else "refund_partially"
 
 
+def void_step(payment: Payment, amount: Decimal) -> str | None:
+    """The transition releasing `amount` of the authorization makes: none while money stays
+    open (the payment is still waiting for captures), `void` when nothing was captured,
+    `void_rest` when what was captured is all there will be. A payment already partly refunded
+    keeps its status: the amounts say the rest."""
+    if payment.captured_amount + payment.voided_amount + amount < payment.amount:
+        return None
+    if payment.status == S.AUTHORIZED and payment.captured_amount == 0:
+        return "void"
+    if payment.status == S.PARTIALLY_CAPTURED:
+        return "void_rest"
+    return None
+
+
 def payment_change(*, order: Order, payment: Payment, step: str | None, topic: str, actor: str,
-                   captured: Decimal = ZERO, refunded: Decimal = ZERO,
+                   captured: Decimal = ZERO, refunded: Decimal = ZERO, voided: Decimal = ZERO,
                    at: datetime | None = None, data: dict[str, Any] | None = None
                    ) -> tuple[Order, Payment]:
     """Every change of a payment's status or amounts: call with `order` and `payment` locked by
@@ -131,14 +152,16 @@ def payment_change(*, order: Order, payment: Payment, step: str | None, topic: s
         getattr(payment, step)()
     payment.captured_amount += captured
     payment.refunded_amount += refunded
+    payment.voided_amount += voided
     if at is not None and (payment.status_at is None or at > payment.status_at):
         payment.status_at = at
     payment.updated_at = timezone.now()
-    payment.save(update_fields=["status", "captured_amount", "refunded_amount", "status_at",
-                                "updated_at"])
+    payment.save(update_fields=["status", "captured_amount", "refunded_amount", "voided_amount",
+                                "status_at", "updated_at"])
     detail = {"payment": payment.pk, "method": payment.method, "from": previous,
               "to": payment.status, "captured_amount": str(payment.captured_amount),
-              "refunded_amount": str(payment.refunded_amount), **(data or {})}
+              "refunded_amount": str(payment.refunded_amount),
+              "voided_amount": str(payment.voided_amount), **(data or {})}
     order_event_record(order=order, type=topic, actor=actor, data=detail)
     event_emit(topic=topic, aggregate_type="payment", aggregate_id=payment.pk,
                payload={**payment_payload(payment, order.number), "from": previous,

@@ -7,7 +7,9 @@ An event names the payment by `psp_reference`. What it does:
   intake) that the PSP has not confirmed yet, it confirms that capture; otherwise it is a
   capture made at the PSP (its dashboard, an instant capture) and adds to `captured_amount`.
   Releases the order's hold like an authorization.
-* ``refunded``: money back to the customer, at most what was captured.
+* ``refunded``: money back to the customer, at most what was captured. If it matches a refund
+  we made (an expired pickup, `payments.services.reversals`) that the PSP has not confirmed
+  yet, it confirms that refund instead of counting the money twice.
 * ``failed``: pending or authorized → failed; holds the order while nothing has shipped.
 * ``chargeback``: the customer's bank took captured money back.
 
@@ -32,7 +34,7 @@ from django.utils.translation import gettext as _
 from oms.core.errors import NotFound, Unprocessable
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
-from payments.models import Payment, PaymentCapture, PspEvent
+from payments.models import Payment, PaymentCapture, PaymentReversal, PspEvent
 from payments.selectors import (
     payment_capturable_amount,
     payment_get_by_psp_reference,
@@ -51,6 +53,7 @@ from payments.states import (
     PaymentStatus,
     PspEventOutcome,
     PspEventType,
+    ReversalKind,
 )
 
 S = PaymentStatus
@@ -183,6 +186,10 @@ def _apply(order: Order, payment: Payment, data: PspEventData, amount: Decimal,
         order, payment = payment_change(step=capture_step(payment, amount),
                                         topic="payment.captured", captured=amount, **change)
     elif data.type == T.REFUNDED:
+        refund = _unconfirmed_refund(payment, amount)
+        if refund is not None:
+            _confirm_refund(refund, data, order=order, actor=actor)
+            return O.REFUND_CONFIRMED, order, payment
         payment_require(payment, "refund_partially")
         _require_within(amount, payment.captured_amount - payment.refunded_amount,
                         "amount_exceeds_captured",
@@ -207,7 +214,8 @@ def _unconfirmed_capture(payment: Payment, amount: Decimal) -> PaymentCapture | 
     has not confirmed yet. The event carries no capture id, so the amount is the match."""
     return (PaymentCapture.objects.select_for_update()
             .filter(payment=payment, amount=amount, confirmed_at__isnull=True,
-                    source__in=[CaptureSource.SHIPMENT, CaptureSource.INTAKE],
+                    source__in=[CaptureSource.SHIPMENT, CaptureSource.HANDOVER,
+                                CaptureSource.INTAKE],
                     status__in=[CaptureStatus.PENDING, CaptureStatus.SUCCEEDED])
             .order_by("pk").first())
 
@@ -233,3 +241,23 @@ def _confirm_capture(capture: PaymentCapture, data: PspEventData, *, order: Orde
     capture.save(update_fields=["confirmed_at", "updated_at"])
     order_event_record(order=order, type="payment.capture_confirmed", actor=actor, data=detail)
     return order, payment
+
+
+def _unconfirmed_refund(payment: Payment, amount: Decimal) -> PaymentReversal | None:
+    """The oldest refund of this amount we made that the PSP has not confirmed yet (matched by
+    amount, like captures: the event carries no refund id)."""
+    return (PaymentReversal.objects.select_for_update()
+            .filter(payment=payment, kind=ReversalKind.REFUND, amount=amount,
+                    confirmed_at__isnull=True)
+            .order_by("pk").first())
+
+
+def _confirm_refund(refund: PaymentReversal, data: PspEventData, *, order: Order,
+                    actor: str) -> None:
+    """Our refund was counted when the PSP answered the call; its webhook only confirms it."""
+    refund.confirmed_at = data.at
+    refund.save(update_fields=["confirmed_at"])
+    order_event_record(order=order, type="payment.refund_confirmed", actor=actor,
+                       data={"payment": refund.payment_id, "reversal": refund.pk,
+                             "amount": str(refund.amount),
+                             "psp_event": {"type": data.type, "at": data.at.isoformat()}})

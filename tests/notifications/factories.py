@@ -3,6 +3,7 @@ fulfilment orders serving it. Written directly; the code under test goes through
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location
 from oms.orders.models import Customer, Order, OrderLine
 from oms.orders.states import OrderStatus
+from payments.models import Payment
 from tests.factories import LocationFactory, ProductFactory
 
 
@@ -69,6 +71,28 @@ def a_fulfillment(order: Order, units: dict[str, int], *, location: Location | N
         FulfillmentLine.objects.create(fulfillment=fulfillment, order_line=lines[sku],
                                        quantity=quantity)
     return fulfillment
+
+
+def a_pickup(order: Order, units: dict[str, int], *, store: Location,
+             status: str = "ready_for_pickup", deadline: datetime | None = None,
+             with_code: bool = True) -> FulfillmentOrder:
+    """A click-and-collect fulfilment at `store` with a pickup code, waiting at the counter
+    (status written directly: the field is protected and the pickup flow is not under test)."""
+    from fulfillment.pickup_codes import code_hash, derive_code, new_salt
+
+    fulfillment = a_fulfillment(order, units, location=store, kind="pickup")
+    salt = new_salt() if with_code else ""
+    FulfillmentOrder.objects.filter(pk=fulfillment.pk).update(
+        status=status, pickup_code_salt=salt,
+        pickup_code_hash=code_hash(salt, derive_code(fulfillment.pk, salt)) if salt else "",
+        ready_at=timezone.now(), pickup_deadline=deadline)
+    return FulfillmentOrder.objects.select_related("location").get(pk=fulfillment.pk)
+
+
+def a_payment(order: Order, method: str, *, status: str = "authorized") -> Payment:
+    now = timezone.now()
+    return Payment.objects.create(order=order, method=method, status=status, amount=order.total,
+                                  currency=order.currency, created_at=now, updated_at=now)
 
 
 def fulfil(order: Order, units: dict[str, int]) -> None:

@@ -35,3 +35,11 @@ class RecordingWebhookSender:
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         self.calls.append((url, body, headers))
         return SendResult(status=200)
+
+
+class RejectingWebhookSender(RecordingWebhookSender):
+    """The app backend is down: every webhook is answered 503 (and recorded)."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        self.calls.append((url, body, headers))
+        return SendResult(status=503, error="HTTP 503")

@@ -1,5 +1,7 @@
 """Fixtures for payments: the fake PSP, orders placed through the API, the PSP as a client,
-and shipments leaving (the `fulfillment.shipped` event the fulfilment layer publishes)."""
+shipments leaving and pickups handed over or expiring (the `fulfillment.shipped`,
+`fulfillment.picked_up` and `fulfillment.pickup_expired` events the fulfilment layer
+publishes)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,19 @@ from oms.core.events import event_emit
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 from payments.adapters.psp import FakePaymentServiceProvider, fake
-from payments.handlers import capture_shipped_amount
+from payments.handlers import (
+    capture_picked_up_amount,
+    capture_shipped_amount,
+    give_back_expired_pickup,
+)
 from payments.models import Payment
 from tests.orders.conftest import network, order_body  # noqa: F401  (the network fixture)
 from tests.payments.factories import PspEventBodyFactory
 
 EVENTS = "/api/v1/payments/events"
 CAPTURE_HANDLER = f"{capture_shipped_amount.__module__}.{capture_shipped_amount.__qualname__}"
+HANDOVER_HANDLER = f"{capture_picked_up_amount.__module__}.{capture_picked_up_amount.__qualname__}"
+EXPIRY_HANDLER = f"{give_back_expired_pickup.__module__}.{give_back_expired_pickup.__qualname__}"
 _tracking = itertools.count(1)
 
 
@@ -110,6 +118,27 @@ def shipped(number: str, amount: str, *, currency: str = "EUR", kind: str = "shi
         )
 
 
+def pickup_event(topic: str, number: str, amount: str, *, currency: str = "EUR") -> OutboxEvent:
+    """The fulfilment layer's event for a pickup at store KS-CITY that was collected
+    (``fulfillment.picked_up``) or not (``fulfillment.pickup_expired``), committed to the
+    outbox."""
+    status = "picked_up" if topic == "fulfillment.picked_up" else "expired"
+    with transaction.atomic():
+        return event_emit(
+            topic=topic, aggregate_type="fulfillment", aggregate_id=8,
+            payload={"id": 8, "order": number, "location": "KS-CITY", "kind": "pickup",
+                     "status": status, "amount": amount, "currency": currency},
+        )
+
+
+def picked_up(number: str, amount: str, **kwargs: Any) -> OutboxEvent:
+    return pickup_event("fulfillment.picked_up", number, amount, **kwargs)
+
+
+def pickup_expired(number: str, amount: str, **kwargs: Any) -> OutboxEvent:
+    return pickup_event("fulfillment.pickup_expired", number, amount, **kwargs)
+
+
 @pytest.fixture
 def run_capture_handler(django_capture_on_commit_callbacks: Any) -> Callable[[OutboxEvent], None]:
     """Deliver the event to the capture handler as the relay does (the Celery task
@@ -118,6 +147,17 @@ def run_capture_handler(django_capture_on_commit_callbacks: Any) -> Callable[[Ou
     def run(event: OutboxEvent) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             tasks.handle_event.delay(event_id=str(event.id), handler=CAPTURE_HANDLER)
+
+    return run
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks: Any) -> Callable[[OutboxEvent, str], None]:
+    """`deliver(event, HANDOVER_HANDLER)`: what `run_capture_handler` does, for any handler."""
+
+    def run(event: OutboxEvent, handler: str) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.handle_event.delay(event_id=str(event.id), handler=handler)
 
     return run
 

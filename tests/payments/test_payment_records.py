@@ -13,6 +13,7 @@ from django.test import Client
 from django_fsm import TransitionNotAllowed
 
 from payments.models import Payment, PaymentCapture, PspEvent
+from payments.services import payment_give_back
 from tests.payments.conftest import EVENTS, money, psp_event
 
 
@@ -37,8 +38,11 @@ def test_a_pending_payment_has_no_status_time_so_no_event_is_out_of_order(place)
     ({"captured_amount": F("amount") + 1}, "payment_captured_within_amount"),
     ({"captured_amount": -1}, "payment_captured_within_amount"),
     ({"refunded_amount": 1}, "payment_refunded_within_captured"),
+    ({"voided_amount": F("amount") + 1}, "payment_voided_within_uncaptured"),
+    ({"voided_amount": -1}, "payment_voided_within_uncaptured"),
 ])
-def test_the_database_keeps_refunded_within_captured_within_amount(place, update, constraint):
+def test_the_database_keeps_refunded_within_captured_and_captured_plus_voided_within_amount(
+        place, update, constraint):
     placed = place()
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
         Payment.objects.filter(pk=placed.payment.pk).update(**update)
@@ -123,3 +127,20 @@ def test_the_same_event_delivered_eight_times_at_once_is_applied_once(
     assert len({json.loads(content)["id"] for _, content in results}) == 1
     assert placed.reload().captured_amount == money("5.00")
     assert PspEvent.objects.count() == 1
+
+
+def test_the_payment_page_shows_the_refunds_and_voids_we_made(place, psp, staff_browser):
+    # Given a card payment released at the PSP because its pickup expired
+    placed = place()
+    payment_give_back(event_id="evt-expired-1", order_number=placed.number,
+                      amount=money("20.00"), currency="EUR", context={"location": "KS-CITY"})
+
+    # When staff open the payment
+    page = staff_browser.get(f"/admin/payments/payment/{placed.payment.pk}/change/")
+
+    # Then the release is listed with its amount and the PSP's reference
+    assert page.status_code == 200
+    html = page.content.decode()
+    for expected in ("Refunds and voids", "Release of an authorization", "void_", "KS-CITY",
+                     "Voided"):
+        assert expected in html, expected

@@ -124,6 +124,19 @@ def test_a_refund_goes_to_the_refunds_endpoint(psp_server):
     assert psp_server.requests[0]["headers"]["Idempotency-Key"] == "refund:r-1"
 
 
+def test_a_void_goes_to_the_voids_endpoint_with_the_same_body(psp_server):
+    # When the adapter releases 5.00 of an authorization
+    result = adapter(psp_server).void(psp_reference="psp_42", amount=Decimal("5.00"),
+                                      currency="EUR", idempotency_key="void:evt-1:7")
+
+    # Then it POSTed to /voids with the key, like a capture or refund
+    assert result == PspResult(ok=True, reference="op_1", http_status=201)
+    [request] = psp_server.requests
+    assert request["path"] == "/v1/voids"
+    assert request["headers"]["Idempotency-Key"] == "void:evt-1:7"
+    assert request["body"] == {"psp_reference": "psp_42", "amount": "5.00", "currency": "EUR"}
+
+
 def test_a_wrong_key_is_a_failed_result_with_the_psps_reason_not_an_exception(psp_server):
     result = capture(adapter(psp_server, api_key="sk_wrong"))
     assert result == PspResult(ok=False, http_status=401, error="HTTP 401: invalid API key",
@@ -190,6 +203,17 @@ def test_the_fake_takes_money_once_per_key_and_records_every_call():
     assert len(psp.calls) == 3
     assert list(psp.captures) == ["k1", "k2"]
     assert psp.captured_total("psp_42") == Decimal("13.34")
+
+
+def test_the_fake_voids_and_refunds_once_per_key():
+    psp = FakePaymentServiceProvider()
+    void = [psp.void(psp_reference="psp_42", amount=Decimal("5.00"), currency="EUR",
+                     idempotency_key="v1") for _ in range(2)]
+    refund = [psp.refund(psp_reference="psp_42", amount=Decimal("5.00"), currency="EUR",
+                         idempotency_key="r1") for _ in range(2)]
+    assert void[0] == void[1] and void[0].reference.startswith("void_")
+    assert refund[0] == refund[1] and refund[0].reference.startswith("ref_")
+    assert (list(psp.voids), list(psp.refunds), len(psp.calls)) == (["v1"], ["r1"], 4)
 
 
 def test_the_fake_forgets_a_retryable_failure_but_not_a_refusal():

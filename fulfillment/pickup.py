@@ -1,0 +1,334 @@
+"""Click-and-collect at the store: staff pick, the pickup waits at the counter with a code and a
+deadline, the customer collects it (or does not come, and it expires).
+
+Store stock is never exact, so a pickup is ready only once staff confirmed every unit. The
+deadline and the reminder are database timers swept by beat (ARCHITECTURE.md rule 8). Every
+service locks the order row, then the fulfilment row, like every other fulfilment writer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fulfillment.lifecycle import (
+    _lock,
+    _move_out,
+    _open_units,
+    _refuse_on_hold,
+    _save_and_publish,
+    _step,
+    fulfillment_pick,
+)
+from fulfillment.models import FulfillmentOrder
+from fulfillment.pickup_codes import code_hash, code_matches, derive_code, new_salt
+from fulfillment.rollup import order_roll_up
+from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
+from inventory.order_reservations import (
+    order_reservation,
+    reservation_consume_shipped,
+    reservation_receive_transfer,
+    reservation_release_units,
+)
+from oms.core.errors import DomainError, InvalidTransition, Unprocessable
+from oms.orders.models import Order
+from oms.orders.services import order_event_record, order_lines_cancel, order_lines_fulfill
+from payments.services import payment_collect_in_store
+
+F = FulfillmentStatus
+SWEEP_ACTOR = "pickup deadline"
+# A transfer's units have reached the store (delivered = received) or will never come.
+TRANSFER_DONE = [F.DELIVERED, F.REJECTED, F.CANCELLED]
+
+
+class WrongPickupCode(Unprocessable):
+    """422. The failed attempt is counted even though the request is refused."""
+
+    default_code = "invalid_pickup_code"
+    keeps_writes = True
+
+
+class PickupLocked(DomainError):
+    """423 while too many wrong codes keep the pickup locked."""
+
+    status_code = 423
+    default_code = "pickup_locked"
+
+
+def _require_pickup(fo: FulfillmentOrder) -> None:
+    if fo.kind != FulfillmentKind.PICKUP:
+        raise Unprocessable(_("Fulfilment %(id)s is not a store pickup.") % {"id": fo.pk},
+                            code="not_a_pickup", attr="id")
+
+
+def pickup_code(fulfillment: FulfillmentOrder) -> str | None:
+    """The code the customer shows, while the pickup waits for them."""
+    if fulfillment.status != F.READY_FOR_PICKUP or not fulfillment.pickup_code_salt:
+        return None
+    return derive_code(fulfillment.pk, fulfillment.pickup_code_salt)
+
+
+def pickups_matching_code(fulfillments: QuerySet[FulfillmentOrder], code: str) -> list[int]:
+    """The ready pickups among `fulfillments` whose code is `code`. Codes are stored salted and
+    hashed, so each waiting pickup is checked; a store has at most a few thousand."""
+    return [pk for pk, salt, stored in fulfillments.filter(status=F.READY_FOR_PICKUP)
+            .values_list("pk", "pickup_code_salt", "pickup_code_hash")
+            if code_matches(salt, stored, code)]
+
+
+def _value(fo: FulfillmentOrder, units: dict[str, int]) -> Decimal:
+    prices = {ln.sku: ln.order_line.unit_price for ln in fo.lines.select_related("order_line")}
+    return sum((prices[sku] * n for sku, n in units.items()), Decimal("0.00"))
+
+
+def _lines(units: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"sku": sku, "quantity": n} for sku, n in units.items()]
+
+
+def _make_ready(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) -> None:
+    # The pickup fields are saved before the transition: ConcurrentTransitionMixin checks the
+    # status on every save, and only _save_and_publish writes the new one.
+    fo.pickup_code_salt = new_salt()
+    fo.pickup_code_hash = code_hash(fo.pickup_code_salt,
+                                    derive_code(fo.pk, fo.pickup_code_salt))
+    fo.ready_at = now
+    fo.pickup_deadline = now + timedelta(days=fo.location.pickup_hold_days)
+    reminder = fo.pickup_deadline - settings.PICKUP_REMINDER_BEFORE
+    fo.pickup_reminder_due = reminder if reminder > now else None
+    fo.pickup_reminded_at = None
+    fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
+    fo.save(update_fields=["pickup_code_salt", "pickup_code_hash", "ready_at", "pickup_deadline",
+                           "pickup_reminder_due", "pickup_reminded_at", "pickup_failed_attempts",
+                           "pickup_locked_until"])
+    _step(fo, fo.make_ready)
+    _save_and_publish(order, fo, "fulfillment.ready_for_pickup", actor,
+                      {"pickup_deadline": fo.pickup_deadline.isoformat()})
+
+
+def pickup_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
+                actor: str) -> FulfillmentOrder:
+    """Staff confirm what they found on the shelf. Lines not reported are not picked yet; a
+    shortage is re-sourced (the customer is told); once every open unit is picked the pickup
+    is ready: code, deadline, reminder timer and ``fulfillment.ready_for_pickup``."""
+    _require_pickup(fulfillment)
+    with transaction.atomic():
+        fulfillment_pick(fulfillment=fulfillment, picked=picked, actor=actor)
+        order, fo = _lock(fulfillment)
+        if fo.status == F.PICKING and _fully_picked(fo):
+            _make_ready(order, fo, actor, timezone.now())
+            order_roll_up(order=order, actor=actor)
+    return fo
+
+
+def _fully_picked(fo: FulfillmentOrder) -> bool:
+    """Every unit to hand over is on the counter, and no transfer for it is still on its
+    way (its units join the pickup when the store receives them)."""
+    open_lines = [ln for ln in fo.lines.select_related("order_line") if ln.open_quantity]
+    incoming = FulfillmentOrder.objects.filter(
+        order_id=fo.order_id, kind=FulfillmentKind.TRANSFER, destination_id=fo.location_id,
+    ).exclude(status__in=TRANSFER_DONE).exists()
+    return bool(open_lines) and not incoming and all(
+        ln.picked is not None and ln.picked - ln.shipped >= ln.open_quantity
+        for ln in open_lines)
+
+
+def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
+                    now: datetime | None = None) -> FulfillmentOrder:
+    """The customer collects: the code is checked (five wrong codes lock the pickup for a
+    while), the units leave the store's stock with movement rows, a pay-in-store order records
+    its till payment, and the order completes. Card and PayPal payments are captured after
+    commit from ``fulfillment.picked_up``."""
+    now = now or timezone.now()
+    _require_pickup(fulfillment)
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        if fo.status != F.READY_FOR_PICKUP:
+            raise InvalidTransition(
+                _("Pickup %(id)s is %(status)s.") % {"id": fo.pk,
+                                                     "status": fo.get_status_display()},
+                attr="status")
+        _refuse_on_hold(order)
+        # A wrong code is refused after this block commits: the attempt must count.
+        refusal = _check_code(order, fo, code, actor, now)
+        if refusal is None:
+            _hand_over(order, fo, actor, now)
+    if refusal is not None:
+        raise refusal
+    return fo
+
+
+def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) -> None:
+    units = _open_units(fo)
+    for line in fo.lines.select_related("order_line"):
+        if units.get(line.sku):
+            line.shipped += units[line.sku]
+            line.save(update_fields=["shipped"])
+    reservation_consume_shipped(
+        reservation=order_reservation(order_number=order.number),
+        location_id=fo.location_id, units=units, reference=f"pickup {order.number}",
+        actor=actor)
+    order_lines_fulfill(order=order, units=units, actor=actor,
+                        data={"fulfillment": fo.pk, "handover": fo.location.code})
+    amount = _value(fo, units)
+    if amount > 0:
+        payment_collect_in_store(order=order, amount=amount, actor=actor,
+                                 reference=f"pickup {fo.pk} at {fo.location.code}")
+    fo.picked_up_at = now
+    fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
+    fo.save(update_fields=["picked_up_at", "pickup_failed_attempts", "pickup_locked_until"])
+    fo.hand_over()
+    _save_and_publish(order, fo, "fulfillment.picked_up", actor, {
+        "amount": str(amount), "currency": order.currency, "lines": _lines(units)})
+    order_roll_up(order=order, actor=actor)
+
+
+def _check_code(order: Order, fo: FulfillmentOrder, code: str, actor: str,
+                now: datetime) -> DomainError | None:
+    """None if the code is right; otherwise the refusal, after counting the attempt."""
+    if fo.pickup_locked_until and fo.pickup_locked_until > now:
+        wait = int((fo.pickup_locked_until - now).total_seconds()) + 1
+        return PickupLocked(
+            _("Too many wrong codes: pickup %(id)s is locked for %(minutes)d more minutes.")
+            % {"id": fo.pk, "minutes": (wait + 59) // 60},
+            attr="pickup_code", extra={"retry_after": wait})
+    if fo.pickup_locked_until:  # the lock ran out: a fresh series of attempts
+        fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
+    if code_matches(fo.pickup_code_salt, fo.pickup_code_hash, code):
+        return None
+    fo.pickup_failed_attempts += 1
+    locked = fo.pickup_failed_attempts >= settings.PICKUP_CODE_MAX_ATTEMPTS
+    if locked:
+        fo.pickup_locked_until = now + settings.PICKUP_CODE_LOCKOUT
+    fo.save(update_fields=["pickup_failed_attempts", "pickup_locked_until"])
+    order_event_record(order=order, type="fulfillment.wrong_pickup_code", actor=actor, data={
+        "fulfillment": fo.pk, "attempt": fo.pickup_failed_attempts,
+        "locked_until": fo.pickup_locked_until.isoformat() if locked else None})
+    return WrongPickupCode(_("The pickup code is wrong."), attr="pickup_code",
+                          extra={"attempts_left": max(
+                              settings.PICKUP_CODE_MAX_ATTEMPTS - fo.pickup_failed_attempts, 0)})
+
+
+def pickup_expire(*, fulfillment: FulfillmentOrder, actor: str = SWEEP_ACTOR,
+                  now: datetime | None = None) -> bool:
+    """Nobody came before the deadline: the units go back to available, the lines are
+    cancelled, ``fulfillment.pickup_expired`` carries the value to refund. Returns False (and
+    changes nothing) if the pickup is no longer waiting or its deadline moved."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        if fo.status != F.READY_FOR_PICKUP or fo.pickup_deadline is None or \
+                fo.pickup_deadline > now:
+            return False
+        units = _open_units(fo)
+        amount = _value(fo, units)
+        _move_out(fo, units)
+        reservation = order_reservation(order_number=order.number)
+        if reservation is not None and units:
+            reservation_release_units(reservation=reservation, units=units,
+                                      location_ids=[fo.location_id])
+        fo.expire()
+        _save_and_publish(order, fo, "fulfillment.pickup_expired", actor, {
+            "amount": str(amount), "currency": order.currency, "lines": _lines(units),
+            "pickup_deadline": fo.pickup_deadline.isoformat()})
+        if units:
+            order_lines_cancel(order=order, units=units, reason="not_collected", actor=actor)
+        order_roll_up(order=order, actor=actor)
+    return True
+
+
+def pickups_expire_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """The beat sweep: expire every pickup past its deadline; returns how many. Running it
+    twice changes nothing the second time."""
+    now = now or timezone.now()
+    due = list(FulfillmentOrder.objects.select_related("order").filter(
+        status=F.READY_FOR_PICKUP, pickup_deadline__lte=now).order_by("pickup_deadline")[:limit])
+    return sum(pickup_expire(fulfillment=fo, now=now) for fo in due)
+
+
+def pickup_remind(*, fulfillment: FulfillmentOrder, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        if fo.status != F.READY_FOR_PICKUP or fo.pickup_reminded_at is not None or \
+                fo.pickup_reminder_due is None or fo.pickup_reminder_due > now:
+            return False
+        fo.pickup_reminded_at = now
+        fo.save(update_fields=["pickup_reminded_at"])
+        _save_and_publish(order, fo, "fulfillment.pickup_reminder", SWEEP_ACTOR,
+                          {"pickup_deadline": fo.pickup_deadline.isoformat()})
+    return True
+
+
+def pickup_reminders_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """The beat sweep: remind every customer whose pickup expires within a day, once."""
+    now = now or timezone.now()
+    due = list(FulfillmentOrder.objects.select_related("order").filter(
+        status=F.READY_FOR_PICKUP, pickup_reminded_at=None, pickup_reminder_due__lte=now)
+        .order_by("pickup_reminder_due")[:limit])
+    return sum(pickup_remind(fulfillment=fo, now=now) for fo in due)
+
+
+def transfer_receive(*, fulfillment: FulfillmentOrder, actor: str) -> FulfillmentOrder:
+    """The store received a transfer restocking an order's pickup: the units join the store's
+    stock, reserved for the order, and count as picked for the pickup, which becomes ready
+    (and the customer is told) once nothing else is missing. If the pickup ended meanwhile
+    (the order was cancelled), the units simply restock the store."""
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        if fo.kind != FulfillmentKind.TRANSFER:
+            raise Unprocessable(_("Fulfilment %(id)s is not a transfer.") % {"id": fo.pk},
+                                code="not_a_transfer", attr="id")
+        if fo.status != F.SHIPPED:
+            raise InvalidTransition(
+                _("Transfer %(id)s is %(status)s; it can be received once shipped.")
+                % {"id": fo.pk, "status": fo.get_status_display()}, attr="status")
+        units = {ln.sku: ln.shipped for ln in fo.lines.select_related("order_line")
+                 if ln.shipped}
+        pickup = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
+                  .select_related("location", "order")
+                  .filter(order=order, kind=FulfillmentKind.PICKUP,
+                          location_id=fo.destination_id, status__in=TO_PICK).first())
+        store = fo.destination
+        reservation_receive_transfer(
+            order_number=order.number, channel=order.channel, location_id=store.pk,
+            location_code=store.code, units=units, hold=pickup is not None,
+            reference=f"transfer {fo.pk} from {fo.location.code}", actor=actor)
+        fo.deliver()
+        _save_and_publish(order, fo, "fulfillment.transfer_received", actor,
+                          {"lines": _lines(units)})
+        if pickup is not None:
+            for line in pickup.lines.select_related("order_line"):
+                arrived = units.get(line.sku, 0)
+                if arrived:
+                    line.quantity += arrived
+                    line.picked = (line.picked if line.picked is not None else line.shipped) \
+                        + arrived
+                    line.save(update_fields=["quantity", "picked"])
+            if _fully_picked(pickup):
+                if pickup.status != F.PICKING:
+                    _step(pickup, pickup.pick)
+                _make_ready(order, pickup, actor, timezone.now())
+        order_roll_up(order=order, actor=actor)
+    return fo
+
+
+def transfer_settled(*, fulfillment: FulfillmentOrder, actor: str) -> None:
+    """Call after a transfer was rejected or picked short (and re-sourced): if its units will
+    no longer come, the pickup it restocked may be complete with what the store has."""
+    if fulfillment.kind != FulfillmentKind.TRANSFER:
+        return
+    with transaction.atomic():
+        order, fo = _lock(fulfillment)
+        pickup = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
+                  .select_related("location", "order")
+                  .filter(order=order, kind=FulfillmentKind.PICKUP,
+                          location_id=fo.destination_id, status=F.PICKING).first())
+        if pickup is not None and _fully_picked(pickup):
+            _make_ready(order, pickup, actor, timezone.now())
+            order_roll_up(order=order, actor=actor)
