@@ -9,7 +9,11 @@ from django.utils.translation import gettext as _
 
 from fulfillment.rollup import order_roll_up
 from fulfillment.services import fulfillment_lines_cancel
-from inventory.order_reservations import order_reservation, reservation_release_units
+from inventory.order_reservations import (
+    order_reservation,
+    reservation_release_units,
+    reservation_units_held,
+)
 from oms.core.errors import InvalidInput, InvalidTransition
 from oms.orders.models import Order
 from oms.orders.services import order_lines_cancel, order_lock
@@ -42,7 +46,13 @@ def order_cancel(*, order: Order, reason: str, actor: str,
             raise InvalidTransition(_("Nothing is left to cancel."), attr="lines")
         order_lines_cancel(order=locked, units=units, reason=reason, actor=actor)
         reservation = order_reservation(order_number=locked.number)
-        released = reservation_release_units(reservation=reservation, units=units)
+        # Units on their way to a store (a transfer for a pickup) are held nowhere: they are
+        # cancelled on the order and restock the store when it receives them.
+        held = reservation_units_held(reservation)
+        releasable = {sku: min(n, held.get(sku, 0)) for sku, n in units.items()
+                      if min(n, held.get(sku, 0)) > 0}
+        released = (reservation_release_units(reservation=reservation, units=releasable)
+                    if releasable else {})
         fulfillment_lines_cancel(order=locked, released=released, actor=actor)
         order_roll_up(order=locked, actor=actor)
     locked.refresh_from_db()

@@ -23,7 +23,7 @@ from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatu
 from inventory.models import MovementKind
 from inventory.order_reservations import order_reservation, reservation_consume_shipped
 from inventory.services import stock_write_off
-from oms.core.errors import Conflict, InvalidInput, InvalidTransition
+from oms.core.errors import Conflict, InvalidInput, InvalidTransition, Unprocessable
 from oms.core.events import event_emit
 from oms.orders.models import Order
 from oms.orders.services import order_event_record, order_lines_fulfill, order_lock
@@ -86,12 +86,21 @@ def _move_out(fo: FulfillmentOrder, units: dict[str, int]) -> None:
             line.save(update_fields=["cancelled"])
 
 
+def _refuse_for_pickups(fo: FulfillmentOrder, message: str) -> None:
+    """A store pickup is worked with pick and handover: it never ships, and a store reports
+    missing units by picking fewer (which restocks it), not by rejecting the customer's order."""
+    if fo.kind == FulfillmentKind.PICKUP:
+        raise Unprocessable(message, code="not_for_pickups", attr="id")
+
+
 def fulfillment_reject(*, fulfillment: FulfillmentOrder, reason: str,
                        actor: str) -> FulfillmentOrder:
     """The location cannot serve this order: its open units go to the next best location, or
     are cancelled with reason ``no_stock`` when no location has them."""
     with transaction.atomic():
         order, fo = _lock(fulfillment)
+        _refuse_for_pickups(fo, _("A pickup is not rejected: pick fewer units to report what "
+                                  "is missing."))
         _step(fo, fo.reject)
         fo.reason = reason
         units = _open_units(fo)
@@ -180,6 +189,8 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
     fulfilled, and ``fulfillment.shipped`` with the shipped value (the capture amount)."""
     with transaction.atomic():
         order, fo = _lock(fulfillment)
+        _refuse_for_pickups(fo, _("A pickup is not shipped: hand it over with the customer's "
+                                  "code."))
         _refuse_on_hold(order)
         units = _units_to_ship(fo, lines)
         if not units:
@@ -266,8 +277,10 @@ def fulfillment_tracking_event(*, fulfillment: FulfillmentOrder, status: str, at
         data = {"shipment": shipment.pk, "tracking_number": shipment.tracking_number,
                 "tracking_status": status, "at": at.isoformat()}
         all_delivered = not fo.shipments.exclude(status=ShipmentStatus.DELIVERED).exists()
+        # A transfer is delivered when the store receives it (fulfillment.pickup), which is
+        # also when its units join the store's stock; the carrier's word is only tracking.
         if current and status == ShipmentStatus.DELIVERED and all_delivered and \
-                fo.status == FulfillmentStatus.SHIPPED:
+                fo.status == FulfillmentStatus.SHIPPED and fo.kind != FulfillmentKind.TRANSFER:
             fo.deliver()
             _save_and_publish(order, fo, "fulfillment.delivered", actor, data)
         elif current and status == ShipmentStatus.FAILED:

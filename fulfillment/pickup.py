@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fulfillment.lifecycle import (
     _lock,
@@ -29,6 +30,7 @@ from fulfillment.lifecycle import (
 from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup_codes import code_hash, code_matches, derive_code, new_salt
 from fulfillment.rollup import order_roll_up
+from fulfillment.services import fulfillment_close
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
 from inventory.order_reservations import (
     order_reservation,
@@ -130,12 +132,17 @@ def _fully_picked(fo: FulfillmentOrder) -> bool:
     """Every unit to hand over is on the counter, and no transfer for it is still on its
     way (its units join the pickup when the store receives them)."""
     open_lines = [ln for ln in fo.lines.select_related("order_line") if ln.open_quantity]
-    incoming = FulfillmentOrder.objects.filter(
-        order_id=fo.order_id, kind=FulfillmentKind.TRANSFER, destination_id=fo.location_id,
-    ).exclude(status__in=TRANSFER_DONE).exists()
-    return bool(open_lines) and not incoming and all(
+    return bool(open_lines) and not _incoming(fo) and all(
         ln.picked is not None and ln.picked - ln.shipped >= ln.open_quantity
         for ln in open_lines)
+
+
+def _incoming(pickup: FulfillmentOrder) -> bool:
+    """Is a transfer restocking this pickup still on its way?"""
+    return FulfillmentOrder.objects.filter(
+        order_id=pickup.order_id, kind=FulfillmentKind.TRANSFER,
+        destination_id=pickup.location_id,
+    ).exclude(status__in=TRANSFER_DONE).exists()
 
 
 def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
@@ -193,9 +200,11 @@ def _check_code(order: Order, fo: FulfillmentOrder, code: str, actor: str,
     """None if the code is right; otherwise the refusal, after counting the attempt."""
     if fo.pickup_locked_until and fo.pickup_locked_until > now:
         wait = int((fo.pickup_locked_until - now).total_seconds()) + 1
+        minutes = (wait + 59) // 60
         return PickupLocked(
-            _("Too many wrong codes: pickup %(id)s is locked for %(minutes)d more minutes.")
-            % {"id": fo.pk, "minutes": (wait + 59) // 60},
+            ngettext("Too many wrong codes: pickup %(id)s is locked for %(minutes)d more minute.",
+                     "Too many wrong codes: pickup %(id)s is locked for %(minutes)d more minutes.",
+                     minutes) % {"id": fo.pk, "minutes": minutes},
             attr="pickup_code", extra={"retry_after": wait})
     if fo.pickup_locked_until:  # the lock ran out: a fresh series of attempts
         fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
@@ -320,7 +329,8 @@ def transfer_receive(*, fulfillment: FulfillmentOrder, actor: str) -> Fulfillmen
 
 def transfer_settled(*, fulfillment: FulfillmentOrder, actor: str) -> None:
     """Call after a transfer was rejected or picked short (and re-sourced): if its units will
-    no longer come, the pickup it restocked may be complete with what the store has."""
+    no longer come, the pickup it restocked is ready with what the store has, or, when
+    nothing is left of it, closed."""
     if fulfillment.kind != FulfillmentKind.TRANSFER:
         return
     with transaction.atomic():
@@ -328,7 +338,11 @@ def transfer_settled(*, fulfillment: FulfillmentOrder, actor: str) -> None:
         pickup = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
                   .select_related("location", "order")
                   .filter(order=order, kind=FulfillmentKind.PICKUP,
-                          location_id=fo.destination_id, status=F.PICKING).first())
-        if pickup is not None and _fully_picked(pickup):
+                          location_id=fo.destination_id, status__in=TO_PICK).first())
+        if pickup is None or _incoming(pickup):
+            return
+        if pickup.status == F.PICKING and _fully_picked(pickup):
             _make_ready(order, pickup, actor, timezone.now())
-            order_roll_up(order=order, actor=actor)
+        elif not any(ln.open_quantity for ln in pickup.lines.all()):
+            fulfillment_close(order=order, fulfillment=pickup, actor=actor, now=timezone.now())
+        order_roll_up(order=order, actor=actor)

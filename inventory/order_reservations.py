@@ -124,6 +124,17 @@ def _level_ids(reservation: Reservation) -> dict[tuple[str, int], int]:
             for ln in reservation.lines.all()}
 
 
+def reservation_units_held(reservation: Reservation | None) -> dict[str, int]:
+    """What an order's reservation still holds per SKU, over all locations (nothing once it
+    ended). Units on a transfer's truck are held nowhere until the store receives them."""
+    if reservation is None or reservation.state != ReservationState.ACTIVE:
+        return {}
+    held: dict[str, int] = defaultdict(int)
+    for line in reservation.lines.all():
+        held[line.product_id] += line.quantity
+    return dict(held)
+
+
 def reservation_release_units(*, reservation: Reservation, units: dict[str, int],
                               location_ids: Collection[int] | None = None) -> UnitsByLocation:
     """Give back units ({sku: quantity}) of an order reservation in one pass over the stock

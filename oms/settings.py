@@ -153,6 +153,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------------------------
+# Shared by every process (throttles count across gunicorn workers); in-process in demo mode.
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "oms"} if REDIS_URL else
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -219,6 +224,9 @@ PICKUP_REMINDER_BEFORE = timedelta(days=1)
 TRANSFER_LEAD_TIME = timedelta(days=int(os.environ.get("TRANSFER_LEAD_DAYS", "2")))
 PICKUP_CODE_MAX_ATTEMPTS = 5
 PICKUP_CODE_LOCKOUT = timedelta(minutes=15)
+# Looking a pickup up by its code tries the code against every ready pickup of the store, so
+# these lookups are counted per client (or cockpit user) to keep them from guessing codes.
+PICKUP_CODE_SEARCHES_PER_MINUTE = int(os.environ.get("PICKUP_CODE_SEARCHES_PER_MINUTE", "30"))
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
 # The demo has no PSP to talk to: it captures against the in-process fake.

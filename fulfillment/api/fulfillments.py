@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -34,15 +35,17 @@ from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import (
     ErrorSerializer,
     InstantField,
+    StrictCharField,
     client_of,
     paginated,
     unique_skus,
     validated,
 )
 from oms.core.api.schema import CURSOR_PARAMETERS, page_of
-from oms.core.errors import NotFound
+from oms.core.errors import InvalidInput, NotFound
 from oms.core.models import ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
+from oms.core.throttle import require_within_limit
 
 LOCATION_SYSTEMS = (ClientKind.WMS, ClientKind.POS, ClientKind.SUPPLIER, ClientKind.STAFF)
 READERS = (*LOCATION_SYSTEMS, ClientKind.ERP)
@@ -158,7 +161,8 @@ class FulfillmentsView(APIView):
                                OpenApiParameter("pickup_code", str, description=(
                                    "The code a customer shows: finds their ready pickup")),
                                *CURSOR_PARAMETERS],
-                   responses={200: page_of(FulfillmentOut), 400: ErrorSerializer})
+                   responses={200: page_of(FulfillmentOut), 400: ErrorSerializer,
+                              429: ErrorSerializer})
     def get(self, request: Request) -> Response:
         query = validated(ListQuery, request.query_params)
         fulfillments = fulfillments_visible_to(client_of(request))
@@ -174,6 +178,13 @@ class FulfillmentsView(APIView):
             fulfillments = fulfillments.filter(
                 order__customer__email=query["customer_email"].lower())
         if "pickup_code" in query:
+            client = client_of(request)
+            if not client.scope_code:
+                raise InvalidInput([("scope_required", _(
+                    "Looking a pickup up by its code needs a client confined to the store."),
+                    "pickup_code")])
+            require_within_limit(f"pickup-code:client:{client.pk}",
+                                 settings.PICKUP_CODE_SEARCHES_PER_MINUTE, attr="pickup_code")
             fulfillments = fulfillments.filter(
                 pk__in=pickups_matching_code(fulfillments, query["pickup_code"]))
         return paginated(request, self, fulfillments, FulfillmentOut, ordering="pk")
@@ -251,13 +262,17 @@ class ReceiveView(_Command):
                                             409: ErrorSerializer, 422: ErrorSerializer})
     def post(self, request: Request, pk: int) -> Response:
         client = client_of(request)
-        transfer_receive(fulfillment=fulfillment_for_client(client, pk, incoming=True),
-                         actor=client.name)
+        transfer = fulfillment_for_client(client, pk, incoming=True)
+        if client.scope_code and (transfer.destination is None
+                                  or transfer.destination.code != client.scope_code):
+            # only the store it is meant for receives it, not the location sending it
+            raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
+        transfer_receive(fulfillment=transfer, actor=client.name)
         return self.respond(request, pk)
 
 
 class HandoverIn(serializers.Serializer):
-    pickup_code = serializers.CharField(max_length=20, trim_whitespace=True)
+    pickup_code = StrictCharField(max_length=20)
 
 
 class HandoverView(_Command):

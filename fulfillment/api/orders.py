@@ -42,6 +42,8 @@ from payments.services import PaymentData
 
 PSP_METHODS = {PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.DIRECT_DEBIT}
 ORDER_READERS = (*SELLING_KINDS, ClientKind.STAFF, ClientKind.ERP)
+# The channels that show a customer their pickup code (the till checks it, it never reads it).
+CUSTOMER_FACING = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.MARKETPLACE)
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -139,7 +141,10 @@ class OrderFulfillmentOut(serializers.Serializer):
     pickup_deadline = serializers.DateTimeField(allow_null=True)
 
     def get_pickup_code(self, fo: FulfillmentOrder) -> str | None:
-        return pickup_code(fo)
+        # Only a single order read by the channel that shows it to its customer: never in
+        # lists, never to back-office or till clients, never in a POST answer (the idempotency
+        # store would keep it).
+        return pickup_code(fo) if self.context.get("show_pickup_code") else None
 
 
 class PaymentOut(serializers.Serializer):
@@ -270,7 +275,9 @@ class OrderView(APIView):
 
     @extend_schema(responses={200: OrderOut, 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
-        return Response(OrderOut(order_for_client(client_of(request), number)).data)
+        client = client_of(request)
+        return Response(OrderOut(order_for_client(client, number), context={
+            "show_pickup_code": client.kind in CUSTOMER_FACING}).data)
 
 
 class OrderEventsView(APIView):

@@ -57,7 +57,8 @@ class PickupSearch:
     opened_by_code: frozenset[int] = field(default_factory=frozenset)
 
 
-def pickups_waiting(pickups: QuerySet[FulfillmentOrder], query: str = "") -> PickupSearch:
+def pickups_waiting(pickups: QuerySet[FulfillmentOrder], query: str = "", *,
+                    by_code: bool = True) -> PickupSearch:
     """Ready pickups among `pickups` by order number, customer email or pickup code (or the
     QR code, which holds order number and code); all of them, deadline first, without a
     query."""
@@ -73,7 +74,8 @@ def pickups_waiting(pickups: QuerySet[FulfillmentOrder], query: str = "") -> Pic
     orders = [*Order.objects.filter(number=number).values_list("pk", flat=True),
               *Order.objects.filter(customer__email=query.lower()).values_list("pk", flat=True)]
     # Codes are stored hashed: each ready pickup of these stores is checked.
-    opened = frozenset(pickups_matching_code(ready, code) if _looks_like_code(code) else [])
+    opened = frozenset(pickups_matching_code(ready, code)
+                       if by_code and _looks_like_code(code) else [])
     return PickupSearch(
         results=_deadline_first(ready.filter(Q(order_id__in=orders) | Q(pk__in=opened))),
         code=normalize(code) if opened else "", opened_by_code=opened)

@@ -36,6 +36,7 @@ from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import PickupLocked, WrongPickupCode, pickup_handover, pickup_pick
 from fulfillment.states import TO_PICK, FulfillmentStatus
 from oms.core.errors import DomainError
+from oms.core.throttle import within_limit
 
 VIEW = "fulfillment.view_fulfillmentorder"
 CHANGE = "fulfillment.change_fulfillmentorder"
@@ -127,19 +128,29 @@ def pick(request: HttpRequest, pk: int) -> HttpResponse:
         can_pick=fo.status in TO_PICK and request.user.has_perm(CHANGE))
 
 
+PREFILLED_CODES = "cockpit_pickup_codes"
+
+
 @cockpit(VIEW)
+@require_http_methods(["GET", "POST"])
 def handover_search(request: HttpRequest) -> HttpResponse:
     """The counter: find the customer's pickup by order number, email or code (or scan its QR
-    code). A single match opens its handover form at once."""
-    query = request.GET.get("q", "").strip()
-    search = pickups_waiting(pickups_of(request.user), query)
+    code). A single match opens its handover form at once. The query is posted and a code
+    found travels in the session, never in a URL (access logs keep URLs)."""
+    query = (request.POST.get("q") or request.GET.get("q", "")).strip()
+    # Each code lookup tries every ready pickup: counted per user, so nobody guesses codes.
+    codes_allowed = not query or within_limit(f"pickup-code:user:{request.user.pk}",
+                                              settings.PICKUP_CODE_SEARCHES_PER_MINUTE)
+    if not codes_allowed:
+        messages.error(request, _("Too many searches in a minute: pickup codes are not looked "
+                                  "up for a moment; search by order number or email."))
+    search = pickups_waiting(pickups_of(request.user), query, by_code=codes_allowed)
     page = _page(request, search.results)
     if query and page.paginator.count == 1:
         found = page.object_list[0]
-        url = reverse("cockpit:handover", kwargs={"pk": found.pk})
         if found.pk in search.opened_by_code:
-            url = _with_query(url, code=search.code)
-        return redirect(url)
+            request.session[PREFILLED_CODES] = {str(found.pk): search.code}
+        return redirect("cockpit:handover", pk=found.pk)
     return _render(request, "cockpit/handover_search.html", _("Hand over"), query=query,
                    page=page)
 
@@ -171,7 +182,8 @@ def _time(moment: datetime) -> str:
 @require_http_methods(["GET", "POST"])
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
     fo = pickup_of(request.user, pk)
-    form = HandoverForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    prefilled = request.session.pop(PREFILLED_CODES, {}).get(str(pk), "")
+    form = HandoverForm(request.POST or None, initial={"code": prefilled})
     if request.method == "POST":
         _require_change(request)
         if form.is_valid():

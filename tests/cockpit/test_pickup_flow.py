@@ -175,17 +175,15 @@ def test_the_counter_finds_a_ready_pickup_by_code_email_or_qr_code(
              "qr": f"OMS-PICKUP:{pickup.order.number}:{code}"}[query]
 
     # When staff search for it
-    response = munich_staff.get("/cockpit/handover/", {"q": typed})
+    response = munich_staff.post("/cockpit/handover/", {"q": typed})
 
-    # then its handover form opens, with the code filled in when the query held it
+    # then its handover form opens, with the code filled in when the query held it; the code
+    # never appears in a URL
     assert response.status_code == 302
     handover = f"/cockpit/pickups/{pickup.pk}/handover/"
-    if query == "email":
-        assert response["Location"] == handover
-    else:
-        assert response["Location"] == f"{handover}?code={code}"
-        form = munich_staff.get(response["Location"]).content.decode()
-        assert f'value="{code}"' in form
+    assert response["Location"] == handover
+    form = munich_staff.get(response["Location"]).content.decode()
+    assert (f'value="{code}"' in form) == (query != "email")
 
 
 def test_the_counter_lists_every_ready_pickup_deadline_first_without_a_query(
@@ -202,3 +200,26 @@ def test_the_counter_lists_every_ready_pickup_deadline_first_without_a_query(
     # then both ready ones are listed, the earliest deadline first, and not the other
     assert html.index(second.order.number) < html.index(first.order.number)
     assert waiting.order.number not in html
+
+
+def test_code_lookups_at_the_counter_are_limited_per_minute(network, munich_staff,
+                                                           place_pickup, settings):
+    # Given a ready pickup and a limit of three code lookups a minute
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PICKUP_CODE_SEARCHES_PER_MINUTE = 3
+    pickup = place_pickup(network.munich, {"A": 1})
+    make_ready(munich_staff, pickup)
+    pickup.refresh_from_db()
+
+    # When staff try three wrong codes, then the right one
+    for guess in ("AAAAAA", "CCCCCC", "DDDDDD"):
+        munich_staff.post("/cockpit/handover/", {"q": guess})
+    response = munich_staff.post("/cockpit/handover/", {"q": pickup_code(pickup)},
+                                 follow=True)
+
+    # then the fourth lookup is not made, and staff are told why
+    assert response.redirect_chain == []
+    assert any("Too many searches" in m for m in messages_of(response))
+    cache.clear()

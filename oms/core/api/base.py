@@ -60,6 +60,15 @@ def unique_skus(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return lines
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would take the number 12 for "12"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class InstantField(serializers.DateTimeField):
     """An ISO 8601 timestamp that must carry its UTC offset (API.md): a bare local time from
     another system's clock is ambiguous, so it is refused rather than guessed."""
