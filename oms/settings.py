@@ -154,6 +154,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------------------
 # Shared by every process (throttles count across gunicorn workers); in-process in demo mode.
+# It shares the broker's Redis database: never call cache.clear(), which would flush the queues.
 CACHES = {"default": (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
      "KEY_PREFIX": "oms"} if REDIS_URL else
