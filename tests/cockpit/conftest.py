@@ -18,10 +18,6 @@ from tests.orders.conftest import network, order_body
 __all__ = ["network"]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives the cockpit in headless Chromium")
-
-
 def logged_in(user: User) -> Client:
     browser = Client()
     browser.force_login(user)
