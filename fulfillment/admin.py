@@ -22,7 +22,6 @@ from fulfillment.lifecycle import fulfillment_accept, fulfillment_reject, fulfil
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.notifications.models import Notification
 from fulfillment.notifications.services import notification_retry
-from fulfillment.pickup import transfer_settled
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
 from inventory.admin import StoreListFilter, StoreScopedAdmin
 from inventory.models import Location
@@ -119,12 +118,9 @@ class FulfillmentOrderAdmin(StoreScopedAdmin, ReadOnlyAdmin):
 
     @admin.action(description=_("Reject the selected fulfilment orders (re-source them)"))
     def reject(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
-        def reject(fo: FulfillmentOrder, actor: str) -> None:
-            fulfillment_reject(fulfillment=fo, reason=str(_("rejected in the cockpit")),
-                               actor=actor)
-            transfer_settled(fulfillment=fo, actor=actor)
-
-        self._run(request, queryset, reject, str(_("rejected")))
+        self._run(request, queryset, lambda fo, actor: fulfillment_reject(
+            fulfillment=fo, reason=str(_("rejected in the cockpit")), actor=actor),
+            str(_("rejected")))
 
     @admin.action(description=_("Mark the selected fulfilment orders shipped (handed over "
                                 "without carrier tracking)"))

@@ -5,85 +5,51 @@ and outbox event, and rolls the order's status up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
-from fulfillment.models import FulfillmentOrder, Shipment, ShipmentLine, TrackingEvent
+from fulfillment.models import (
+    FulfillmentLine,
+    FulfillmentOrder,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
+from fulfillment.readiness import settle_after_transfer
 from fulfillment.resourcing import resource_units
 from fulfillment.rollup import order_roll_up
-from fulfillment.services import fulfillment_close, fulfillment_payload
+from fulfillment.services import fulfillment_close
 from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
+from fulfillment.steps import (
+    lines_of,
+    lock_fulfillment,
+    move_out,
+    open_units,
+    refuse_on_hold,
+    save_and_publish,
+    step,
+    units_json,
+    units_value,
+)
 from inventory.models import MovementKind
 from inventory.order_reservations import order_reservation, reservation_consume_shipped
 from inventory.services import stock_write_off
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, Unprocessable
-from oms.core.events import event_emit
-from oms.orders.models import Order
-from oms.orders.services import order_event_record, order_lines_fulfill, order_lock
-from oms.orders.states import OrderStatus
-
-
-def _lock(fulfillment: FulfillmentOrder) -> tuple[Order, FulfillmentOrder]:
-    order = order_lock(order=fulfillment.order)
-    fo = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
-          .select_related("location", "order").get(pk=fulfillment.pk))
-    return order, fo
-
-
-def _refuse_on_hold(order: Order) -> None:
-    if order.status == OrderStatus.ON_HOLD:
-        raise Conflict(_("Order %(number)s is on hold until its payment is secured.")
-                       % {"number": order.number}, code="order_on_hold", attr="order")
-
-
-def _step(fo: FulfillmentOrder, transition: Callable[[], None]) -> None:
-    if not can_proceed(transition):
-        raise InvalidTransition(
-            _("Fulfilment %(id)s is %(status)s.") % {"id": fo.pk,
-                                                   "status": fo.get_status_display()},
-            attr="status",
-        )
-    transition()
-
-
-def _save_and_publish(order: Order, fo: FulfillmentOrder, topic: str, actor: str,
-                      data: dict[str, Any] | None = None) -> None:
-    fo.updated_at = timezone.now()
-    fo.save(update_fields=["status", "reason", "updated_at"])
-    payload = {**fulfillment_payload(fo), **(data or {})}
-    order_event_record(order=order, type=topic, actor=actor, data=payload)
-    event_emit(topic=topic, aggregate_type="fulfillment", aggregate_id=fo.pk, payload=payload)
+from oms.orders.services import order_event_record, order_lines_fulfill
 
 
 def fulfillment_accept(*, fulfillment: FulfillmentOrder, actor: str) -> FulfillmentOrder:
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
-        _refuse_on_hold(order)
-        _step(fo, fo.accept)
-        _save_and_publish(order, fo, "fulfillment.accepted", actor)
+        order, fo = lock_fulfillment(fulfillment)
+        refuse_on_hold(order)
+        step(fo, fo.accept)
+        save_and_publish(order, fo, "fulfillment.accepted", actor)
         order_roll_up(order=order, actor=actor)
     return fo
-
-
-def _open_units(fo: FulfillmentOrder) -> dict[str, int]:
-    return {ln.sku: ln.open_quantity for ln in fo.lines.select_related("order_line")
-            if ln.open_quantity}
-
-
-def _move_out(fo: FulfillmentOrder, units: dict[str, int]) -> None:
-    """These units are no longer this location's job (re-sourced or cancelled)."""
-    for line in fo.lines.select_related("order_line"):
-        moved = units.get(line.sku, 0)
-        if moved:
-            line.cancelled += moved
-            line.save(update_fields=["cancelled"])
 
 
 def _refuse_for_pickups(fo: FulfillmentOrder, message: str) -> None:
@@ -98,17 +64,18 @@ def fulfillment_reject(*, fulfillment: FulfillmentOrder, reason: str,
     """The location cannot serve this order: its open units go to the next best location, or
     are cancelled with reason ``no_stock`` when no location has them."""
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         _refuse_for_pickups(fo, _("A pickup is not rejected: pick fewer units to report what "
                                   "is missing."))
-        _step(fo, fo.reject)
+        step(fo, fo.reject)
         fo.reason = reason
-        units = _open_units(fo)
-        _move_out(fo, units)
+        lines = lines_of(fo)
+        units = open_units(fo, lines)
+        move_out(fo, units, lines)
         outcome = resource_units(order=order, fulfillment=fo, units=units, actor=actor)
-        _save_and_publish(order, fo, "fulfillment.rejected", actor, {
-            "reason": reason, **outcome.as_json(),
-            "lines": [{"sku": s, "quantity": n} for s, n in units.items()]})
+        save_and_publish(order, fo, "fulfillment.rejected", actor, {
+            "reason": reason, **outcome.as_json(), "lines": units_json(units)})
+        settle_after_transfer(order=order, transfer=fo, actor=actor)
         order_roll_up(order=order, actor=actor)
     return fo
 
@@ -125,47 +92,49 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
                      actor: str) -> FulfillmentOrder:
     """Record what was picked. A short pick re-sources the missing units like a reject."""
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
-        _refuse_on_hold(order)
-        open_units = _open_units(fo)
-        strangers = sorted(set(picked) - set(open_units))
+        order, fo = lock_fulfillment(fulfillment)
+        refuse_on_hold(order)
+        lines = lines_of(fo)
+        open_now = open_units(fo, lines)
+        strangers = sorted(set(picked) - set(open_now))
         if strangers:
             raise InvalidInput([("unknown_sku", _("Not open in this fulfilment: %(skus)s.")
                                  % {"skus": ", ".join(strangers)}, "lines")])
-        over = [s for s, n in picked.items() if n > open_units[s]]
+        over = [s for s, n in picked.items() if n > open_now[s]]
         if over:
             raise InvalidInput([("over_pick", _("More picked than ordered: %(skus)s.")
                                  % {"skus": ", ".join(over)}, "lines")])
-        _step(fo, fo.pick)
+        step(fo, fo.pick)
         # Only the lines reported count: a SKU not in this pick is simply not picked yet.
-        missing = {sku: open_units[sku] - n for sku, n in picked.items() if open_units[sku] > n}
-        for line in fo.lines.select_related("order_line"):
+        missing = {sku: open_now[sku] - n for sku, n in picked.items() if open_now[sku] > n}
+        for line in lines:
             if line.sku in picked:
                 line.picked = line.shipped + picked[line.sku]
                 line.save(update_fields=["picked"])
         data: dict[str, Any] = {"lines": [{"sku": s, "picked": n} for s, n in picked.items()]}
         outcome = None
         if missing:
-            _move_out(fo, missing)
+            move_out(fo, missing, lines)
             outcome = resource_units(order=order, fulfillment=fo, units=missing, actor=actor)
             _write_off_missing(fo, missing, actor)
-            data.update(short={"lines": [{"sku": s, "quantity": n} for s, n in missing.items()],
-                               **outcome.as_json()})
-        _save_and_publish(order, fo, "fulfillment.picked", actor, data)
+            data.update(short={"lines": units_json(missing), **outcome.as_json()})
+        save_and_publish(order, fo, "fulfillment.picked", actor, data)
         if missing:
-            _save_and_publish(order, fo, "fulfillment.resourced", actor,
-                              {"reason": "short_pick", **data["short"]})
+            save_and_publish(order, fo, "fulfillment.resourced", actor,
+                             {"reason": "short_pick", **data["short"]})
         restocking = (outcome is not None and bool(outcome.fulfillments)
                       and fo.kind == FulfillmentKind.PICKUP)
-        if not restocking and not any(ln.open_quantity for ln in fo.lines.all()):
+        if not restocking and not any(ln.open_quantity for ln in lines):
             # everything was short; a pickup waiting for a transfer stays open for it
             fulfillment_close(order=order, fulfillment=fo, actor=actor, now=timezone.now())
+        if missing:
+            settle_after_transfer(order=order, transfer=fo, actor=actor)
         order_roll_up(order=order, actor=actor)
     return fo
 
 
-def _units_to_ship(fo: FulfillmentOrder, requested: dict[str, int] | None) -> dict[str, int]:
-    lines = {ln.sku: ln for ln in fo.lines.select_related("order_line")}
+def _units_to_ship(lines: dict[str, FulfillmentLine],
+                   requested: dict[str, int] | None) -> dict[str, int]:
     if requested is None:
         # Everything open; after a pick, what was picked and has not shipped yet.
         return {sku: (ln.picked - ln.shipped if ln.picked is not None else ln.open_quantity)
@@ -188,15 +157,15 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
     """Units leave: a shipment, on-hand and reserved down with movement rows, order lines
     fulfilled, and ``fulfillment.shipped`` with the shipped value (the capture amount)."""
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         _refuse_for_pickups(fo, _("A pickup is not shipped: hand it over with the customer's "
                                   "code."))
-        _refuse_on_hold(order)
-        units = _units_to_ship(fo, lines)
+        refuse_on_hold(order)
+        fo_lines = {ln.sku: ln for ln in lines_of(fo)}
+        units = _units_to_ship(fo_lines, lines)
         if not units:
             raise InvalidTransition(_("Nothing is left to ship."), code="already_shipped",
                                     attr="lines")
-        fo_lines = {ln.sku: ln for ln in fo.lines.select_related("order_line")}
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -219,20 +188,19 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
             kind=(MovementKind.TRANSFER_OUT if fo.kind == FulfillmentKind.TRANSFER
                   else MovementKind.SHIP))
         done = not any(ln.open_quantity for ln in fo_lines.values())
-        _step(fo, fo.ship if done else fo.ship_partially)
+        step(fo, fo.ship if done else fo.ship_partially)
         parcel = {"id": shipment.pk, "carrier": carrier, "tracking_number": tracking_number,
-                  "lines": [{"sku": s, "quantity": n} for s, n in units.items()]}
+                  "lines": units_json(units)}
         if fo.kind == FulfillmentKind.TRANSFER:
             # On its way to the store, not to the customer: nothing is fulfilled or captured
             # until the pickup is handed over.
-            _save_and_publish(order, fo, "fulfillment.transfer_shipped", actor,
+            save_and_publish(order, fo, "fulfillment.transfer_shipped", actor,
                               {"shipment": parcel})
         else:
             order_lines_fulfill(order=order, units=units, actor=actor,
                                 data={"fulfillment": fo.pk, "tracking_number": tracking_number})
-            amount = sum((fo_lines[s].order_line.unit_price * n for s, n in units.items()),
-                         Decimal("0.00"))
-            _save_and_publish(order, fo, "fulfillment.shipped", actor, {
+            amount = units_value(fo_lines.values(), units)
+            save_and_publish(order, fo, "fulfillment.shipped", actor, {
                 "shipment": parcel, "amount": str(amount), "currency": order.currency})
         order_roll_up(order=order, actor=actor)
     return shipment
@@ -262,7 +230,7 @@ def fulfillment_tracking_event(*, fulfillment: FulfillmentOrder, status: str, at
     in its history but changes nothing; a delivered parcel stays delivered. Every parcel
     delivered → the fulfilment is delivered, and the order completes when all of it is."""
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         shipment = _shipment_for(fo, tracking_number)
         newest = shipment.events.order_by("-at", "-pk").first()
         TrackingEvent.objects.create(shipment=shipment, status=status, at=at,
@@ -282,9 +250,9 @@ def fulfillment_tracking_event(*, fulfillment: FulfillmentOrder, status: str, at
         if current and status == ShipmentStatus.DELIVERED and all_delivered and \
                 fo.status == FulfillmentStatus.SHIPPED and fo.kind != FulfillmentKind.TRANSFER:
             fo.deliver()
-            _save_and_publish(order, fo, "fulfillment.delivered", actor, data)
+            save_and_publish(order, fo, "fulfillment.delivered", actor, data)
         elif current and status == ShipmentStatus.FAILED:
-            _save_and_publish(order, fo, "fulfillment.delivery_failed", actor, data)
+            save_and_publish(order, fo, "fulfillment.delivery_failed", actor, data)
         else:
             order_event_record(order=order, type="fulfillment.tracking", actor=actor,
                                data={"fulfillment": fo.pk, **data})

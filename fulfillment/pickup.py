@@ -7,9 +7,7 @@ service locks the order row, then the fulfilment row, like every other fulfilmen
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -18,20 +16,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from fulfillment.lifecycle import (
-    _lock,
-    _move_out,
-    _open_units,
-    _refuse_on_hold,
-    _save_and_publish,
-    _step,
-    fulfillment_pick,
-)
+from fulfillment.lifecycle import fulfillment_pick
 from fulfillment.models import FulfillmentOrder
-from fulfillment.pickup_codes import code_hash, code_matches, derive_code, new_salt
+from fulfillment.pickup_codes import code_matches, derive_code
+from fulfillment.readiness import fully_picked, make_ready, restocked_pickup
 from fulfillment.rollup import order_roll_up
-from fulfillment.services import fulfillment_close
-from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
+from fulfillment.states import FulfillmentKind, FulfillmentStatus
+from fulfillment.steps import (
+    lines_of,
+    lock_fulfillment,
+    move_out,
+    open_units,
+    refuse_on_hold,
+    save_and_publish,
+    step,
+    units_json,
+    units_value,
+)
 from inventory.order_reservations import (
     order_reservation,
     reservation_consume_shipped,
@@ -45,8 +46,6 @@ from payments.services import payment_collect_in_store
 
 F = FulfillmentStatus
 SWEEP_ACTOR = "pickup deadline"
-# A transfer's units have reached the store (delivered = received) or will never come.
-TRANSFER_DONE = [F.DELIVERED, F.REJECTED, F.CANCELLED]
 
 
 class WrongPickupCode(Unprocessable):
@@ -84,35 +83,6 @@ def pickups_matching_code(fulfillments: QuerySet[FulfillmentOrder], code: str) -
             if code_matches(salt, stored, code)]
 
 
-def _value(fo: FulfillmentOrder, units: dict[str, int]) -> Decimal:
-    prices = {ln.sku: ln.order_line.unit_price for ln in fo.lines.select_related("order_line")}
-    return sum((prices[sku] * n for sku, n in units.items()), Decimal("0.00"))
-
-
-def _lines(units: dict[str, int]) -> list[dict[str, Any]]:
-    return [{"sku": sku, "quantity": n} for sku, n in units.items()]
-
-
-def _make_ready(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) -> None:
-    # The pickup fields are saved before the transition: ConcurrentTransitionMixin checks the
-    # status on every save, and only _save_and_publish writes the new one.
-    fo.pickup_code_salt = new_salt()
-    fo.pickup_code_hash = code_hash(fo.pickup_code_salt,
-                                    derive_code(fo.pk, fo.pickup_code_salt))
-    fo.ready_at = now
-    fo.pickup_deadline = now + timedelta(days=fo.location.pickup_hold_days)
-    reminder = fo.pickup_deadline - settings.PICKUP_REMINDER_BEFORE
-    fo.pickup_reminder_due = reminder if reminder > now else None
-    fo.pickup_reminded_at = None
-    fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
-    fo.save(update_fields=["pickup_code_salt", "pickup_code_hash", "ready_at", "pickup_deadline",
-                           "pickup_reminder_due", "pickup_reminded_at", "pickup_failed_attempts",
-                           "pickup_locked_until"])
-    _step(fo, fo.make_ready)
-    _save_and_publish(order, fo, "fulfillment.ready_for_pickup", actor,
-                      {"pickup_deadline": fo.pickup_deadline.isoformat()})
-
-
 def pickup_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
                 actor: str) -> FulfillmentOrder:
     """Staff confirm what they found on the shelf. Lines not reported are not picked yet; a
@@ -120,29 +90,12 @@ def pickup_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
     is ready: code, deadline, reminder timer and ``fulfillment.ready_for_pickup``."""
     _require_pickup(fulfillment)
     with transaction.atomic():
-        fulfillment_pick(fulfillment=fulfillment, picked=picked, actor=actor)
-        order, fo = _lock(fulfillment)
-        if fo.status == F.PICKING and _fully_picked(fo):
-            _make_ready(order, fo, actor, timezone.now())
-            order_roll_up(order=order, actor=actor)
+        # fulfillment_pick locked the order and the pickup for this transaction
+        fo = fulfillment_pick(fulfillment=fulfillment, picked=picked, actor=actor)
+        if fo.status == F.PICKING and fully_picked(fo):
+            make_ready(fo.order, fo, actor, timezone.now())
+            order_roll_up(order=fo.order, actor=actor)
     return fo
-
-
-def _fully_picked(fo: FulfillmentOrder) -> bool:
-    """Every unit to hand over is on the counter, and no transfer for it is still on its
-    way (its units join the pickup when the store receives them)."""
-    open_lines = [ln for ln in fo.lines.select_related("order_line") if ln.open_quantity]
-    return bool(open_lines) and not _incoming(fo) and all(
-        ln.picked is not None and ln.picked - ln.shipped >= ln.open_quantity
-        for ln in open_lines)
-
-
-def _incoming(pickup: FulfillmentOrder) -> bool:
-    """Is a transfer restocking this pickup still on its way?"""
-    return FulfillmentOrder.objects.filter(
-        order_id=pickup.order_id, kind=FulfillmentKind.TRANSFER,
-        destination_id=pickup.location_id,
-    ).exclude(status__in=TRANSFER_DONE).exists()
 
 
 def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
@@ -154,13 +107,13 @@ def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
     now = now or timezone.now()
     _require_pickup(fulfillment)
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         if fo.status != F.READY_FOR_PICKUP:
             raise InvalidTransition(
                 _("Pickup %(id)s is %(status)s.") % {"id": fo.pk,
                                                      "status": fo.get_status_display()},
                 attr="status")
-        _refuse_on_hold(order)
+        refuse_on_hold(order)
         # A wrong code is refused after this block commits: the attempt must count.
         refusal = _check_code(order, fo, code, actor, now)
         if refusal is None:
@@ -171,8 +124,9 @@ def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
 
 
 def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) -> None:
-    units = _open_units(fo)
-    for line in fo.lines.select_related("order_line"):
+    lines = lines_of(fo)
+    units = open_units(fo, lines)
+    for line in lines:
         if units.get(line.sku):
             line.shipped += units[line.sku]
             line.save(update_fields=["shipped"])
@@ -182,7 +136,7 @@ def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) ->
         actor=actor)
     order_lines_fulfill(order=order, units=units, actor=actor,
                         data={"fulfillment": fo.pk, "handover": fo.location.code})
-    amount = _value(fo, units)
+    amount = units_value(lines, units)
     if amount > 0:
         payment_collect_in_store(order=order, amount=amount, actor=actor,
                                  reference=f"pickup {fo.pk} at {fo.location.code}")
@@ -190,8 +144,8 @@ def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) ->
     fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
     fo.save(update_fields=["picked_up_at", "pickup_failed_attempts", "pickup_locked_until"])
     fo.hand_over()
-    _save_and_publish(order, fo, "fulfillment.picked_up", actor, {
-        "amount": str(amount), "currency": order.currency, "lines": _lines(units)})
+    save_and_publish(order, fo, "fulfillment.picked_up", actor, {
+        "amount": str(amount), "currency": order.currency, "lines": units_json(units)})
     order_roll_up(order=order, actor=actor)
 
 
@@ -230,20 +184,21 @@ def pickup_expire(*, fulfillment: FulfillmentOrder, actor: str = SWEEP_ACTOR,
     changes nothing) if the pickup is no longer waiting or its deadline moved."""
     now = now or timezone.now()
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         if fo.status != F.READY_FOR_PICKUP or fo.pickup_deadline is None or \
                 fo.pickup_deadline > now:
             return False
-        units = _open_units(fo)
-        amount = _value(fo, units)
-        _move_out(fo, units)
+        lines = lines_of(fo)
+        units = open_units(fo, lines)
+        amount = units_value(lines, units)
+        move_out(fo, units, lines)
         reservation = order_reservation(order_number=order.number)
         if reservation is not None and units:
             reservation_release_units(reservation=reservation, units=units,
                                       location_ids=[fo.location_id])
         fo.expire()
-        _save_and_publish(order, fo, "fulfillment.pickup_expired", actor, {
-            "amount": str(amount), "currency": order.currency, "lines": _lines(units),
+        save_and_publish(order, fo, "fulfillment.pickup_expired", actor, {
+            "amount": str(amount), "currency": order.currency, "lines": units_json(units),
             "pickup_deadline": fo.pickup_deadline.isoformat()})
         if units:
             order_lines_cancel(order=order, units=units, reason="not_collected", actor=actor)
@@ -263,13 +218,13 @@ def pickups_expire_due(*, now: datetime | None = None, limit: int = 200) -> int:
 def pickup_remind(*, fulfillment: FulfillmentOrder, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         if fo.status != F.READY_FOR_PICKUP or fo.pickup_reminded_at is not None or \
                 fo.pickup_reminder_due is None or fo.pickup_reminder_due > now:
             return False
         fo.pickup_reminded_at = now
         fo.save(update_fields=["pickup_reminded_at"])
-        _save_and_publish(order, fo, "fulfillment.pickup_reminder", SWEEP_ACTOR,
+        save_and_publish(order, fo, "fulfillment.pickup_reminder", SWEEP_ACTOR,
                           {"pickup_deadline": fo.pickup_deadline.isoformat()})
     return True
 
@@ -289,7 +244,7 @@ def transfer_receive(*, fulfillment: FulfillmentOrder, actor: str) -> Fulfillmen
     (and the customer is told) once nothing else is missing. If the pickup ended meanwhile
     (the order was cancelled), the units simply restock the store."""
     with transaction.atomic():
-        order, fo = _lock(fulfillment)
+        order, fo = lock_fulfillment(fulfillment)
         if fo.kind != FulfillmentKind.TRANSFER:
             raise Unprocessable(_("Fulfilment %(id)s is not a transfer.") % {"id": fo.pk},
                                 code="not_a_transfer", attr="id")
@@ -297,52 +252,27 @@ def transfer_receive(*, fulfillment: FulfillmentOrder, actor: str) -> Fulfillmen
             raise InvalidTransition(
                 _("Transfer %(id)s is %(status)s; it can be received once shipped.")
                 % {"id": fo.pk, "status": fo.get_status_display()}, attr="status")
-        units = {ln.sku: ln.shipped for ln in fo.lines.select_related("order_line")
-                 if ln.shipped}
-        pickup = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
-                  .select_related("location", "order")
-                  .filter(order=order, kind=FulfillmentKind.PICKUP,
-                          location_id=fo.destination_id, status__in=TO_PICK).first())
+        units = {ln.sku: ln.shipped for ln in lines_of(fo) if ln.shipped}
+        pickup = restocked_pickup(order, fo)
         store = fo.destination
         reservation_receive_transfer(
             order_number=order.number, channel=order.channel, location_id=store.pk,
             location_code=store.code, units=units, hold=pickup is not None,
             reference=f"transfer {fo.pk} from {fo.location.code}", actor=actor)
         fo.deliver()
-        _save_and_publish(order, fo, "fulfillment.transfer_received", actor,
-                          {"lines": _lines(units)})
+        save_and_publish(order, fo, "fulfillment.transfer_received", actor,
+                          {"lines": units_json(units)})
         if pickup is not None:
-            for line in pickup.lines.select_related("order_line"):
+            for line in lines_of(pickup):
                 arrived = units.get(line.sku, 0)
                 if arrived:
                     line.quantity += arrived
                     line.picked = (line.picked if line.picked is not None else line.shipped) \
                         + arrived
                     line.save(update_fields=["quantity", "picked"])
-            if _fully_picked(pickup):
+            if fully_picked(pickup):
                 if pickup.status != F.PICKING:
-                    _step(pickup, pickup.pick)
-                _make_ready(order, pickup, actor, timezone.now())
+                    step(pickup, pickup.pick)
+                make_ready(order, pickup, actor, timezone.now())
         order_roll_up(order=order, actor=actor)
     return fo
-
-
-def transfer_settled(*, fulfillment: FulfillmentOrder, actor: str) -> None:
-    """Call after a transfer was rejected or picked short (and re-sourced): if its units will
-    no longer come, the pickup it restocked is ready with what the store has, or, when
-    nothing is left of it, closed."""
-    if fulfillment.kind != FulfillmentKind.TRANSFER:
-        return
-    with transaction.atomic():
-        order, fo = _lock(fulfillment)
-        pickup = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
-                  .select_related("location", "order")
-                  .filter(order=order, kind=FulfillmentKind.PICKUP,
-                          location_id=fo.destination_id, status__in=TO_PICK).first())
-        if pickup is None or _incoming(pickup):
-            return
-        if pickup.status == F.PICKING and _fully_picked(pickup):
-            _make_ready(order, pickup, actor, timezone.now())
-        elif not any(ln.open_quantity for ln in pickup.lines.all()):
-            fulfillment_close(order=order, fulfillment=pickup, actor=actor, now=timezone.now())
-        order_roll_up(order=order, actor=actor)

@@ -27,7 +27,6 @@ from fulfillment.pickup import (
     pickup_pick,
     pickups_matching_code,
     transfer_receive,
-    transfer_settled,
 )
 from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
 from inventory.api.reservations import MAX_LINES
@@ -138,6 +137,17 @@ def fulfillment_for_client(client: ApiClient, pk: int, *,
     return fulfillment
 
 
+def transfer_for_receiver(client: ApiClient, pk: int) -> FulfillmentOrder:
+    """A transfer only the store it is meant for receives, not the location sending it."""
+    transfers = fulfillments_visible_to(client, incoming=True)
+    if client.scope_code:
+        transfers = transfers.filter(destination__code=client.scope_code)
+    transfer = transfers.filter(pk=pk).first()
+    if transfer is None:
+        raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
+    return transfer
+
+
 class ListQuery(serializers.Serializer):
     location = serializers.CharField(required=False, max_length=50)
     status = serializers.ChoiceField(FulfillmentStatus.choices, required=False)
@@ -228,7 +238,6 @@ class RejectView(_Command):
         client = client_of(request)
         fulfillment = fulfillment_for_client(client, pk)
         fulfillment_reject(fulfillment=fulfillment, reason=data["reason"], actor=client.name)
-        transfer_settled(fulfillment=fulfillment, actor=client.name)
         return self.respond(request, pk)
 
 
@@ -253,7 +262,6 @@ class PickView(_Command):
         pick = pickup_pick if fulfillment.kind == FulfillmentKind.PICKUP else fulfillment_pick
         pick(fulfillment=fulfillment, picked={ln["sku"]: ln["picked"] for ln in data["lines"]},
              actor=client.name)
-        transfer_settled(fulfillment=fulfillment, actor=client.name)
         return self.respond(request, pk)
 
 
@@ -262,11 +270,7 @@ class ReceiveView(_Command):
                                             409: ErrorSerializer, 422: ErrorSerializer})
     def post(self, request: Request, pk: int) -> Response:
         client = client_of(request)
-        transfer = fulfillment_for_client(client, pk, incoming=True)
-        if client.scope_code and (transfer.destination is None
-                                  or transfer.destination.code != client.scope_code):
-            # only the store it is meant for receives it, not the location sending it
-            raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
+        transfer = transfer_for_receiver(client, pk)
         transfer_receive(fulfillment=transfer, actor=client.name)
         return self.respond(request, pk)
 
