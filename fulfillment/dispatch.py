@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fulfillment.adapters.wms import Dispatch, WarehouseGateway, default_gateway
@@ -93,14 +94,19 @@ def dispatches_schedule(*, fulfillments: list[FulfillmentOrder]) -> None:
     _enqueue([(fo.pk, 0) for fo in pushed])
 
 
+def _held(order: Order) -> QuerySet[FulfillmentOrder]:
+    return (FulfillmentOrder.objects.filter(order=order, dispatch_status=DispatchStatus.HELD)
+            .exclude(status__in=ENDED))
+
+
 def dispatches_release_held(*, order: Order) -> int:
     """The order's payment is secured: send the fulfilment orders that waited for it."""
+    if not _held(order).exists():  # most orders are paid at intake: nothing to lock then
+        return 0
     with transaction.atomic():
         order_lock(order=order)  # the fixed order: order row, then its fulfilment rows
-        held = list(FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
-                    .select_related("location", "order")
-                    .filter(order=order, dispatch_status=DispatchStatus.HELD)
-                    .exclude(status__in=ENDED))
+        held = list(_held(order).select_for_update(of=("self",), no_key=True)
+                    .select_related("location", "order"))
         dispatches_schedule(fulfillments=held)
     return len(held)
 

@@ -8,8 +8,8 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
 
-@on_event("order.confirmed")
+@on_event("order.confirmed", in_relay=True)
 def send_fulfillments_held_for_payment(event: OutboxEvent) -> None:
-    order = Order.objects.filter(number=event.aggregate_id).first()
+    order = Order.objects.filter(number=event.aggregate_id).only("pk").first()
     if order is not None:
         dispatches_release_held(order=order)

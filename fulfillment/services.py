@@ -47,7 +47,7 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
     for allocation in decision.allocations:
         by_location[allocation.location_id].append(allocation)
     locations = Location.objects.in_bulk(list(by_location))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see oms.orders.services.order_create
         fulfillments = FulfillmentOrder.objects.bulk_create([
             FulfillmentOrder(order=order, location=locations[location_id],
                              kind=_kind(order, locations[location_id], transfer_to),

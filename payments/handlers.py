@@ -15,7 +15,7 @@ def _amount(payload: dict[str, Any]) -> Decimal:
     return Decimal(str(payload["amount"]))
 
 
-@on_event("fulfillment.shipped")
+@on_event("fulfillment.shipped", in_relay=True)
 def capture_shipped_amount(event: OutboxEvent) -> None:
     """Goods worth `amount` left: plan the captures of the order's card and PayPal payments.
     The PSP is called afterwards, by `payments.tasks.execute_capture`, outside this event's
@@ -31,7 +31,7 @@ def capture_shipped_amount(event: OutboxEvent) -> None:
     )
 
 
-@on_event("fulfillment.picked_up")
+@on_event("fulfillment.picked_up", in_relay=True)
 def capture_picked_up_amount(event: OutboxEvent) -> None:
     """The customer collected goods worth `amount` at a store: captured like a shipment that
     left. A pay-in-store payment is not touched here: the till took that money, and fulfilment

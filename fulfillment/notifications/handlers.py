@@ -1,6 +1,6 @@
-"""Which domain event notifies the customer of what. Each handler runs inside `event_handle`'s
-transaction, at most once per event; it only writes the notification rows (sending happens
-after commit, see `services.py`).
+"""Which domain event notifies the customer of what. Each handler runs at most once per event,
+in the outbox relay's transaction (or `event_handle`'s when a failure is retried as a task); it
+only writes the notification rows (sending happens after commit, see `services.py`).
 
 - `order.confirmed` → order confirmation;
 - `fulfillment.shipped` → shipped, with the carrier's tracking link (not for kind `pickup`:
@@ -57,7 +57,7 @@ def _order(event: OutboxEvent, key: str) -> Order | None:
     return order
 
 
-@on_event("order.confirmed")
+@on_event("order.confirmed", in_relay=True)
 def notify_order_confirmed(event: OutboxEvent) -> None:
     order = _order(event, "number")
     if order is not None:
@@ -72,7 +72,7 @@ def _is_pickup(event: OutboxEvent) -> bool:
                                            kind=FulfillmentKind.PICKUP).exists()
 
 
-@on_event("fulfillment.shipped")
+@on_event("fulfillment.shipped", in_relay=True)
 def notify_shipped(event: OutboxEvent) -> None:
     if _is_pickup(event):
         return  # click-and-collect tells the customer when the order is ready for pickup
@@ -82,7 +82,7 @@ def notify_shipped(event: OutboxEvent) -> None:
                              context=lambda: content.shipped_context(order, event.payload))
 
 
-@on_event(*DELAY_TOPICS)
+@on_event(*DELAY_TOPICS, in_relay=True)
 def notify_delay(event: OutboxEvent) -> None:
     order = _order(event, "order")
     if order is None:
@@ -114,7 +114,7 @@ def covered_by_fulfillment_event(event: OutboxEvent, order_number: str,
     return all(announced[sku] >= quantity for sku, quantity in cancelled.items())
 
 
-@on_event("order.lines_cancelled")
+@on_event("order.lines_cancelled", in_relay=True)
 def notify_items_unavailable(event: OutboxEvent) -> None:
     detail: dict[str, Any] = event.payload.get("detail") or {}
     if detail.get("reason") != NO_STOCK:
@@ -131,7 +131,7 @@ def notify_items_unavailable(event: OutboxEvent) -> None:
         )
 
 
-@on_event("fulfillment.delivered")
+@on_event("fulfillment.delivered", in_relay=True)
 def notify_delivered(event: OutboxEvent) -> None:
     order = _order(event, "order")
     if order is not None:
@@ -169,17 +169,17 @@ def _notify_waiting(event: OutboxEvent, kind: str) -> None:
                              context=lambda: pickup.waiting_context(fulfillment, event.payload))
 
 
-@on_event("fulfillment.ready_for_pickup")
+@on_event("fulfillment.ready_for_pickup", in_relay=True)
 def notify_ready_for_pickup(event: OutboxEvent) -> None:
     _notify_waiting(event, NotificationKind.PICKUP_READY)
 
 
-@on_event("fulfillment.pickup_reminder")
+@on_event("fulfillment.pickup_reminder", in_relay=True)
 def notify_pickup_reminder(event: OutboxEvent) -> None:
     _notify_waiting(event, NotificationKind.PICKUP_REMINDER)
 
 
-@on_event("fulfillment.pickup_expired")
+@on_event("fulfillment.pickup_expired", in_relay=True)
 def notify_pickup_expired(event: OutboxEvent) -> None:
     fulfillment = _pickup(event)
     if fulfillment is not None:

@@ -2,18 +2,19 @@
 
 Why a notification goes out once even when its task runs twice:
 
-1. `notifications_create` runs inside `event_handle`'s transaction (at most once per event and
-   handler). It writes one pending row per channel; the unique (event, kind, channel) constraint
-   makes a second call a no-op even outside `event_handle`. Nothing is sent here: a send inside
-   this transaction could reach the customer and then roll back, and the redelivered event would
-   send again.
-2. After commit, `notification_send` (a task per row) locks the row with `FOR UPDATE SKIP
-   LOCKED`, sends only while it is pending, and marks it sent in the same transaction. A second
-   run finds it locked (and skips) or sent (and does nothing). For app push the send is an
-   outbox event that commits with the `sent` status: exactly once. For email the one gap left is
-   a crash between the SMTP server accepting the message and our commit; then the row is still
-   pending and the customer may get the email twice, never zero times. (A push carrying a pickup
-   code is posted directly, like an email, so the code never lands in the outbox; `adapters.py`.)
+1. `notifications_create` runs inside the handler's transaction (the relay's, or
+   `event_handle`'s; at most once per event and handler). It writes one pending row per
+   channel; the unique (event, kind, channel) constraint makes a second call a no-op even
+   outside `event_handle`. Nothing is sent here: a send inside this transaction could reach
+   the customer and then roll back, and the redelivered event would send again.
+2. After commit, `notification_send` (one task sends up to `SEND_BATCH` rows, each in its own
+   transaction) locks the row with `FOR UPDATE SKIP LOCKED`, sends only while it is pending,
+   and marks it sent in the same transaction. A second run finds it locked (and skips) or sent
+   (and does nothing). For app push the send is an outbox event that commits with the `sent`
+   status: exactly once. For email the one gap left is a crash between the SMTP server
+   accepting the message and our commit; then the row is still pending and the customer may
+   get the email twice, never zero times. (A push carrying a pickup code is posted directly,
+   like an email, so the code never lands in the outbox; `adapters.py`.)
 3. A failed send stays pending with a `next_attempt_at` (exponential backoff with jitter) until
    `NOTIFICATION_MAX_ATTEMPTS`, then it is `failed`. The beat task `send_due_notifications`
    re-queues every pending row that is due, which also covers a task lost between commit and
@@ -55,12 +56,18 @@ def notification_language(order: Order) -> str:
     return settings.NOTIFICATION_FALLBACK_LANGUAGE
 
 
+# One task sends up to this many rows: an event's email and push share a task, while a sweep
+# re-queueing hundreds still spreads them over the workers.
+SEND_BATCH = 20
+
+
 def _send_on_commit(notification_ids: list[int]) -> None:
     from fulfillment.notifications import tasks  # the task module imports this one
 
     def send() -> None:
-        for notification_id in notification_ids:
-            tasks.send_notification.delay(notification_id=notification_id)
+        for start in range(0, len(notification_ids), SEND_BATCH):
+            tasks.send_notifications.delay(
+                notification_ids=notification_ids[start:start + SEND_BATCH])
 
     if notification_ids:
         # robust: with the broker down the commit stands and the beat sweep sends later.

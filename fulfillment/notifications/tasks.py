@@ -9,8 +9,8 @@ from fulfillment.notifications import services
 
 
 @shared_task(ignore_result=True)
-def send_notification(notification_id: int) -> str:
-    return services.notification_send(notification_id=notification_id)
+def send_notifications(notification_ids: list[int]) -> list[str]:
+    return [services.notification_send(notification_id=n) for n in notification_ids]
 
 
 @shared_task(ignore_result=True)

@@ -6,6 +6,9 @@
   enqueues one Celery task, then marks the event published, all under ``FOR UPDATE SKIP LOCKED``
   so concurrent relays never publish the same row. A beat sweep runs it too, which is what
   publishes events whose kick was lost (a crash between commit and publish, a broker outage).
+  Handlers registered ``in_relay`` (they only write to the database) are run by the relay itself
+  in its transaction instead: no task, no broker round trip, and their writes commit together
+  with the event's published mark. One that fails there is queued as a task like the others.
 * :func:`event_handle` runs one handler for one event at most once: it records a
   :class:`ProcessedEvent` row in the same transaction as the handler's work, so a task delivered
   twice finds the row and does nothing.
@@ -21,7 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
@@ -34,13 +37,18 @@ Interest = Callable[[], Callable[[str], bool]]
 ALL_TOPICS = "*"
 _handlers: dict[str, dict[str, Handler]] = defaultdict(dict)
 _interests: dict[str, Interest] = {}
+_in_relay: set[str] = set()
 
 
-def on_event(*topics: str, interest: Interest | None = None) -> Callable[[Handler], Handler]:
+def on_event(*topics: str, interest: Interest | None = None,
+             in_relay: bool = False) -> Callable[[Handler], Handler]:
     """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
     effect; :func:`event_handle` already guarantees they commit at most once per event.
     `interest` lets the relay skip queueing the handler for events it would ignore anyway
-    (webhook fan-out with no subscriber for the topic)."""
+    (webhook fan-out with no subscriber for the topic). `in_relay` is for handlers that only
+    write to the database and queue anything that talks to another system after commit: the
+    relay runs them itself (see the module docstring). A handler calling a PSP, a WMS or a mail
+    server must not be one: it would hold the relay's transaction open for the call."""
 
     def register(handler: Handler) -> Handler:
         name = f"{handler.__module__}.{handler.__qualname__}"
@@ -48,6 +56,8 @@ def on_event(*topics: str, interest: Interest | None = None) -> Callable[[Handle
             _handlers[topic][name] = handler
         if interest is not None:
             _interests[name] = interest
+        if in_relay:
+            _in_relay.add(name)
         return handler
 
     return register
@@ -55,6 +65,10 @@ def on_event(*topics: str, interest: Interest | None = None) -> Callable[[Handle
 
 def handlers_for(topic: str) -> dict[str, Handler]:
     return {**_handlers.get(ALL_TOPICS, {}), **_handlers.get(topic, {})}
+
+
+def runs_in_relay(name: str) -> bool:
+    return name in _in_relay
 
 
 def handler_by_name(name: str) -> Handler | None:
@@ -150,14 +164,13 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
         pending = OutboxEvent.objects.filter(published_at__isnull=True)
         if event_ids is not None:
             pending = pending.filter(id__in=list(event_ids))
-        batch = list(
-            pending.order_by("created_at").select_for_update(skip_locked=True)
-            .only("id", "topic")[:limit]
-        )
+        batch = list(pending.order_by("created_at").select_for_update(skip_locked=True)[:limit])
         wants = {name: interest() for name, interest in _interests.items()} if batch else {}
         for event in batch:
-            for name in handlers_for(event.topic):
+            for name, handler in handlers_for(event.topic).items():
                 if name in wants and not wants[name](event.topic):
+                    continue
+                if runs_in_relay(name) and _handle_in_relay(event, name, handler):
                     continue
                 tasks.handle_event.delay(event_id=str(event.id), handler=name)
         if batch:
@@ -165,6 +178,38 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
                 published_at=timezone.now()
             )
     return len(batch)
+
+
+def _handle_in_relay(event: OutboxEvent, name: str, handler: Handler) -> bool:
+    """Run an in-relay handler in a savepoint, at most once per event. False if it failed: its
+    writes are undone and the caller queues it as a task, which retries it with backoff."""
+    try:
+        with transaction.atomic():
+            if _mark_processed(event.id, name):
+                handler(event)
+    except Exception:
+        logger.warning("handler %s failed in the relay on event %s (%s); queued as a task",
+                       name, event.id, event.topic, exc_info=True)
+        return False
+    return True
+
+
+def _mark_processed(event_id: str | UUID, handler_name: str) -> bool:
+    """Record that `handler_name` processes the event in this transaction; False if it already
+    did (or another transaction is doing it and commits first: the unique constraint makes this
+    wait for it). One statement, so it needs no savepoint of its own."""
+    table = ProcessedEvent._meta.db_table
+    event_field = ProcessedEvent._meta.get_field("event")
+    prepared_id = event_field.target_field.get_db_prep_value(  # type: ignore[union-attr]
+        event_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({event_field.column}, handler, processed_at) "
+            "VALUES (%s, %s, %s) "
+            f"ON CONFLICT ({event_field.column}, handler) DO NOTHING RETURNING 1",
+            [prepared_id, handler_name, timezone.now()],
+        )
+        return cursor.fetchone() is not None
 
 
 def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:
@@ -175,14 +220,7 @@ def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:
         return False
     with transaction.atomic():
         event = OutboxEvent.objects.filter(id=event_id).first()
-        if event is None:
-            return False
-        try:
-            with transaction.atomic():
-                ProcessedEvent.objects.create(
-                    event=event, handler=handler_name, processed_at=timezone.now()
-                )
-        except IntegrityError:
+        if event is None or not _mark_processed(event.id, handler_name):
             return False
         handler(event)
         HandlerFailure.objects.filter(event=event, handler=handler_name,

@@ -126,7 +126,10 @@ def order_create(*, data: NewOrder) -> Order:
     if not data.lines:
         raise InvalidInput([("required", _("An order needs at least one line."), "lines")])
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own (nor in the other services an intake runs): a failure always ends
+    # the caller's transaction, which rolls back to its own savepoint, so ours would only cost
+    # round trips. The inner one stays: after a duplicate external id, the error needs a query.
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
                 order = Order.objects.create(
@@ -160,7 +163,7 @@ def order_lock(*, order: Order) -> Order:
 
 def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
                 topic: str, data: dict[str, Any] | None = None) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see order_create
         locked = order_lock(order=order)
         method = step(locked)
         if not can_proceed(method):

@@ -63,9 +63,9 @@ def payment_record(*, order: Order, data: PaymentData) -> Payment:
     now = timezone.now()
     captured = data.amount if data.status == S.CAPTURED else ZERO
     stated = data.status in (S.AUTHORIZED, S.CAPTURED)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see oms.orders.services.order_create
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 payment = Payment.objects.create(
                     order=order, method=data.method, status=data.status, amount=data.amount,
                     captured_amount=captured, currency=order.currency,

@@ -58,3 +58,27 @@ def fail_the_first_time(event: OutboxEvent) -> None:
 def handler_name(handler: object) -> str:
     """The name `on_event` registers a handler under."""
     return f"{handler.__module__}.{handler.__qualname__}"  # type: ignore[attr-defined]
+
+
+IN_RELAY_TOPIC = "test.in_relay"
+IN_RELAY_FLAKY_TOPIC = "test.in_relay_flaky"
+WRITTEN_BEFORE_FAILING = "test.written_before_failing"
+in_relay_recorded = Calls()
+in_relay_flaky_attempts = Calls()
+
+
+@on_event(IN_RELAY_TOPIC, in_relay=True)
+def record_in_relay(event: OutboxEvent) -> None:
+    in_relay_recorded.add(event.id)
+
+
+@on_event(IN_RELAY_FLAKY_TOPIC, in_relay=True)
+def write_then_fail_the_first_time(event: OutboxEvent) -> None:
+    """Writes an event of its own, then fails on the first attempt: that write must not stay."""
+    from oms.core.events import event_emit
+
+    in_relay_flaky_attempts.add(event.id)
+    event_emit(topic=WRITTEN_BEFORE_FAILING, aggregate_type="test",
+               aggregate_id=str(event.id), payload={})
+    if in_relay_flaky_attempts.of(event.id) == 1:
+        raise RuntimeError("the first attempt fails")

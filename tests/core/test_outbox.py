@@ -9,20 +9,27 @@ import pytest
 from django.db import transaction
 
 from oms.celery import app as celery_app
-from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay
+from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay, runs_in_relay
 from oms.core.models import OutboxEvent, ProcessedEvent
 from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
     FLAKY_TOPIC,
+    IN_RELAY_FLAKY_TOPIC,
+    IN_RELAY_TOPIC,
     SLOW_TOPIC,
     TEST_TOPIC,
+    WRITTEN_BEFORE_FAILING,
     fail_the_first_time,
     flaky_attempts,
     handler_name,
+    in_relay_flaky_attempts,
+    in_relay_recorded,
+    record_in_relay,
     record_slowly,
     record_test_event,
     recorded,
     slow_recorded,
+    write_then_fail_the_first_time,
 )
 from tests.core.support import BrokerQueues
 from tests.factories import StockLevelFactory, WebhookSubscriptionFactory
@@ -35,6 +42,11 @@ RECORDER = handler_name(record_test_event)
 def emit(topic: str = TEST_TOPIC, aggregate_id: str = "1") -> OutboxEvent:
     return event_emit(topic=topic, aggregate_type="test", aggregate_id=aggregate_id,
                       payload={"aggregate": aggregate_id})
+
+
+def queued_handlers(topic: str) -> list[str]:
+    """The handlers of `topic` the relay queues as tasks (the others it runs itself)."""
+    return sorted(name for name in handlers_for(topic) if not runs_in_relay(name))
 
 
 def handle_tasks_for(broker: BrokerQueues, event: OutboxEvent) -> list[str]:
@@ -114,19 +126,23 @@ def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_rel
     # when the relay runs (as the beat sweep does)
     published = outbox_relay()
 
-    # then the event is published once: one handle task per registered handler
+    # then the event is published once: one handle task per handler that is not run in the
+    # relay, and one processed mark per handler that is
     assert published == 1
     event.refresh_from_db()
     assert event.published_at is not None
-    assert handle_tasks_for(broker, event) == sorted(handlers_for(TEST_TOPIC))
-    assert RECORDER in handlers_for(TEST_TOPIC)
+    assert handle_tasks_for(broker, event) == queued_handlers(TEST_TOPIC)
+    assert RECORDER in queued_handlers(TEST_TOPIC)
+    in_relay = sorted(set(handlers_for(TEST_TOPIC)) - set(queued_handlers(TEST_TOPIC)))
+    assert sorted(ProcessedEvent.objects.filter(event=event)
+                  .values_list("handler", flat=True)) == in_relay
 
     # when the relay runs again
     again = outbox_relay()
 
     # then nothing is published a second time
     assert again == 0
-    assert handle_tasks_for(broker, event) == sorted(handlers_for(TEST_TOPIC))
+    assert handle_tasks_for(broker, event) == queued_handlers(TEST_TOPIC)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -225,7 +241,7 @@ def test_two_relays_running_concurrently_never_publish_the_same_event_twice(
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
     queued = [(t.kwargs["event_id"], t.kwargs["handler"]) for t in broker.tasks(HANDLE)]
     assert len(queued) == len(set(queued)), "an event was handed to a handler twice"
-    assert set(queued) == {(str(e.id), h) for e in events for h in handlers_for(TEST_TOPIC)}
+    assert set(queued) == {(str(e.id), h) for e in events for h in queued_handlers(TEST_TOPIC)}
 
 
 @pytest.mark.django_db
@@ -324,3 +340,93 @@ def test_an_event_no_webhook_subscriber_wants_is_not_queued_for_fan_out(
     queued = handle_tasks_for(broker, event)
     assert "oms.core.webhooks.handlers.fan_out_to_webhooks" not in queued
     assert RECORDER in queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_runs_an_in_relay_handler_itself_once_without_a_task(
+    broker: BrokerQueues,
+) -> None:
+    # given a committed event of a topic whose handler runs in the relay
+    with transaction.atomic():
+        event = emit(topic=IN_RELAY_TOPIC)
+
+    # when the relay runs twice (the kick and the sweep)
+    assert outbox_relay() == 1
+    assert outbox_relay() == 0
+
+    # then the handler ran once, marked as processed, and no task was queued for it
+    assert in_relay_recorded.of(event.id) == 1
+    assert ProcessedEvent.objects.filter(event=event,
+                                         handler=handler_name(record_in_relay)).count() == 1
+    assert handle_tasks_for(broker, event) == []
+    event.refresh_from_db()
+    assert event.published_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_in_relay_handler_that_fails_is_undone_and_queued_as_a_task(
+    broker: BrokerQueues,
+) -> None:
+    # given a committed event whose in-relay handler writes something and then fails once
+    with transaction.atomic():
+        event = emit(topic=IN_RELAY_FLAKY_TOPIC)
+    name = handler_name(write_then_fail_the_first_time)
+
+    # when the relay publishes it
+    assert outbox_relay(event_ids=[event.id]) == 1
+
+    # then the event is published, the handler's write is gone, it is not marked processed,
+    # and it waits in the broker as a task, which retries it with backoff
+    event.refresh_from_db()
+    assert event.published_at is not None
+    assert not OutboxEvent.objects.filter(topic=WRITTEN_BEFORE_FAILING).exists()
+    assert not ProcessedEvent.objects.filter(event=event, handler=name).exists()
+    assert handle_tasks_for(broker, event) == [name]
+
+    # when the worker runs that task
+    assert event_handle(event_id=event.id, handler_name=name) is True
+
+    # then the handler's work is there once
+    assert in_relay_flaky_attempts.of(event.id) == 2
+    assert OutboxEvent.objects.filter(topic=WRITTEN_BEFORE_FAILING).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_in_relay_handler_already_run_by_a_task_is_not_run_again_by_the_relay(
+    broker: BrokerQueues,
+) -> None:
+    # given an event whose handler a task already ran, while the event is still unpublished
+    # (a relay queued the task, then crashed before its commit)
+    with transaction.atomic():
+        event = emit(topic=IN_RELAY_TOPIC)
+    assert event_handle(event_id=event.id, handler_name=handler_name(record_in_relay))
+
+    # when the relay publishes the event
+    assert outbox_relay() == 1
+
+    # then the handler does not run a second time
+    assert in_relay_recorded.of(event.id) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_that_crashes_before_its_commit_leaves_in_relay_work_undone_for_the_next(
+    broker: BrokerQueues,
+) -> None:
+    # given a committed event whose handler runs in the relay
+    with transaction.atomic():
+        event = emit(topic=IN_RELAY_TOPIC)
+
+    # when a relay runs its handler but dies before committing
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        outbox_relay(event_ids=[event.id])
+        1 / 0  # noqa: B018
+
+    # then nothing of it stands: the event is unpublished and not marked processed
+    event.refresh_from_db()
+    assert event.published_at is None
+    assert not ProcessedEvent.objects.filter(event=event).exists()
+
+    # and the next relay runs the handler and publishes the event
+    assert outbox_relay() == 1
+    assert ProcessedEvent.objects.filter(event=event,
+                                         handler=handler_name(record_in_relay)).count() == 1

@@ -19,7 +19,7 @@ from fulfillment.notifications.services import (
     notification_send,
     notifications_requeue_due,
 )
-from fulfillment.notifications.tasks import send_due_notifications, send_notification
+from fulfillment.notifications.tasks import send_due_notifications, send_notifications
 from oms.core.events import event_emit, event_handle
 from oms.core.models import OutboxEvent, WebhookDelivery
 from oms.orders.services import order_payload
@@ -67,7 +67,7 @@ def test_handling_and_sending_the_same_event_twice_sends_one_email_and_one_push(
         with transaction.atomic():
             notify_order_confirmed(event)
         for notification in Notification.objects.all():
-            assert send_notification.delay(notification_id=notification.pk).get() == "sent"
+            assert send_notifications.delay(notification_ids=[notification.pk]).get() == ["sent"]
     # Then the customer got exactly one email and the app backend exactly one push
     assert len(mail.outbox) == 1
     assert len(push_events()) == 1

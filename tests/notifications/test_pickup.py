@@ -19,7 +19,7 @@ from django.db import transaction
 from fulfillment.notifications.handlers import notify_ready_for_pickup
 from fulfillment.notifications.models import Notification
 from fulfillment.notifications.pickup import CODE_PLACEHOLDER
-from fulfillment.notifications.tasks import send_notification
+from fulfillment.notifications.tasks import send_notifications
 from fulfillment.pickup_codes import derive_code, qr_png
 from oms.core.events import event_handle
 from oms.core.models import OutboxEvent, WebhookDelivery
@@ -208,7 +208,7 @@ def test_a_push_the_app_backend_rejects_is_retried_under_the_same_webhook_id(
     # When the backend is back and the push is sent again
     settings.WEBHOOK_SENDER = "tests.notifications.support.RecordingWebhookSender"
     with django_capture_on_commit_callbacks(execute=True):
-        assert send_notification.delay(notification_id=push.pk).get() == "sent"
+        assert send_notifications.delay(notification_ids=[push.pk]).get() == ["sent"]
     # Then the second post repeats the first one's id, so the app backend can drop a duplicate
     first, second = webhooks
     assert first[2]["webhook-id"] == second[2]["webhook-id"]
@@ -343,7 +343,7 @@ def test_handling_and_sending_a_ready_event_twice_notifies_once(
         with transaction.atomic():
             notify_ready_for_pickup(event)
         for notification in Notification.objects.all():
-            assert send_notification.delay(notification_id=notification.pk).get() == "sent"
+            assert send_notifications.delay(notification_ids=[notification.pk]).get() == ["sent"]
     # Then the customer got one email and the app backend one push
     assert len(mail.outbox) == 1
     assert len(webhooks) == 1

@@ -17,6 +17,6 @@ def subscribed_topics() -> Callable[[str], bool]:
     return lambda topic: ALL_TOPICS in topics or topic in topics
 
 
-@on_event(ALL_TOPICS, interest=subscribed_topics)
+@on_event(ALL_TOPICS, interest=subscribed_topics, in_relay=True)
 def fan_out_to_webhooks(event: OutboxEvent) -> None:
     webhook_deliveries_create(event=event)
