@@ -1,7 +1,8 @@
 """Domain events through the transactional outbox (ARCHITECTURE.md rule 4).
 
 * :func:`event_emit` writes an :class:`OutboxEvent` in the caller's transaction and, once that
-  transaction commits, kicks the relay for just those events.
+  transaction commits, kicks the relay for just those events. An event no handler wants (no
+  handler for its topic, no webhook subscription) is written already published, with no kick.
 * :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic it
   enqueues one Celery task, then marks the event published, all under ``FOR UPDATE SKIP LOCKED``
   so concurrent relays never publish the same row. A beat sweep runs it too, which is what
@@ -95,17 +96,27 @@ class _RelayKick:
     """The on-commit kick of one transaction. Events emitted later in the same transaction add
     their ids to it, so an order placing five events sends one message to the broker, not five.
     A kick registered inside a savepoint that rolls back is dropped by Django with it and is no
-    longer found; ids of events rolled back after joining a kick are skipped by the relay."""
+    longer found; ids of events rolled back after joining a kick are skipped by the relay.
 
-    def __init__(self, ids: list[str], transaction_block: object) -> None:
-        self.ids = ids
+    It also keeps, for the transaction's later events, which handlers want which topics (read
+    once, at the first event): an event no handler wants is written already published and
+    never kicks the relay, so a cart hold nobody subscribed to costs no relay run."""
+
+    def __init__(self, transaction_block: object) -> None:
+        self.ids: list[str] = []
         self.transaction_block = transaction_block
+        self.wants = {name: interest() for name, interest in _interests.items()}
         self.__qualname__ = "relay kick"  # Django names a failed on-commit callback by it
+
+    def listened(self, topic: str) -> bool:
+        return any(name not in self.wants or self.wants[name](topic)
+                   for name in handlers_for(topic))
 
     def __call__(self) -> None:
         from oms.core import tasks  # the task module imports this one
 
-        tasks.relay_outbox.delay(event_ids=self.ids)
+        if self.ids:
+            tasks.relay_outbox.delay(event_ids=self.ids)
 
 
 def _outermost_block() -> object:
@@ -118,19 +129,21 @@ def _outermost_block() -> object:
     return None
 
 
-def _kick_relay(event_ids: list[UUID]) -> None:
-    ids = [str(i) for i in event_ids]
+def _relay_kick() -> _RelayKick:
+    """This transaction's kick, registered on commit at its first event."""
     block = _outermost_block()
     for _savepoints, callback, _robust in reversed(connection.run_on_commit):
         if isinstance(callback, _RelayKick) and callback.transaction_block is block:
-            callback.ids.extend(ids)
-            return
+            return callback
+    kick = _RelayKick(block)
     # robust: if the broker is down the commit stands and the beat sweep publishes later.
-    transaction.on_commit(_RelayKick(ids, block), robust=True)
+    transaction.on_commit(kick, robust=True)
+    return kick
 
 
 def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
     _require_transaction()
+    kick = _relay_kick()
     now = timezone.now()
     rows = OutboxEvent.objects.bulk_create(
         [
@@ -140,13 +153,13 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
                 aggregate_id=str(e.aggregate_id),
                 payload=e.payload,
                 created_at=now,
+                published_at=None if kick.listened(e.topic) else now,
             )
             for e in events
         ],
         batch_size=1000,
     )
-    if rows:
-        _kick_relay([r.id for r in rows])
+    kick.ids.extend(str(r.id) for r in rows if r.published_at is None)
     return rows
 
 

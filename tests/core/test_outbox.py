@@ -10,7 +10,7 @@ from django.db import transaction
 
 from oms.celery import app as celery_app
 from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay, runs_in_relay
-from oms.core.models import OutboxEvent, ProcessedEvent
+from oms.core.models import OutboxEvent, ProcessedEvent, WebhookDelivery
 from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
     FLAKY_TOPIC,
@@ -149,8 +149,9 @@ def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_rel
 def test_a_write_during_a_broker_outage_succeeds_and_its_event_waits_for_the_sweep(
     api: Any, unreachable_broker: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given stock of 10 and a broker that cannot be reached
+    # given stock of 10, a subscriber to stock movements, and a broker that cannot be reached
     level = StockLevelFactory(on_hand=10)
+    WebhookSubscriptionFactory(topics=["stock.movement_recorded"])
 
     # when a warehouse records a receipt (the relay kick after commit fails)
     response = api("wms").post("/api/v1/stock/movements", {
@@ -430,3 +431,35 @@ def test_a_relay_that_crashes_before_its_commit_leaves_in_relay_work_undone_for_
     assert outbox_relay() == 1
     assert ProcessedEvent.objects.filter(event=event,
                                          handler=handler_name(record_in_relay)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_no_handler_wants_is_written_published_and_kicks_no_relay(
+    broker: BrokerQueues,
+) -> None:
+    # given a topic no handler is registered for and no webhook subscription names
+    # when a transaction emits an event of it
+    with transaction.atomic():
+        event = emit(topic="test.unheard")
+
+    # then the event is kept in the outbox, already published, and the broker got no kick
+    event.refresh_from_db()
+    assert event.published_at is not None
+    assert broker.tasks(RELAY) == []
+    assert outbox_relay() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_a_webhook_subscriber_wants_waits_for_the_relay(broker: BrokerQueues) -> None:
+    # given a webhook subscription for a topic that has no handler of its own
+    WebhookSubscriptionFactory(topics=["test.unheard"])
+
+    # when a transaction emits an event of it
+    with transaction.atomic():
+        event = emit(topic="test.unheard")
+
+    # then the relay is kicked for it, and publishing it fans it out to the subscriber
+    [kick] = broker.tasks(RELAY)
+    assert kick.kwargs["event_ids"] == [str(event.id)]
+    assert outbox_relay() == 1
+    assert WebhookDelivery.objects.filter(event=event).count() == 1
