@@ -10,6 +10,6 @@ from oms.orders.models import Order
 
 @on_event("order.confirmed", in_relay=True)
 def send_fulfillments_held_for_payment(event: OutboxEvent) -> None:
-    order = Order.objects.filter(number=event.aggregate_id).only("pk").first()
-    if order is not None:
-        dispatches_release_held(order=order)
+    order_id = Order.objects.filter(number=event.aggregate_id).values_list("pk", flat=True).first()
+    if order_id is not None:
+        dispatches_release_held(order=Order(pk=order_id))

@@ -135,13 +135,22 @@ def backoff_delay(attempts: int) -> timedelta:
     return exponential_backoff(attempts, settings.NOTIFICATION_BACKOFF_BASE_SECONDS)
 
 
+SENT_FIELDS = ("kind", "channel", "order", "fulfillment", "language", "recipient", "subject",
+               "body_text", "body_html", "url", "status", "attempts", "next_attempt_at",
+               "sent_at", "error")
+
+
 def notification_send(*, notification_id: int, notifier: Notifier | None = None) -> str:
     """Send one pending notification once; returns its status afterwards ("locked" when another
     worker is sending it right now, "missing" for an unknown id)."""
     with transaction.atomic():
+        # Only what a message is built from: joining the fulfilment and its location too (read
+        # lazily for the few pickup notices) made this query cost more than the send.
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("order__customer", "fulfillment__location")
+            .select_related("order__customer")
+            # the order's status too: django-fsm reads it back if deferred
+            .only(*SENT_FIELDS, "order__number", "order__status", "order__customer__external_id")
             .filter(pk=notification_id).first()
         )
         if notification is None:
