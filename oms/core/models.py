@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -146,6 +147,12 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from oms.core.webhooks.topics import subscribed_topics_forget  # it imports this module
+
+        super().save(*args, **kwargs)
+        subscribed_topics_forget()
 
     def wants(self, topic: str) -> bool:
         return "*" in self.topics or topic in self.topics

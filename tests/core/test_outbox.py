@@ -11,6 +11,7 @@ from django.db import transaction
 from oms.celery import app as celery_app
 from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay, runs_in_relay
 from oms.core.models import OutboxEvent, ProcessedEvent, WebhookDelivery
+from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
     FLAKY_TOPIC,
@@ -32,7 +33,7 @@ from tests.core.handlers import (
     write_then_fail_the_first_time,
 )
 from tests.core.support import BrokerQueues
-from tests.factories import StockLevelFactory, WebhookSubscriptionFactory
+from tests.factories import ApiClientFactory, StockLevelFactory, WebhookSubscriptionFactory
 
 RELAY = "oms.core.tasks.relay_outbox"
 HANDLE = "oms.core.tasks.handle_event"
@@ -463,3 +464,33 @@ def test_an_event_a_webhook_subscriber_wants_waits_for_the_relay(broker: BrokerQ
     assert kick.kwargs["event_ids"] == [str(event.id)]
     assert outbox_relay() == 1
     assert WebhookDelivery.objects.filter(event=event).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_subscribing_and_unsubscribing_take_effect_for_the_next_event_despite_the_cache(
+    broker: BrokerQueues,
+) -> None:
+    # given the subscribed topics were read, and cached, while nobody subscribed
+    with transaction.atomic():
+        before = emit(topic="test.unheard")
+    before.refresh_from_db()
+    assert before.published_at is not None
+
+    # when a client subscribes to the topic
+    subscription = webhook_subscription_create(
+        owner=ApiClientFactory(), url="https://hooks.example/oms", topics=["test.unheard"])
+    with transaction.atomic():
+        subscribed = emit(topic="test.unheard")
+
+    # then its next event waits for the relay
+    subscribed.refresh_from_db()
+    assert subscribed.published_at is None
+
+    # when the subscription is deactivated
+    webhook_subscription_delete(subscription=subscription)
+    with transaction.atomic():
+        after = emit(topic="test.unheard")
+
+    # then events of the topic are stored published again
+    after.refresh_from_db()
+    assert after.published_at is not None

@@ -30,6 +30,7 @@ from oms.core.models import (
 )
 from oms.core.webhooks.sender import WebhookSender, default_sender
 from oms.core.webhooks.signing import generate_secret, signed_headers
+from oms.core.webhooks.topics import subscribed_topics_forget
 
 # A queued attempt holds the delivery for this long before the sweep may queue it again; the
 # sweep re-queues deliveries whose task was lost (a worker killed mid-flight, a broker restart).
@@ -162,6 +163,7 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Deactivate rather than delete: past deliveries stay inspectable in the admin."""
     with transaction.atomic():
         WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False)
+        subscribed_topics_forget()
 
 
 def webhook_delivery_retry(*, delivery: WebhookDelivery) -> None:
