@@ -97,7 +97,7 @@ def _worker_main(db: str, worker: int, commands: Any, results: Any) -> None:
         errors: list[str] = []
         latencies: list[float] = []
         time.sleep(max(0.0, start_at - time.monotonic()))
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         deadline = start_at + seconds if seconds else math.inf
         n = 0
         while (n < attempts) if attempts else (time.monotonic() < deadline):
@@ -116,6 +116,7 @@ def _worker_main(db: str, worker: int, commands: Any, results: Any) -> None:
         results.put(("done", worker, {
             "pid": os.getpid(), "granted": granted, "refused": refused, "errors": errors,
             "latencies": latencies, "started": started, "finished": time.monotonic(),
+            "cpu": time.process_time() - cpu_started,
         }))
     connection.close()
 
@@ -199,10 +200,17 @@ class Phase:
     seconds: float
     latencies: list[float]
     processes: int
+    cpu_seconds: float  # CPU the worker processes spent in the phase (user + system)
 
     @property
     def rate(self) -> float:
         return self.granted / self.seconds if self.seconds else math.nan
+
+    @property
+    def cpu_ms_per_call(self) -> float:
+        """Application CPU per reservation_hold call (granted or refused): on a machine with
+        fewer cores than processes this, not the stock row, bounds the rate."""
+        return self.cpu_seconds * 1000 / len(self.latencies) if self.latencies else math.nan
 
 
 def _phase(name: str, reports: list[dict]) -> Phase:
@@ -214,6 +222,7 @@ def _phase(name: str, reports: list[dict]) -> Phase:
         seconds=max(r["finished"] for r in reports) - min(r["started"] for r in reports),
         latencies=[s for r in reports for s in r["latencies"]],
         processes=len({r["pid"] for r in reports}),
+        cpu_seconds=sum(r["cpu"] for r in reports),
     )
 
 
@@ -320,14 +329,14 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
             after_shortage: dict[str, int], few: Phase, after_few: dict[str, int]) -> None:
     ratio = plenty.rate / baseline.tps if baseline.tps else math.nan
     table = [["metric", "holds/s", "ratio to pgbench", "granted", "refused", "errors",
-              "seconds", "p50", "p95", "p99", "target", ""]]
+              "seconds", "p50", "p95", "p99", "CPU/call", "target", ""]]
     base_lat = baseline.latency
     table.append([
         "hot_sku.pgbench_update", f"{thousands(baseline.tps)} tps", "1.00",
         thousands(baseline.transactions), "", str(baseline.failed),
         f"{baseline.duration_s:.1f}", f"{base_lat.get('p50_ms', math.nan):.1f} ms",
         f"{base_lat.get('p95_ms', math.nan):.1f} ms", f"{base_lat.get('p99_ms', math.nan):.1f} ms",
-        "", "",
+        "", "", "",
     ])
     for phase in (plenty, few, shortage):
         lat = latency_summary(phase.latencies)
@@ -337,7 +346,7 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
             f"{phase.rate / baseline.tps:.2f}" if baseline.tps else "",
             thousands(phase.granted), thousands(phase.refused), str(len(phase.errors)),
             f"{phase.seconds:.1f}", f"{lat['p50_ms']:.1f} ms", f"{lat['p95_ms']:.1f} ms",
-            f"{lat['p99_ms']:.1f} ms",
+            f"{lat['p99_ms']:.1f} ms", f"{phase.cpu_ms_per_call:.1f} ms",
             f">= {TARGET_RATIO} of pgbench" if is_plenty
             else "zero oversell" if phase is shortage else "(information)",
             verdict(ratio >= TARGET_RATIO) if is_plenty else "",
@@ -349,6 +358,7 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
             "first_error": phase.errors[0] if phase.errors else None,
             "seconds": round(phase.seconds, 3), "processes": phase.processes,
             "latency_ms": {k: round(v, 3) for k, v in lat.items() if k != "n"},
+            "cpu_ms_per_call": round(phase.cpu_ms_per_call, 3),
         }
     results.metrics["pgbench_update"] = baseline.as_json()
     results.metrics["service_plenty"]["target"] = {"ratio_to_pgbench": TARGET_RATIO,
@@ -384,7 +394,7 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
         results.notes.append(f"pgbench: {baseline.failed} failed transactions")
 
     print()
-    print_table(table, right=(1, 2, 3, 4, 5, 6, 7, 8, 9))
+    print_table(table, right=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
     print(f"  baseline: pgbench -M prepared -c {baseline.clients} -j {baseline.threads} "
           f"-T {baseline.duration_s:.0f}, one conditional UPDATE per transaction; service: "
           f"{PROCESSES} spawned processes, each reservation_hold = sourcing + reservation, line "

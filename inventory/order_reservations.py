@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.hold_sql import NewLine, lines_insert
 from inventory.models import (
     MovementKind,
     Reservation,
@@ -24,6 +25,7 @@ from inventory.models import (
 from inventory.reservations import (
     apply_reserved_deltas,
     lock_reservation,
+    new_lines,
     new_reservation,
     require_active,
     reservation_payload,
@@ -159,18 +161,15 @@ def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
         require_active(locked)
         taken = _take_units(locked, units, [from_location_id])
         existing = {(ln.product_id, ln.location_id): ln for ln in locked.lines.all()}
-        new_lines = []
+        added: list[Allocation] = []
         for allocation in to:
             line = existing.get((allocation.sku, allocation.location_id))
             if line is not None:
                 line.quantity += allocation.quantity
                 line.save(update_fields=["quantity"])
             else:
-                new_lines.append(ReservationLine(
-                    reservation=locked, stock_level_id=allocation.stock_level_id,
-                    product_id=allocation.sku, location_id=allocation.location_id,
-                    quantity=allocation.quantity))
-        ReservationLine.objects.bulk_create(new_lines)
+                added.append(allocation)
+        lines_insert(locked, new_lines(added))
         apply_reserved_deltas(to, _as_lines(taken, _level_ids(locked)))
         _end_when_empty(locked)
 
@@ -247,14 +246,14 @@ def reservation_receive_transfer(*, order_number: str, channel: str, location_id
         if reservation is not None:
             existing = {ln.product_id: ln for ln in reservation.lines.filter(
                 location_id=location_id)}
+            added: list[NewLine] = []
             for level in levels:
                 line = existing.get(level.product_id)
                 if line is not None:
                     line.quantity += units[level.product_id]
                     line.save(update_fields=["quantity"])
                 else:
-                    ReservationLine.objects.create(
-                        reservation=reservation, stock_level_id=level.pk,
-                        product_id=level.product_id, location_id=location_id,
-                        quantity=units[level.product_id])
+                    added.append((level.pk, level.product_id, location_id,
+                                  units[level.product_id]))
+            lines_insert(reservation, added)
     return movements

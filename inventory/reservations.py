@@ -6,7 +6,8 @@ primary-key order so that concurrent multi-line reservations cannot deadlock. Th
 last in their transaction, after every other row is written, so each hot stock row stays locked
 only for the UPDATE and the commit. If an UPDATE matches no row, someone took the units after the
 sourcing decision was made: the savepoint is rolled back and sourcing asked again, a few times,
-before the caller gets ``409 insufficient_stock``.
+before the caller gets ``409 insufficient_stock``. The reservation rows and the UPDATEs are
+plain SQL (`inventory.hold_sql`): a cart hold is the hottest write path of the service.
 """
 
 from __future__ import annotations
@@ -18,17 +19,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import (
-    Reservation,
-    ReservationKind,
-    ReservationLine,
-    ReservationState,
-    StockLevel,
-)
+from inventory.hold_sql import NewLine, reservation_insert, reserved_change
+from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
 from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from oms.core.events import NewEvent, event_emit, events_emit
@@ -58,6 +53,9 @@ class StockRaceLost(Exception):
 
 def apply_reserved_deltas(reserve: Iterable[Allocation],
                            release: Iterable[ReservationLine]) -> None:
+    """Take the units of `reserve` and give back those of `release`, netted per stock row, in
+    one pass over the rows in primary-key order (the fixed lock order). Raises StockRaceLost if
+    a row no longer has the units to take."""
     deltas: dict[int, int] = defaultdict(int)
     skus: dict[int, str] = {}
     for a in reserve:
@@ -66,16 +64,10 @@ def apply_reserved_deltas(reserve: Iterable[Allocation],
     for line in release:
         deltas[line.stock_level_id] -= line.quantity
         skus[line.stock_level_id] = line.product_id
-    now = timezone.now()
-    for level_id in sorted(deltas):  # the fixed lock order
-        delta = deltas[level_id]
-        if delta == 0:
-            continue
-        rows = StockLevel.objects.filter(pk=level_id)
-        if delta > 0:
-            rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + delta)
-        if rows.update(reserved=F("reserved") + delta, updated_at=now) != 1:
-            raise StockRaceLost(skus[level_id])
+    changes = [(level_id, deltas[level_id]) for level_id in sorted(deltas) if deltas[level_id]]
+    short = reserved_change(changes, timezone.now()) if changes else None
+    if short is not None:
+        raise StockRaceLost(skus[short])
 
 
 def reserve_with_retries(decide: Callable[[], Decision],
@@ -111,16 +103,16 @@ def _validated_ttl(ttl_seconds: int | None) -> timedelta:
 def new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
                      allocations: Sequence[Allocation], expires_at: datetime | None,
                      now: datetime) -> Reservation:
-    reservation = Reservation.objects.create(
+    reservation = Reservation(
         kind=kind, reference=reference, channel=channel, delivery_method=delivery.method,
         pickup_location=delivery.location, expires_at=expires_at, created_at=now, updated_at=now,
     )
-    ReservationLine.objects.bulk_create([
-        ReservationLine(reservation=reservation, stock_level_id=a.stock_level_id,
-                        product_id=a.sku, location_id=a.location_id, quantity=a.quantity)
-        for a in allocations
-    ])
+    reservation_insert(reservation, new_lines(allocations))
     return reservation
+
+
+def new_lines(allocations: Iterable[Allocation]) -> list[NewLine]:
+    return [(a.stock_level_id, a.sku, a.location_id, a.quantity) for a in allocations]
 
 
 def reservation_payload(reservation: Reservation, **extra: object) -> dict[str, object]:

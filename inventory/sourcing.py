@@ -19,9 +19,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
-from inventory.models import Location, LocationKind, StockLevel
+from inventory.models import Location, LocationKind
 from inventory.selectors import distance_km
 from oms.core.errors import NotFound, Unprocessable
 
@@ -85,9 +86,28 @@ class Decision:
 Credit = Mapping[tuple[str, int], int]
 
 
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A candidate location as sourcing reads it: a plain row, not a model instance (building
+    model instances was a good part of the CPU of a cart hold)."""
+
+    pk: int
+    code: str
+    kind: str
+    ships: bool
+    ship_from_store: bool
+    click_and_collect: bool
+    lat: float | None
+    lon: float | None
+    priority: int
+    # The model's own rules, applied to the row.
+    ships_parcels = property(Location.ships_parcels.fget)
+    offers_pickup = property(Location.offers_pickup.fget)
+
+
 @dataclass
 class _Candidate:
-    location: Location
+    location: Site
     rank: tuple
     distance: float | None
     available: dict[str, int] = field(default_factory=dict)  # what is left while deciding
@@ -98,48 +118,74 @@ class _Candidate:
         return self.available.get(sku, 0) >= quantity
 
 
-def pickup_store(code: str) -> Location:
+# Every active location (or only the one named for a pickup) with its stock of the requested
+# SKUs, in one round trip: sourcing runs for every cart hold and every order.
+_SITES_WITH_STOCK = """
+SELECT l.id, l.code, l.kind, l.ships, l.ship_from_store, l.click_and_collect, l.lat, l.lon,
+       l.priority, s.id, s.sku, s.on_hand, s.reserved, s.safety_stock
+FROM inventory_location l
+LEFT JOIN inventory_stocklevel s ON s.location_id = l.id AND s.sku IN ({skus})
+WHERE l.is_active{only_code}
+"""
+
+StockRow = tuple[int, str, int, int, int]  # level id, sku, on_hand, reserved, safety_stock
+Sites = dict[Site, list[StockRow]]
+
+
+def _sites_with_stock(skus: Sequence[str], code: str | None) -> Sites:
+    sql = _SITES_WITH_STOCK.format(
+        skus=", ".join(["%s"] * len(skus)) or "NULL",  # no SKUs: the locations, no stock
+        only_code="" if code is None else " AND l.code = %s",
+    )
+    sites: Sites = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*skus] if code is None else [*skus, code])
+        for row in cursor.fetchall():
+            stock = sites.setdefault(Site(*row[:9]), [])
+            if row[9] is not None:
+                stock.append(row[9:])
+    return sites
+
+
+def _pickup_store(skus: Sequence[str], code: str) -> Sites:
     """The store named for a pickup: 404 if unknown, 422 if it cannot take pickups."""
-    store = Location.objects.filter(code=code, is_active=True).first()
-    if store is None:
+    sites = _sites_with_stock(skus, code)
+    if not sites:
         raise NotFound(_("No location with code %(code)s.") % {"code": code},
                        attr="delivery.location")
-    if not store.offers_pickup:
+    if not next(iter(sites)).offers_pickup:
         raise Unprocessable(
             _("%(code)s does not offer click and collect.") % {"code": code},
             code="pickup_not_offered", attr="delivery.location",
         )
-    return store
+    return sites
 
 
-def _candidates(delivery: DeliveryRequest) -> list[Location]:
+def _candidates(skus: Sequence[str], delivery: DeliveryRequest,
+                exclude: Collection[int]) -> Sites:
     if delivery.method == "pickup":
-        return [pickup_store(delivery.location)]
-    candidates = Location.objects.filter(is_active=True).only(
-        "pk", "code", "kind", "ships", "ship_from_store", "click_and_collect", "lat", "lon",
-        "priority")
-    return [loc for loc in candidates if loc.ships_parcels]
+        sites = _pickup_store(skus, delivery.location)
+    else:
+        sites = {site: stock for site, stock in _sites_with_stock(skus, None).items()
+                 if site.ships_parcels}
+    return {site: stock for site, stock in sites.items() if site.pk not in exclude}
 
 
-def _load(locations: list[Location], skus: list[str], delivery: DeliveryRequest,
-          credit: Credit) -> list[_Candidate]:
-    candidates = {}
-    for loc in locations:
+def _rank(sites: Sites, delivery: DeliveryRequest, credit: Credit) -> list[_Candidate]:
+    candidates = []
+    for site, stock in sites.items():
         distance = None
-        if None not in (delivery.lat, delivery.lon, loc.lat, loc.lon):
-            distance = distance_km(delivery.lat, delivery.lon, loc.lat, loc.lon)
-        rank = (KIND_ORDER[loc.kind], loc.priority,
-                math.inf if distance is None else distance, loc.code)
-        candidates[loc.pk] = _Candidate(loc, rank, distance)
-    rows = StockLevel.objects.filter(
-        product_id__in=skus, location_id__in=list(candidates)
-    ).values_list("pk", "product_id", "location_id", "on_hand", "reserved", "safety_stock")
-    for level_id, sku, location_id, on_hand, reserved, safety in rows:
-        candidate = candidates[location_id]
-        available = on_hand - reserved - safety + credit.get((sku, location_id), 0)
-        candidate.available[sku] = candidate.stocked[sku] = max(available, 0)
-        candidate.level_ids[sku] = level_id
-    return sorted(candidates.values(), key=lambda c: c.rank)
+        if None not in (delivery.lat, delivery.lon, site.lat, site.lon):
+            distance = distance_km(delivery.lat, delivery.lon, site.lat, site.lon)
+        rank = (KIND_ORDER[site.kind], site.priority,
+                math.inf if distance is None else distance, site.code)
+        candidate = _Candidate(site, rank, distance)
+        for level_id, sku, on_hand, reserved, safety in stock:
+            available = on_hand - reserved - safety + credit.get((sku, site.pk), 0)
+            candidate.available[sku] = candidate.stocked[sku] = max(available, 0)
+            candidate.level_ids[sku] = level_id
+        candidates.append(candidate)
+    return sorted(candidates, key=lambda c: c.rank)
 
 
 def sourcing_decide(*, lines: Sequence[LineRequest], delivery: DeliveryRequest,
@@ -147,9 +193,8 @@ def sourcing_decide(*, lines: Sequence[LineRequest], delivery: DeliveryRequest,
                     exclude: Collection[int] = ()) -> Decision:
     """Decide where each line is served, with the reasons; reserves nothing. Locations in
     `exclude` (ids) are not considered: re-sourcing passes the ones that already failed."""
-    credit = credit or {}
-    locations = [loc for loc in _candidates(delivery) if loc.pk not in exclude]
-    ranked = _load(locations, [ln.sku for ln in lines], delivery, credit)
+    sites = _candidates([ln.sku for ln in lines], delivery, exclude)
+    ranked = _rank(sites, delivery, credit or {})
     decision = Decision(method=delivery.method)
     whole = [c for c in ranked if all(c.covers(ln.sku, ln.quantity) for ln in lines)]
     if whole:
