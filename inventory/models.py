@@ -103,8 +103,11 @@ class StockLevel(models.Model):
 
     The two composite indexes (the unique one and `stock_by_location`) serve every lookup, so
     the foreign keys get no index of their own: each extra index is written on every snapshot
-    and reservation. The table is kept at fillfactor 70 (migration 0005) so that updates of
-    `on_hand` and `reserved`, which no index covers, stay heap-only (HOT)."""
+    and reservation. A third, `stock_by_sku_covering` (migration 0008, PostgreSQL only), holds
+    every count by SKU so that availability reads never visit the table; the price is that
+    changing `on_hand` or `reserved` is no longer a heap-only (HOT) update and writes an entry
+    into each index (bench/README.md, availability). The fillfactor of 70 (migration 0005) still
+    keeps the new row version on the same page."""
 
     product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
                                 related_name="stock_levels", db_index=False)

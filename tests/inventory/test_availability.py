@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from inventory.selectors import distance_km
 from tests.conftest import error_codes
@@ -133,6 +135,21 @@ def test_near_narrows_the_list_but_not_ship_available(webshop):
     assert entry["ship_available"] == 10
 
 
+def test_the_answer_is_json_and_indented_on_request(webshop):
+    # given a SKU stocked at a warehouse
+    stock("SKU-1", WarehouseFactory(code="WH-A"), 3)
+
+    # when the webshop asks once plainly and once for indented output
+    plain = webshop.get(AVAILABILITY, {"skus": "SKU-1"})
+    indented = webshop.http.get(AVAILABILITY, {"skus": "SKU-1"},
+                                HTTP_ACCEPT="application/json; indent=2")
+
+    # then both are the same JSON document, the second one indented
+    assert plain["Content-Type"] == "application/json"
+    assert indented.json() == plain.json()
+    assert indented.content.decode().startswith('{\n  "skus": [')
+
+
 def test_an_unknown_location_in_the_filter_is_refused(webshop):
     stock("SKU-1", WarehouseFactory(code="WH-A"), 10)
 
@@ -194,6 +211,45 @@ def test_without_near_locations_are_listed_by_priority(webshop):
     assert all("distance_km" not in loc for loc in locations)
 
 
+def test_each_sku_lists_only_its_own_locations_by_priority_then_code(webshop):
+    # given SKU-A at a warehouse and two stores, SKU-B at another warehouse and one of the
+    # stores, created out of order
+    stock("SKU-A", StoreFactory(code="ST-2"), 1)
+    stock("SKU-B", WarehouseFactory(code="WH-A"), 2)
+    stock("SKU-A", WarehouseFactory(code="WH-B"), 3)
+    stock("SKU-B", StoreFactory(code="ST-2"), 4)
+    stock("SKU-A", StoreFactory(code="ST-1"), 5)
+
+    # when the webshop asks for both
+    response = webshop.get(AVAILABILITY, {"skus": "SKU-A,SKU-B"})
+
+    # then each lists the places it is stocked at, warehouses (priority 10) before stores
+    # (priority 50), by code within a priority
+    listed = {entry["sku"]: [(loc["location"], loc["on_hand"]) for loc in entry["locations"]]
+              for entry in response.json()["skus"]}
+    assert listed == {"SKU-A": [("WH-B", 3), ("ST-1", 5), ("ST-2", 1)],
+                      "SKU-B": [("WH-A", 2), ("ST-2", 4)]}
+
+
+def test_stock_for_availability_is_read_from_an_index_alone(webshop):
+    # given a SKU stocked at a warehouse
+    stock("SKU-1", WarehouseFactory(code="WH-A"), 3)
+
+    # when the webshop asks for it
+    with CaptureQueriesContext(connection) as queries:
+        assert webshop.get(AVAILABILITY, {"skus": "SKU-1"}).status_code == 200
+
+    # then PostgreSQL can answer the stock query from an index without visiting the table
+    # (with sequential and bitmap scans off: for a table this small they would be cheaper)
+    [stock_query] = [q["sql"] for q in queries if "inventory_stocklevel" in q["sql"]]
+    with connection.cursor() as cursor:
+        for method in ("seqscan", "bitmapscan"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+        cursor.execute("EXPLAIN " + stock_query)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using stock_by_sku_covering" in plan, plan
+
+
 def test_a_small_radius_drops_the_far_city(webshop):
     stock("SKU-1", HamburgStoreFactory(code="ST-HAM"), 1)
     stock("SKU-1", BerlinStoreFactory(code="ST-BER"), 1)
@@ -224,6 +280,20 @@ def test_an_unknown_sku_is_refused(webshop):
     assert error_codes(response) == ["unknown_sku"]
     assert attrs(response) == ["skus"]
     assert "GHOST-9" in response.json()["errors"][0]["detail"]
+
+
+def test_an_unknown_sku_is_refused_next_to_stocked_ones(webshop):
+    # given SKU-1 stocked at a warehouse
+    stock("SKU-1", WarehouseFactory(code="WH-A"), 3)
+
+    # when the webshop asks for it and for a SKU no product has
+    response = webshop.get(AVAILABILITY, {"skus": "SKU-1,GHOST-9"})
+
+    # then the call is refused, naming only the unknown one
+    assert response.status_code == 400
+    assert error_codes(response) == ["unknown_sku"]
+    assert "GHOST-9" in response.json()["errors"][0]["detail"]
+    assert "SKU-1" not in response.json()["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize("params", [{}, {"skus": ""}, {"skus": " , ,"}])
