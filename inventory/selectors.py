@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection
 
-from inventory.models import LocationKind
+from inventory.sites import active_sites
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -76,30 +76,24 @@ def _locations(location_codes: Sequence[str] | None, near: Near | None,
                ) -> tuple[set[int], dict[int, _Listed]]:
     """The active locations that count for ship_available (stores only with ship-from-store),
     and those to list, ranked: nearest first when `near` is given, then by priority and code."""
-    # A plain cursor: the ORM spends more on 200 value rows than the query takes.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, code, kind, ships, ship_from_store, click_and_collect, lat, "
-                       "lon, priority FROM inventory_location WHERE is_active")
-        rows = cursor.fetchall()
     wanted = set(location_codes) if location_codes else None
     shipping: set[int] = set()
     candidates = []
-    for pk, code, kind, ships, ship_from_store, click_and_collect, lat, lon, priority in rows:
-        store = kind == LocationKind.STORE
-        if (ship_from_store if store else ships):
-            shipping.add(pk)
-        if wanted is not None and code not in wanted:
+    for site in active_sites():
+        if site.ships_parcels:
+            shipping.add(site.pk)
+        if wanted is not None and site.code not in wanted:
             continue
         distance = None
         if near is not None:
-            if lat is None or lon is None:
+            if site.lat is None or site.lon is None:
                 continue
-            distance = distance_km(near.lat, near.lon, lat, lon)
+            distance = distance_km(near.lat, near.lon, site.lat, site.lon)
             if distance > near.radius_km:
                 continue
         # bool(): SQLite hands booleans to a plain cursor as 0 and 1.
-        candidates.append(((distance or 0.0, priority, code),
-                           pk, code, kind, bool(store and click_and_collect), distance))
+        candidates.append(((distance or 0.0, site.priority, site.code), site.pk, site.code,
+                           site.kind, bool(site.offers_pickup), distance))
     candidates.sort(key=itemgetter(0))
     listed = {
         pk: (rank, code, kind, pickup, None if distance is None else round(distance, 1))

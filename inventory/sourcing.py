@@ -22,8 +22,9 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from inventory.models import Location, LocationKind
+from inventory.models import LocationKind
 from inventory.selectors import distance_km
+from inventory.sites import SITE_COLUMNS, Site
 from oms.core.errors import NotFound, Unprocessable
 
 KIND_ORDER = {LocationKind.WAREHOUSE: 0, LocationKind.SUPPLIER: 1, LocationKind.STORE: 2}
@@ -86,25 +87,6 @@ class Decision:
 Credit = Mapping[tuple[str, int], int]
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A candidate location as sourcing reads it: a plain row, not a model instance (building
-    model instances was a good part of the CPU of a cart hold)."""
-
-    pk: int
-    code: str
-    kind: str
-    ships: bool
-    ship_from_store: bool
-    click_and_collect: bool
-    lat: float | None
-    lon: float | None
-    priority: int
-    # The model's own rules, applied to the row.
-    ships_parcels = property(Location.ships_parcels.fget)
-    offers_pickup = property(Location.offers_pickup.fget)
-
-
 @dataclass
 class _Candidate:
     location: Site
@@ -121,8 +103,7 @@ class _Candidate:
 # Every active location (or only the one named for a pickup) with its stock of the requested
 # SKUs, in one round trip: sourcing runs for every cart hold and every order.
 _SITES_WITH_STOCK = """
-SELECT l.id, l.code, l.kind, l.ships, l.ship_from_store, l.click_and_collect, l.lat, l.lon,
-       l.priority, s.id, s.sku, s.on_hand, s.reserved, s.safety_stock
+SELECT {site_columns}, s.id, s.sku, s.on_hand, s.reserved, s.safety_stock
 FROM inventory_location l
 LEFT JOIN inventory_stocklevel s ON s.location_id = l.id AND s.sku IN ({skus})
 WHERE l.is_active{only_code}
@@ -134,6 +115,7 @@ Sites = dict[Site, list[StockRow]]
 
 def _sites_with_stock(skus: Sequence[str], code: str | None) -> Sites:
     sql = _SITES_WITH_STOCK.format(
+        site_columns=SITE_COLUMNS,
         skus=", ".join(["%s"] * len(skus)) or "NULL",  # no SKUs: the locations, no stock
         only_code="" if code is None else " AND l.code = %s",
     )
