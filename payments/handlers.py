@@ -49,7 +49,8 @@ def capture_picked_up_amount(event: OutboxEvent) -> None:
 @on_event("fulfillment.pickup_expired")
 def give_back_expired_pickup(event: OutboxEvent) -> None:
     """The customer did not collect goods worth `amount` in time: release that much of the
-    card or PayPal authorization, or refund it if it was captured (prepaid). Calls the PSP in
+    card or PayPal authorization, or refund it if it was captured (prepaid); write it off
+    against a pay-in-store payment, whose money the till will never take. Calls the PSP in
     this event's transaction, so a PSP failure raises and the whole handler is retried (see
     `payments.services.reversals`)."""
     payload = event.payload

@@ -114,6 +114,11 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.AUTHORIZED], target=S.VOIDED)
     def void(self) -> None: ...
 
+    # A pay-in-store payment nothing will be collected for: its goods were not picked up, so
+    # the whole amount is written off (see `services.reversals`). Nothing was authorized.
+    @transition(field=status, source=[S.PENDING], target=S.VOIDED)
+    def write_off(self) -> None: ...
+
     # The rest of a partly captured authorization released: everything that will ever be
     # captured is, so the payment reads `captured` (and can be refunded in full later).
     @transition(field=status, source=[S.PARTIALLY_CAPTURED], target=S.CAPTURED)
@@ -203,7 +208,9 @@ class PaymentCaptureAttempt(models.Model):
 class PaymentReversal(models.Model):
     """Money we gave back through the PSP: a refund of captured money, or the release (void) of
     an authorization that will not be captured. Written in the same transaction as the change
-    of the payment's amounts, only after the PSP said yes, so a row is always a done deal.
+    of the payment's amounts, only after the PSP said yes, so a row is always a done deal. A
+    pay-in-store amount the till will never collect is written off as a void too, without the
+    PSP (no `psp_reference`).
 
     The idempotency key (unique per payment) is the one the PSP was called with: running the
     same cause again finds the row, and a call retried after the PSP answered but before we

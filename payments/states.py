@@ -6,7 +6,8 @@ The status summarises where the money is; the amounts (`captured_amount`, `refun
 captured in parts as shipments leave or pickups are handed over, so it may sit in
 `partially_captured` for a while. The part of an authorization that will never be captured
 (goods a customer did not collect) is released at the PSP (`voided_amount`); once nothing is left
-open, a payment with nothing captured is `voided` and one captured in part is `captured`.
+open, a payment with nothing captured is `voided` and one captured in part is `captured`. A
+pay-in-store payment the till will never collect is written off the same way, without the PSP.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ SECURED_STATUSES = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.CAPTURED,
 CAPTURABLE = [S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.PARTIALLY_REFUNDED]
 # ... or released instead, when the goods it was meant to pay for are not taken.
 VOIDABLE = CAPTURABLE
+# A pay-in-store payment is `pending` until the till takes money: the part still open when goods
+# are not collected is written off (recorded as voided, without the PSP).
+WRITE_OFF_SOURCES = [S.PENDING, *VOIDABLE]
 # Money may arrive (a capture) from these ...
 CAPTURE_SOURCES = [S.PENDING, S.FAILED, *CAPTURABLE]
 # ... and leave again (a refund, a chargeback) from these.

@@ -5,15 +5,35 @@ effect and the stored response commit together or not at all: a crash in between
 behind and the retry simply runs again. While it runs, a transaction-scoped advisory lock on
 (client, key) makes a concurrent request with the same key answer ``409`` instead of running
 twice. Later requests replay the stored status and body with ``Idempotent-Replayed: true``; the
-same key with another body answers ``422 idempotency_key_reused``. Server errors (5xx) are not
-stored, so they can be retried with the same key.
+same key with another body answers ``422 idempotency_key_reused``.
+
+What is stored follows Stripe: a result is saved once the endpoint started doing something, and a
+request refused before anything happened saves nothing, so its retry with the same key runs for
+real. Not stored, therefore:
+
+- server errors (5xx), whatever they did is rolled back;
+- ``429`` (rate limited) and ``423`` (locked, e.g. a pickup after too many wrong codes) that
+  rolled back their writes: "not now" refusals whose answer changes with time alone. Replaying
+  one for 24 h would refuse a till's retry long after the lock or the window ran out.
+
+Every other refusal is stored. A ``409`` in this API is a conflict with the current state
+(``invalid_transition``, ``insufficient_stock``, ...): a real answer about the request, like a
+``422``, which the client resolves by changing something and sending a new request, not by
+waiting. The one transient ``409``, ``idempotency_key_in_use``, is answered here before the
+request runs and is never stored. A refusal that kept its writes (``keeps_writes``, such as the
+wrong pickup code that counts towards the lockout) did something and is stored whatever its
+status.
+
+A replay repeats the stored ``Location`` and ``Retry-After`` headers; a ``Retry-After`` in seconds
+is reduced by the time since the response was stored (never below 0), so it still tells the
+client when to come back.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +47,10 @@ from oms.core.models import ApiClient, IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+RETRY_AFTER = "Retry-After"
+KEPT_HEADERS = ("Location", RETRY_AFTER)
+# "Not now": the same request may succeed later without any change (see the module docstring).
+TRANSIENT_STATUSES = frozenset({423, 429})
 
 
 def _fingerprint(request: HttpRequest) -> str:
@@ -49,11 +73,27 @@ def _try_lock(client: ApiClient, key: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _replay(stored: IdempotencyKey) -> HttpResponse:
+def _worth_storing(response: HttpResponse) -> bool:
+    if response.status_code >= 500 or response.streaming:
+        return False
+    return response.status_code not in TRANSIENT_STATUSES \
+        or getattr(response, "keeps_writes", False)
+
+
+def _retry_after(value: str, elapsed: timedelta) -> str:
+    if not value.isdigit():
+        return value  # an HTTP date stays right as it is
+    return str(max(int(value) - int(elapsed.total_seconds()), 0))
+
+
+def _replay(stored: IdempotencyKey, now: datetime) -> HttpResponse:
     response = HttpResponse(
         stored.response_body, status=stored.response_status,
         content_type=stored.response_content_type,
     )
+    for name, value in stored.response_headers.items():
+        response[name] = _retry_after(value, now - stored.created_at) \
+            if name == RETRY_AFTER else value
     response[REPLAYED_HEADER] = "true"
     return response
 
@@ -67,6 +107,7 @@ def _store(client: ApiClient, key: str, fingerprint: str, response: HttpResponse
         response_status=response.status_code,
         response_body=response.content.decode("utf-8"),
         response_content_type=response.get("Content-Type", "application/json"),
+        response_headers={name: response[name] for name in KEPT_HEADERS if name in response},
         created_at=now,
         expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
     )
@@ -109,12 +150,12 @@ class IdempotencyMiddleware:
                         422, "client_error", "idempotency_key_reused",
                         _("This Idempotency-Key was used with a different request."),
                     )
-                return _replay(stored)
+                return _replay(stored, now)
             with transaction.atomic():
                 response = self.get_response(request)
                 if response.status_code >= 400 and not getattr(response, "keeps_writes", False):
                     transaction.set_rollback(True)
-            if response.status_code < 500 and not response.streaming:
+            if _worth_storing(response):
                 _store(client, key, fingerprint, response, now)
             return response
 

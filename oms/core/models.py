@@ -77,6 +77,8 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField()
     response_body = models.TextField()
     response_content_type = models.CharField(max_length=100)
+    # The few headers a replay repeats (`Retry-After`, `Location`); see oms.core.idempotency.
+    response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
 

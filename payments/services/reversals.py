@@ -1,7 +1,8 @@
 """Giving money back for goods a customer did not collect (a pickup that expired).
 
 `payment_give_back` runs in the ``fulfillment.pickup_expired`` handler, inside `event_handle`'s
-transaction. For the order's card and PayPal payments, oldest first, it gives back `amount`:
+transaction. For the order's card, PayPal and pay-in-store payments, oldest first, it gives back
+`amount`:
 
 1. **Release first** what is still authorized and neither captured nor about to be (a capture
    planned for another shipment keeps its money): the customer was never charged for it, so a
@@ -9,8 +10,17 @@ transaction. For the order's card and PayPal payments, oldest first, it gives ba
    uncollected part and keeps what paid for the parcel.
 2. **Refund** captured money (prepaid pickups) for whatever is left of `amount`.
 
-Invoice, pay in store, cash, gift card and direct debit: nothing was collected online, nothing
-is given back here.
+Pay in store: nothing was authorized and the till will never take the money for goods that
+were not collected, so the part still open (amount less what was captured at earlier handovers
+and what was already written off) is **written off** like a release, without the PSP: a `void`
+`PaymentReversal` under the same key, `voided_amount`, ``payment.voided``. Nothing is refunded:
+money the till took paid for goods the customer has. The payment ends `voided` when nothing was
+collected, `captured` when an earlier handover (a split pickup) took the rest, and keeps its
+status while money is still open for goods waiting elsewhere.
+
+Invoice, cash, gift card and direct debit: nothing is given back here. An invoice in particular
+may already be with the customer; correcting it (a credit note) is finance's business, and an
+open receivable written off here would contradict the invoice they hold.
 
 The PSP is called inside the transaction, under the order and payment locks, because this
 handler's transaction is the unit the event machinery retries: a PSP failure raises
@@ -39,7 +49,15 @@ from payments.adapters.psp import PaymentServiceProvider, psp_adapter
 from payments.models import Payment, PaymentReversal
 from payments.selectors import payment_capturable_amount, payment_refundable_amount
 from payments.services.core import payment_change, refund_step, void_step
-from payments.states import CAPTURED_ON_SHIPMENT, REFUND_SOURCES, VOIDABLE, ReversalKind
+from payments.states import (
+    CAPTURED_ON_SHIPMENT,
+    REFUND_SOURCES,
+    VOIDABLE,
+    WRITE_OFF_SOURCES,
+    PaymentMethod,
+    PaymentStatus,
+    ReversalKind,
+)
 
 logger = logging.getLogger(__name__)
 ACTOR = "payments"
@@ -47,6 +65,7 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 NOT_GIVEN_BACK = "payment.not_given_back"
 K = ReversalKind
+GIVEN_BACK = CAPTURED_ON_SHIPMENT | {PaymentMethod.PAY_IN_STORE}
 
 
 class GiveBackFailed(Exception):
@@ -58,16 +77,24 @@ def reversal_key(kind: str, event_id: str, payment_id: int) -> str:
     return f"{kind}:{event_id}:{payment_id}"
 
 
+def _in_store(payment: Payment) -> bool:
+    return payment.method == PaymentMethod.PAY_IN_STORE
+
+
 def _voidable(payment: Payment, currency: str) -> Decimal:
-    if payment.currency != currency or payment.status not in VOIDABLE \
-            or not payment.psp_reference:
+    if payment.currency != currency:
+        return ZERO
+    if _in_store(payment):
+        if payment.status not in WRITE_OFF_SOURCES:
+            return ZERO
+    elif payment.status not in VOIDABLE or not payment.psp_reference:
         return ZERO
     return max(payment_capturable_amount(payment=payment), ZERO)
 
 
 def _refundable(payment: Payment, currency: str) -> Decimal:
-    if payment.currency != currency or payment.status not in REFUND_SOURCES \
-            or not payment.psp_reference:
+    if payment.currency != currency or _in_store(payment) \
+            or payment.status not in REFUND_SOURCES or not payment.psp_reference:
         return ZERO
     return payment_refundable_amount(payment=payment)
 
@@ -75,9 +102,10 @@ def _refundable(payment: Payment, currency: str) -> Decimal:
 def payment_give_back(*, event_id: str, order_number: str, amount: Decimal, currency: str,
                       context: dict[str, Any] | None = None,
                       provider: PaymentServiceProvider | None = None) -> list[PaymentReversal]:
-    """Release or refund `amount` of the order's card and PayPal payments for goods that were
-    not collected; returns the refunds and voids made for this event. Running it again for the
-    same event gives nothing back twice: it finds the rows of the first run and returns them.
+    """Release or refund `amount` of the order's card and PayPal payments, or write it off
+    against a pay-in-store payment, for goods that were not collected; returns the refunds and
+    voids made for this event. Running it again for the same event gives nothing back twice: it
+    finds the rows of the first run and returns them.
     Raises `GiveBackFailed` (or whatever the adapter raises) and changes nothing if the PSP
     does not do its part."""
     order = Order.objects.filter(number=order_number).first()
@@ -89,7 +117,7 @@ def payment_give_back(*, event_id: str, order_number: str, amount: Decimal, curr
     with transaction.atomic():
         order = order_lock(order=order)
         payments = list(Payment.objects.select_for_update(no_key=True)
-                        .filter(order=order, method__in=CAPTURED_ON_SHIPMENT).order_by("pk"))
+                        .filter(order=order, method__in=GIVEN_BACK).order_by("pk"))
         if not payments or amount <= 0:
             return []
         keys = [reversal_key(kind, event_id, p.pk) for p in payments for kind in K.values]
@@ -130,6 +158,9 @@ def _noted(order: Order, event_id: str) -> bool:
 def _give_back(psp: PaymentServiceProvider, order: Order, payment: Payment, kind: str,
                amount: Decimal, key: str, context: dict[str, Any]
                ) -> tuple[Order, PaymentReversal]:
+    if _in_store(payment):
+        # No PSP holds this money (only voids reach here): recording the write-off is all.
+        return _record(order, payment, kind, amount, key, "", context)
     call = psp.void if kind == K.VOID else psp.refund
     result = call(psp_reference=str(payment.psp_reference), amount=amount,
                   currency=payment.currency, idempotency_key=key)
@@ -137,6 +168,15 @@ def _give_back(psp: PaymentServiceProvider, order: Order, payment: Payment, kind
         raise GiveBackFailed(f"{kind} of {amount} {payment.currency} on payment {payment.pk} "
                              f"failed: {result.error}")
     return _record(order, payment, kind, amount, key, result.reference, context)
+
+
+def _release_step(payment: Payment, amount: Decimal) -> str | None:
+    # A pending pay-in-store payment was never authorized, so `void_step` has no transition
+    # for it; written off in full it is voided all the same.
+    if payment.status == PaymentStatus.PENDING \
+            and payment.voided_amount + amount >= payment.amount:
+        return "write_off"
+    return void_step(payment, amount)
 
 
 def _record(order: Order, payment: Payment, kind: str, amount: Decimal, key: str,
@@ -150,7 +190,8 @@ def _record(order: Order, payment: Payment, kind: str, amount: Decimal, key: str
               **context}
     if kind == K.VOID:
         order, _payment = payment_change(order=order, payment=payment,
-                                         step=void_step(payment, amount), topic="payment.voided",
+                                         step=_release_step(payment, amount),
+                                         topic="payment.voided",
                                          actor=ACTOR, voided=amount, data=detail)
     else:
         order, _payment = payment_change(order=order, payment=payment,

@@ -355,9 +355,9 @@ def test_a_failure_on_the_second_payment_rolls_back_the_first(place, psp):
 # --- Nothing to give back ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["pay_in_store", "invoice"])
+@pytest.mark.parametrize("method", ["invoice", "cash"])
 def test_a_pickup_paid_offline_that_expires_gives_nothing_back(place, psp, method):
-    # Given a pickup to be paid in store, or by invoice
+    # Given a pickup paid by invoice, or in cash (pay in store: test_pay_in_store_expiry.py)
     placed = place(method=method, status="pending")
 
     # When it expires
