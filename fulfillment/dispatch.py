@@ -77,37 +77,51 @@ def _enqueue(pairs: list[tuple[int, int]]) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def dispatches_schedule(*, fulfillments: list[FulfillmentOrder]) -> None:
-    """Call in the transaction that creates `fulfillments`: the ones whose location has a push
-    endpoint are queued after commit; the others wait to be polled. While the order is on hold
-    (payment not secured) nothing goes out: `dispatches_release_held` sends them on confirm."""
-    now = timezone.now()
-    if fulfillments and fulfillments[0].order.status == OrderStatus.ON_HOLD:
-        FulfillmentOrder.objects.filter(pk__in=[fo.pk for fo in fulfillments]).update(
-            dispatch_status=DispatchStatus.HELD)
-        return
-    pushed = [fo for fo in fulfillments if fo.location.wms_url]
-    polled = [fo.pk for fo in fulfillments if not fo.location.wms_url]
-    FulfillmentOrder.objects.filter(pk__in=polled).update(dispatch_status=DispatchStatus.POLLED)
-    FulfillmentOrder.objects.filter(pk__in=[fo.pk for fo in pushed]).update(
-        dispatch_status=DispatchStatus.PENDING, dispatch_due_at=now + _lease())
+def dispatch_plan(fulfillments: list[FulfillmentOrder], *, order_status: str,
+                  now: datetime) -> list[FulfillmentOrder]:
+    """Set how each fulfilment order goes out, on the instances: the ones whose location has
+    a push endpoint are pushed (returned: queue them after commit with `dispatches_enqueue`),
+    the others wait to be polled. While the order is on hold (payment not secured) nothing goes
+    out: `dispatches_release_held` sends them on confirm."""
+    if order_status == OrderStatus.ON_HOLD:
+        for fo in fulfillments:
+            fo.dispatch_status = DispatchStatus.HELD
+        return []
+    pushed = []
+    for fo in fulfillments:
+        if fo.location.wms_url:
+            fo.dispatch_status, fo.dispatch_due_at = DispatchStatus.PENDING, now + _lease()
+            pushed.append(fo)
+        else:
+            fo.dispatch_status = DispatchStatus.POLLED
+    return pushed
+
+
+def dispatches_enqueue(pushed: list[FulfillmentOrder]) -> None:
+    """Queue the first attempt of each planned push after commit."""
     _enqueue([(fo.pk, 0) for fo in pushed])
 
 
-def _held(order: Order) -> QuerySet[FulfillmentOrder]:
-    return (FulfillmentOrder.objects.filter(order=order, dispatch_status=DispatchStatus.HELD)
+def _held() -> QuerySet[FulfillmentOrder]:
+    return (FulfillmentOrder.objects.filter(dispatch_status=DispatchStatus.HELD)
             .exclude(status__in=ENDED))
 
 
-def dispatches_release_held(*, order: Order) -> int:
+def dispatches_release_held(*, order_number: str) -> int:
     """The order's payment is secured: send the fulfilment orders that waited for it."""
-    if not _held(order).exists():  # most orders are paid at intake: nothing to lock then
+    # Most orders are paid at intake: one read finds nothing, and nothing is locked.
+    order_id = _held().filter(order__number=order_number).values_list(
+        "order_id", flat=True).first()
+    if order_id is None:
         return 0
     with transaction.atomic():
-        order_lock(order=order)  # the fixed order: order row, then its fulfilment rows
-        held = list(_held(order).select_for_update(of=("self",), no_key=True)
-                    .select_related("location", "order"))
-        dispatches_schedule(fulfillments=held)
+        # the fixed order: order row, then its fulfilment rows
+        order = order_lock(order=Order(pk=order_id))
+        held = list(_held().filter(order_id=order_id)
+                    .select_for_update(of=("self",), no_key=True).select_related("location"))
+        pushed = dispatch_plan(held, order_status=order.status, now=timezone.now())
+        FulfillmentOrder.objects.bulk_update(held, ["dispatch_status", "dispatch_due_at"])
+        dispatches_enqueue(pushed)
     return len(held)
 
 

@@ -26,6 +26,7 @@ from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_
 from oms.catalog.validation import require_known_skus
 from oms.core.errors import Unprocessable
 from oms.core.models import ApiClient
+from oms.core.related import remember_related
 from oms.orders.models import Order
 from oms.orders.services import (
     CustomerData,
@@ -70,14 +71,17 @@ def _validate(request: OrderRequest, channel: str) -> None:
 
 
 def _settle_status(order: Order, payment: Payment, actor: str) -> Order:
+    # The order was inserted in this transaction: nobody else can see it, let alone lock it.
     if payment.secures_order:
-        return order_confirm(order=order, actor=actor,
+        return order_confirm(order=order, actor=actor, held=True,
                              reason=f"payment {payment.method} {payment.status}")
-    return order_hold(order=order, actor=actor, reason=f"payment {payment.status}")
+    return order_hold(order=order, actor=actor, reason=f"payment {payment.status}", held=True)
 
 
 def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
-    """Validate, source, reserve and write the whole order, or nothing (409 on a shortage)."""
+    """Validate, source, reserve and write the whole order, or nothing (409 on a shortage).
+    The order comes back with its lines, payments and fulfilments (and theirs) in memory, as
+    written: reading them does not query."""
     _validate(request, client.channel)
     lines = [LineRequest(ln.sku, ln.quantity) for ln in request.lines]
     with transaction.atomic():
@@ -102,9 +106,12 @@ def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
             ))
             payment = payment_record(order=order, data=request.payment)
             order = _settle_status(order, payment, client.name)
-            fulfillment_orders_create(order=order, decision=decision)
+            fulfillments = fulfillment_orders_create(order=order, decision=decision)
             reservation_create_for_order(order_number=order.number, channel=client.channel,
                                          decision=decision, delivery=request.delivery, hold=hold)
+            # The caller answers with the whole order: everything in it was written just now.
+            remember_related(order, "payments", [payment])
+            remember_related(order, "fulfillments", fulfillments)
             return order
 
         return reserve_with_retries(decide, write)

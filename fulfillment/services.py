@@ -8,12 +8,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.dispatch import dispatches_schedule
+from fulfillment.dispatch import dispatch_plan, dispatches_enqueue
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.states import ENDED, FulfillmentKind, ShipmentStatus
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
+from oms.core.related import remember_related
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
 
@@ -48,20 +49,24 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
         by_location[allocation.location_id].append(allocation)
     locations = Location.objects.in_bulk(list(by_location))
     with transaction.atomic(savepoint=False):  # see oms.orders.services.order_create
-        fulfillments = FulfillmentOrder.objects.bulk_create([
+        fulfillments = [
             FulfillmentOrder(order=order, location=locations[location_id],
                              kind=_kind(order, locations[location_id], transfer_to),
                              destination=transfer_to, created_at=now, updated_at=now)
             for location_id in by_location
-        ])
-        FulfillmentLine.objects.bulk_create([
+        ]
+        pushed = dispatch_plan(fulfillments, order_status=order.status, now=now)
+        FulfillmentOrder.objects.bulk_create(fulfillments)
+        lines = FulfillmentLine.objects.bulk_create([
             FulfillmentLine(fulfillment=fo, order_line=order_lines[a.sku], quantity=a.quantity)
             for fo in fulfillments
             for a in by_location[fo.location_id]
         ])
+        for fo in fulfillments:
+            remember_related(fo, "lines", [ln for ln in lines if ln.fulfillment is fo])
         events_emit(NewEvent("fulfillment.created", "fulfillment", str(fo.pk),
                              fulfillment_payload(fo)) for fo in fulfillments)
-        dispatches_schedule(fulfillments=fulfillments)
+        dispatches_enqueue(pushed)
     return fulfillments
 
 

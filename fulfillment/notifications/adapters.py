@@ -29,6 +29,7 @@ from oms.core.events import event_emit
 from oms.core.models import WebhookSubscription
 from oms.core.webhooks.sender import default_sender
 from oms.core.webhooks.signing import signed_headers
+from oms.core.webhooks.topics import topic_named
 
 PUSH_TOPIC = "notification.push"
 # Webhook ids of pushes sent directly (below) are derived from the notification, so a retry
@@ -185,6 +186,13 @@ class FakeNotifier:
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append(message)
+
+
+def channel_reaches_anyone(channel: str) -> bool:
+    """App push reaches customers only through an app backend subscribed to `notification.push`
+    by name (as `_post_directly` requires); without one, a push row would be marked sent with
+    nobody to deliver it to. Email always has its recipient."""
+    return channel != "push" or topic_named(PUSH_TOPIC)
 
 
 def notifier_for(channel: str) -> Notifier:

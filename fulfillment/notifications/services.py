@@ -34,7 +34,12 @@ from django.utils import timezone, translation
 
 from fulfillment.models import FulfillmentOrder
 from fulfillment.notifications import pickup
-from fulfillment.notifications.adapters import Notifier, OutgoingMessage, notifier_for
+from fulfillment.notifications.adapters import (
+    Notifier,
+    OutgoingMessage,
+    channel_reaches_anyone,
+    notifier_for,
+)
 from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
 from oms.core.backoff import exponential_backoff
@@ -77,10 +82,12 @@ def _send_on_commit(notification_ids: list[int]) -> None:
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
                          context: Callable[[], dict[str, Any]],
                          fulfillment: FulfillmentOrder | None = None) -> list[Notification]:
-    """One pending notification per channel in `NOTIFICATION_CHANNELS`, rendered in the order's
-    language from `context()`, sent after commit. Again for the same event: nothing new.
-    `fulfillment` is the pickup whose code a pickup notice gets when it is sent."""
-    channels = list(dict.fromkeys(settings.NOTIFICATION_CHANNELS))
+    """One pending notification per channel in `NOTIFICATION_CHANNELS` that reaches anyone
+    (`channel_reaches_anyone`), rendered in the order's language from `context()`, sent after
+    commit. Again for the same event: nothing new. `fulfillment` is the pickup whose code a
+    pickup notice gets when it is sent."""
+    channels = [channel for channel in dict.fromkeys(settings.NOTIFICATION_CHANNELS)
+                if channel_reaches_anyone(channel)]
     existing = set(Notification.objects.filter(event_id=event.id, kind=kind)
                    .values_list("channel", flat=True))
     missing = [channel for channel in channels if channel not in existing]

@@ -17,6 +17,7 @@ from django_fsm import can_proceed
 
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
+from oms.core.related import remember_related
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine
 
 ORDER_NUMBER_START = 1_000_001
@@ -144,13 +145,16 @@ def order_create(*, data: NewOrder) -> Order:
         except IntegrityError:
             # Two requests with one external id raced past the check in intake.
             raise duplicate_order(channel=data.channel, external_id=data.external_id) from None
-        OrderLine.objects.bulk_create([
+        remember_related(order, "lines", OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
             for i, ln in enumerate(data.lines, start=1)
-        ])
-        _record(order, "sourcing.decided", data.placed_by, data.sourcing)
-        _record(order, "order.placed", data.placed_by, {}, topic="order.placed")
+        ]))
+        OrderEvent.objects.bulk_create([  # the audit trail's first two entries, one insert
+            OrderEvent(order=order, type=type_, at=now, actor=data.placed_by, data=detail)
+            for type_, detail in (("sourcing.decided", data.sourcing), ("order.placed", {}))])
+        event_emit(topic="order.placed", aggregate_type="order", aggregate_id=order.number,
+                   payload=order_payload(order))
     return order
 
 
@@ -162,9 +166,11 @@ def order_lock(*, order: Order) -> Order:
 
 
 def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
-                topic: str, data: dict[str, Any] | None = None) -> Order:
+                topic: str, data: dict[str, Any] | None = None, held: bool = False) -> Order:
+    """`held`: the caller already holds the order's row in this transaction (it locked or
+    inserted it), so `order` is current and is changed in place instead of read again."""
     with transaction.atomic(savepoint=False):  # see order_create
-        locked = order_lock(order=order)
+        locked = order if held else order_lock(order=order)
         method = step(locked)
         if not can_proceed(method):
             raise InvalidTransition(
@@ -182,16 +188,17 @@ def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, ac
     return locked
 
 
-def order_confirm(*, order: Order, actor: str, reason: str = "") -> Order:
-    """Payment is secured (authorized, captured, invoice or pay in store)."""
+def order_confirm(*, order: Order, actor: str, reason: str = "", held: bool = False) -> Order:
+    """Payment is secured (authorized, captured, invoice or pay in store). `held`: see
+    `_transition`."""
     return _transition(order, lambda o: o.confirm, actor=actor, topic="order.confirmed",
-                       data={"reason": reason} if reason else None)
+                       data={"reason": reason} if reason else None, held=held)
 
 
-def order_hold(*, order: Order, actor: str, reason: str) -> Order:
+def order_hold(*, order: Order, actor: str, reason: str, held: bool = False) -> Order:
     """Payment is pending or failed: nothing ships until it is secured."""
     return _transition(order, lambda o: o.hold, actor=actor, topic="order.on_hold",
-                       data={"reason": reason})
+                       data={"reason": reason}, held=held)
 
 
 def _move_allocated(order: Order, units: dict[str, int], to: str) -> dict[str, OrderLine]:

@@ -12,6 +12,7 @@ from oms.core.events import event_handle, handlers_for
 from oms.core.models import OutboxEvent, ProcessedEvent
 from oms.core.tasks import handle_event
 from payments.adapters.psp import fake
+from tests.factories import WebhookSubscriptionFactory
 from tests.fulfillment.conftest import fulfillment_of
 
 
@@ -20,6 +21,10 @@ def outside_world(settings: Any) -> Any:
     settings.PSP_ADAPTER = "payments.adapters.psp.fake"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.NOTIFICATION_CHANNELS = ["email", "push"]
+    # an app backend receives pushes (recorded, not posted)
+    settings.WEBHOOK_SENDER = "tests.notifications.support.RecordingWebhookSender"
+    WebhookSubscriptionFactory(url="https://app-backend.example/hooks",
+                               topics=["notification.push"])
     fake.reset()
     yield fake
     fake.reset()

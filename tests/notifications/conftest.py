@@ -11,6 +11,7 @@ from django.db import transaction
 
 from oms.core.events import event_emit, outbox_relay
 from oms.core.models import OutboxEvent
+from tests.factories import WebhookSubscriptionFactory
 from tests.notifications.support import RecordingWebhookSender
 from tests.orders.conftest import network  # noqa: F401  (the order network fixture)
 
@@ -34,6 +35,14 @@ def webhooks(settings: Any) -> Iterator[list[tuple[str, bytes, dict[str, str]]]]
     RecordingWebhookSender.calls = []
     yield RecordingWebhookSender.calls
     RecordingWebhookSender.calls = []
+
+
+@pytest.fixture
+def app_backend_subscribed(webhooks: list) -> Any:
+    """An app backend subscribed to `notification.push` by name: without one, nobody receives
+    app pushes and none is written."""
+    return WebhookSubscriptionFactory(url="https://app-backend.example/hooks",
+                                      topics=["notification.push"])
 
 
 @pytest.fixture

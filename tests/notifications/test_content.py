@@ -102,7 +102,8 @@ def test_a_pickup_order_confirmation_names_the_store(publish, language, expected
       "Track your parcel: https://www.dhl.de/en/privatkunden/pakete-empfangen/verfolgen.html"
       "?piececode=00340434161094042557", "2 × Wanderschuh Alpin"]),
 ])
-def test_a_shipped_notice_links_to_the_dhl_tracking_page(publish, language, subject, phrases):
+def test_a_shipped_notice_links_to_the_dhl_tracking_page(publish, app_backend_subscribed,
+                                                          language, subject, phrases):
     # Given an order whose only parcel has left with DHL
     order = an_order([BOOTS], language=language)
     fulfillment = a_fulfillment(order, {"BOOT-42": 2})
@@ -127,7 +128,7 @@ def test_a_shipped_notice_links_to_the_dhl_tracking_page(publish, language, subj
     ("en", "You can track your parcel with this number on the Kurier Meyer website."),
 ])
 def test_a_shipped_notice_for_an_unknown_carrier_shows_the_number_without_a_link(
-        publish, language, phrase):
+        publish, app_backend_subscribed, language, phrase):
     order = an_order([BOOTS], language=language)
     fulfillment = a_fulfillment(order, {"BOOT-42": 2})
     fulfil(order, {"BOOT-42": 2})

@@ -104,7 +104,7 @@ def test_the_app_push_reaches_the_app_backend_as_a_signed_webhook(publish, webho
 
 @pytest.mark.django_db
 def test_a_failing_email_backend_leaves_the_notification_pending_and_the_sweep_sends_it(
-        publish, settings, django_capture_on_commit_callbacks):
+        publish, settings, django_capture_on_commit_callbacks, app_backend_subscribed):
     # Given the mail server is down when the order is confirmed
     settings.EMAIL_BACKEND = FAILING
     order = an_order([BOOTS])
@@ -161,7 +161,7 @@ def test_a_notification_that_keeps_failing_is_given_up_and_can_be_retried_by_han
 
 @pytest.mark.django_db
 def test_the_sweep_sends_notifications_whose_send_task_was_lost(
-        django_capture_on_commit_callbacks):
+        django_capture_on_commit_callbacks, app_backend_subscribed):
     # Given order.confirmed was handled but the send tasks never reached the broker
     order = an_order([BOOTS])
     confirmed_without_sending(order)
@@ -178,7 +178,7 @@ def test_the_sweep_sends_notifications_whose_send_task_was_lost(
 
 
 @pytest.mark.django_db
-def test_a_push_that_fails_halfway_leaves_no_event_behind():
+def test_a_push_that_fails_halfway_leaves_no_event_behind(app_backend_subscribed):
     # Given a pending push whose notifier writes the event and then fails
     order = an_order([BOOTS])
     confirmed_without_sending(order)

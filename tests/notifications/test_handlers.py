@@ -9,7 +9,9 @@ from django.db import transaction
 
 from fulfillment.notifications.models import Notification
 from oms.core.events import event_emit, outbox_relay
+from oms.core.models import OutboxEvent
 from oms.orders.services import order_payload
+from tests.factories import WebhookSubscriptionFactory
 from tests.notifications.factories import a_fulfillment, an_order, cancel, fulfil
 from tests.notifications.test_content import BOOTS, BOTTLE, shipped_payload
 
@@ -121,3 +123,29 @@ def test_only_the_configured_channels_are_used(publish, settings):
     # Then only an email is recorded and sent
     assert list(Notification.objects.values_list("channel", "status")) == [("email", "sent")]
     assert len(mail.outbox) == 1
+
+
+def test_no_push_is_written_while_no_app_backend_subscribes_to_it(publish, webhooks):
+    # Given push is configured, but only a data warehouse subscribes, to every topic
+    WebhookSubscriptionFactory(url="https://dwh.example/hooks", topics=["*"])
+    order = an_order([BOOTS])
+    # When the order is confirmed
+    publish("order.confirmed", order_payload(order), aggregate_type="order",
+            aggregate_id=order.number)
+    # Then the email goes out, and no push is recorded as sent to nobody
+    assert list(Notification.objects.values_list("channel", "status")) == [("email", "sent")]
+    assert not OutboxEvent.objects.filter(topic="notification.push").exists()
+
+
+def test_a_push_is_written_once_an_app_backend_subscribes(publish, webhooks):
+    # Given the app backend subscribes to notification.push by name
+    WebhookSubscriptionFactory(url="https://app-backend.example/hooks",
+                               topics=["notification.push"])
+    order = an_order([BOOTS])
+    # When the order is confirmed
+    publish("order.confirmed", order_payload(order), aggregate_type="order",
+            aggregate_id=order.number)
+    # Then email and push are both sent, the push as a notification.push event
+    assert sorted(Notification.objects.values_list("channel", "status")) == [
+        ("email", "sent"), ("push", "sent")]
+    assert OutboxEvent.objects.filter(topic="notification.push").count() == 1

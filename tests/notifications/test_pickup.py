@@ -242,7 +242,7 @@ def test_a_pickup_without_a_code_is_not_announced_but_fails_visibly(publish, mun
      "Reminder: tomorrow is the last day to collect your order {number} at Filiale München."),
 ])
 def test_a_reminder_says_tomorrow_is_the_last_day_and_repeats_the_same_code(
-        publish, munich, language, subject, phrases, push):
+        publish, munich, app_backend_subscribed, language, subject, phrases, push):
     # Given a pickup that was announced and is still waiting a day before its deadline
     fulfillment = a_waiting_pickup(munich, language)
     number, code = fulfillment.order.number, code_of(fulfillment)

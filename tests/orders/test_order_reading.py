@@ -31,6 +31,35 @@ def test_an_order_reads_back_with_lines_fulfilments_and_payments(network, shop):
                           "lines", "fulfillments", "payments", "created_at"}
 
 
+SHAPES = {
+    # one line each from two warehouses: two fulfilment orders
+    "split": dict(lines=[("A", 3), ("B", 2)], overrides={}),
+    "on_hold": dict(lines=[("A", 1)], overrides={"payment": {
+        "method": "card", "status": "pending", "amount": "10.00", "psp_reference": "psp_held"}}),
+    "prepaid": dict(lines=[("A", 2)], overrides={"external_id": "shop-77", "payment": {
+        "method": "paypal", "status": "captured", "amount": "20.00",
+        "psp_reference": "psp_prepaid"}}),
+    "pickup_pay_in_store": dict(lines=[("A", 1)], overrides={
+        "delivery": {"method": "pickup", "location": "ST-MUC"},
+        "payment": {"method": "pay_in_store", "status": "pending", "amount": "10.00"},
+        "language": "en"}),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_answer_to_placing_an_order_is_what_reading_it_returns(network, shop, shape):
+    # Given stock that splits "split" over Kassel and Hamburg and serves every other shape
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.hamburg, "B", 5)
+    network.stock(network.munich, "A", 5)
+    # When an order of that shape is placed
+    body = order_body(SHAPES[shape]["lines"], **SHAPES[shape]["overrides"])
+    response = shop.post("/api/v1/orders", body)
+    assert response.status_code == 201, response.content
+    # Then the 201 answer (built from what intake wrote) is exactly what a read returns
+    assert shop.get(f"/api/v1/orders/{response.json()['number']}").json() == response.json()
+
+
 def test_a_client_sees_only_its_own_channels_orders(network, shop, api):
     network.stock(network.kassel, "A", 5)
     placed = place(shop, network)

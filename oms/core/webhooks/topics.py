@@ -21,14 +21,23 @@ CACHE_KEY = "webhooks:subscribed-topics"
 TTL = 10  # seconds
 
 
-def subscribed_topics() -> Callable[[str], bool]:
+def _wanted() -> set[str]:
     topics = cache.get(CACHE_KEY)
     if topics is None:
         topics = sorted({topic for wanted in WebhookSubscription.objects.filter(is_active=True)
                          .values_list("topics", flat=True) for topic in wanted})
         cache.set(CACHE_KEY, topics, TTL)
-    wanted = set(topics)
+    return set(topics)
+
+
+def subscribed_topics() -> Callable[[str], bool]:
+    wanted = _wanted()
     return lambda topic: ALL_TOPICS in wanted or topic in wanted
+
+
+def topic_named(topic: str) -> bool:
+    """Whether an active subscription names `topic` itself; a catch-all ("*") does not count."""
+    return topic in _wanted()
 
 
 def subscribed_topics_forget() -> None:
