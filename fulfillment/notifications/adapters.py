@@ -67,6 +67,10 @@ class OutgoingMessage:
 
 
 class Notifier(Protocol):
+    # Whether `send` may write to the database (an outbox event): then the caller sends inside
+    # a savepoint, so that a send failing halfway leaves nothing behind.
+    writes_to_database: bool
+
     def send(self, message: OutgoingMessage) -> None:
         """Deliver the message or raise."""
 
@@ -77,6 +81,8 @@ class NotificationNotSent(Exception):
 
 class EmailNotifier:
     """A multipart email (text and HTML) through the configured Django email backend."""
+
+    writes_to_database = False
 
     def __init__(self, connection: Any = None) -> None:
         self.connection = connection
@@ -135,6 +141,8 @@ class AppPushNotifier:
     `webhook-id` lets the app backend drop the duplicate. A failed post raises, and the
     notification is retried like a failed email."""
 
+    writes_to_database = True
+
     def send(self, message: OutgoingMessage) -> None:
         payload: dict[str, Any] = {
             "order": message.order_number,
@@ -181,6 +189,7 @@ class FakeNotifier:
 
     fail_with: Exception | None = None
     sent: list[OutgoingMessage] = field(default_factory=list)
+    writes_to_database: bool = True
 
     def send(self, message: OutgoingMessage) -> None:
         if self.fail_with is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -167,12 +168,14 @@ def notification_send(*, notification_id: int, notifier: Notifier | None = None)
             return notification.status
         now = timezone.now()
         notification.attempts += 1
+        notifier = notifier or notifier_for(notification.channel)
         try:
-            # A savepoint: what a failing notifier wrote (a half-emitted push) is undone, while
-            # the attempt itself is still recorded below. The message is built in here too: a
-            # pickup code that cannot be derived is a failed attempt like any other.
-            with transaction.atomic():
-                (notifier or notifier_for(notification.channel)).send(_message(notification))
+            # A savepoint if the notifier writes: what it wrote before failing (a half-emitted
+            # push) is undone, while the attempt itself is still recorded below. The message is
+            # built in here too: a pickup code that cannot be derived is a failed attempt like
+            # any other.
+            with transaction.atomic() if notifier.writes_to_database else nullcontext():
+                notifier.send(_message(notification))
         except Exception as exc:
             logger.warning("notification %s (%s via %s) failed: %s", notification.pk,
                            notification.kind, notification.channel, exc, exc_info=True)
