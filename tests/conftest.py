@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
 from oms.celery import app as celery_app
 from oms.core.models import ApiClient
-from oms.core.webhooks.topics import CACHE_KEY as SUBSCRIBED_TOPICS_KEY
+from oms.core.webhooks.topics import subscribed_topics_forget_now
 from tests.factories import ApiClientFactory
 from tests.http_receiver import HttpReceiver, http_receiver
 
@@ -50,8 +49,9 @@ class ApiClientSession:
 
 @pytest.fixture(autouse=True)
 def _no_cached_subscriptions() -> None:
-    """Rolling a test back does not forget the webhook topics it cached (the cache is Redis)."""
-    cache.delete(SUBSCRIBED_TOPICS_KEY)
+    """Rolling a test back does not forget the webhook topics it cached (in Redis and in this
+    process)."""
+    subscribed_topics_forget_now()
 
 
 @pytest.fixture(autouse=True)
