@@ -17,9 +17,11 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Model
 
 from inventory.models import Reservation
+from oms.core.models import OutboxEvent
 
 # A reservation line as it is written: stock level id, sku, location id, units.
 NewLine = tuple[int, str, int, int]
@@ -38,12 +40,20 @@ UPDATE inventory_stocklevel SET reserved = reserved - %s, updated_at = %s WHERE 
 
 
 @cache
-def _reservation_insert_sql() -> str:
+def _insert_into(model: type[Model]) -> str:
     """Every column of the model, so that a field added later is written too."""
-    fields = Reservation._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    return (f"INSERT INTO {Reservation._meta.db_table} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})")
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
+    return f"INSERT INTO {model._meta.db_table} ({columns})"
+
+
+@cache
+def _placeholders(model: type[Model]) -> str:
+    return ", ".join(["%s"] * len(model._meta.concrete_fields))
+
+
+@cache
+def _reservation_insert_sql() -> str:
+    return f"{_insert_into(Reservation)} VALUES ({_placeholders(Reservation)})"
 
 
 @lru_cache(maxsize=64)  # one text per line count
@@ -53,11 +63,20 @@ def _lines_insert_sql(count: int) -> str:
             f"(reservation_id, stock_level_id, sku, location_id, quantity) VALUES {rows}")
 
 
-def _db_values(reservation: Reservation) -> list[Any]:
+def _db_values(instance: Model) -> list[Any]:
     """The instance's values as the ORM would write them (UUIDs and datetimes are stored
     differently by PostgreSQL and SQLite)."""
-    return [f.get_db_prep_save(getattr(reservation, f.attname), connection)
-            for f in Reservation._meta.concrete_fields]
+    # The connection itself rather than the `connection` proxy: each field asks it a few things,
+    # and every attribute read through the proxy is a thread-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    return [f.get_db_prep_save(getattr(instance, f.attname), db)
+            for f in instance._meta.concrete_fields]
+
+
+def _loaded(instance: Model) -> None:
+    """Mark an instance written by hand as one the ORM wrote (saving it again updates)."""
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 def _line_values(reservation_id: Any, lines: Sequence[NewLine]) -> list[Any]:
@@ -79,8 +98,7 @@ def reservation_insert(reservation: Reservation, lines: Sequence[NewLine]) -> No
             cursor.execute(_reservation_insert_sql(), values)
             if lines:
                 cursor.execute(_lines_insert_sql(len(lines)), line_values)
-    reservation._state.adding = False
-    reservation._state.db = connection.alias
+    _loaded(reservation)
 
 
 def lines_insert(reservation: Reservation, lines: Sequence[NewLine]) -> None:
@@ -107,3 +125,40 @@ def reserved_change(changes: Iterable[tuple[int, int]], now: datetime) -> int | 
             if cursor.rowcount != 1:
                 return level_id
     return None
+
+
+@cache
+def _hold_sql() -> str:
+    """One stock row's UPDATE and everything the hold writes, as one statement. Each INSERT
+    selects FROM the CTE before it, so if the UPDATE matches no row (the units are gone) nothing
+    is inserted; PostgreSQL runs the UPDATE first because the rest reads its result."""
+    return (
+        f"WITH held AS ({_RESERVE.strip()} RETURNING id), "
+        f"reservation AS ({_insert_into(Reservation)} "
+        f"SELECT {_placeholders(Reservation)} FROM held RETURNING id), "
+        "line AS (INSERT INTO inventory_reservationline "
+        "(reservation_id, stock_level_id, sku, location_id, quantity) "
+        "SELECT id, %s, %s, %s, %s FROM reservation) "
+        f"{_insert_into(OutboxEvent)} SELECT {_placeholders(OutboxEvent)} FROM reservation"
+    )
+
+
+def hold_write(reservation: Reservation, line: NewLine, event: OutboxEvent,
+               now: datetime) -> bool:
+    """PostgreSQL, outside any transaction: take `line`'s units from its stock row and write the
+    reservation (its primary key set) with that line and the outbox `event`, in one statement,
+    which autocommit makes one transaction. False, with nothing written, if the row no longer has
+    the units. Otherwise both instances then behave as loaded from the database.
+
+    The hot row's lock is held from the UPDATE to the end of the statement's commit, all inside
+    the server: no round trip to an application process that may be waiting for a CPU."""
+    level_id, _sku, _location_id, units = line
+    params = [units, connection.ops.adapt_datetimefield_value(now), level_id, units,
+              *_db_values(reservation), *line, *_db_values(event)]
+    with connection.cursor() as cursor:
+        cursor.execute(_hold_sql(), params)
+        if cursor.rowcount != 1:
+            return False
+    _loaded(reservation)
+    _loaded(event)
+    return True

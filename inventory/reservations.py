@@ -8,28 +8,41 @@ only for the UPDATE and the commit. If an UPDATE matches no row, someone took th
 sourcing decision was made: the savepoint is rolled back and sourcing asked again, a few times,
 before the caller gets ``409 insufficient_stock``. The reservation rows and the UPDATEs are
 plain SQL (`inventory.hold_sql`): a cart hold is the hottest write path of the service.
+
+A cart hold called outside any transaction on PostgreSQL whose decision takes units from one
+stock row goes one step further: the UPDATE, the reservation, its line and the outbox event are
+one statement in autocommit, so the row lock is released by the server's own commit instead of
+waiting for the application process to be scheduled again to send COMMIT (`_in_one_statement`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.hold_sql import NewLine, reservation_insert, reserved_change
+from inventory.hold_sql import NewLine, hold_write, reservation_insert, reserved_change
 from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
 from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from oms.core.events import NewEvent, event_emit, events_emit
+from oms.core.events import (
+    NewEvent,
+    event_emit,
+    events_emit,
+    outbox_row,
+    outbox_row_committed,
+)
 
 T = TypeVar("T")
 RACE_RETRIES = 3
+HELD = "reservation.held"
 
 
 class InsufficientStock(Conflict):
@@ -75,14 +88,26 @@ def reserve_with_retries(decide: Callable[[], Decision],
     """Decide, then write the decision in a savepoint; if stock moved in between, decide again.
     `write` must end with the reservation UPDATEs (see module docstring). Unless `partial`, a
     decision with shortages is refused with InsufficientStock."""
+    return _retry_lost_races(decide, lambda decision: _atomically(write, decision),
+                             partial=partial)
+
+
+def _atomically(write: Callable[[Decision], T], decision: Decision) -> T:
+    with transaction.atomic():
+        return write(decision)
+
+
+def _retry_lost_races(decide: Callable[[], Decision], write: Callable[[Decision], T], *,
+                      partial: bool = False) -> T:
+    """`reserve_with_retries` for a `write` that keeps a lost race from persisting anything by
+    itself (a savepoint, or a statement that writes all or nothing)."""
     last_short: dict[str, int] = {}
     for _attempt in range(RACE_RETRIES):
         decision = decide()
         if decision.shortages and not partial:
             raise InsufficientStock(decision.shortages)
         try:
-            with transaction.atomic():
-                return write(decision)
+            return write(decision)
         except StockRaceLost as lost:
             last_short = {lost.sku: 0}
     raise InsufficientStock(last_short)
@@ -120,25 +145,73 @@ def reservation_payload(reservation: Reservation, **extra: object) -> dict[str, 
             "reference": reservation.reference, "state": reservation.state, **extra}
 
 
-def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineRequest],
-                     delivery: DeliveryRequest, ttl_seconds: int | None = None) -> Reservation:
-    """Hold every line for a cart, all or nothing, until the deadline."""
-    ttl = _validated_ttl(ttl_seconds)
+@dataclass(frozen=True)
+class _CartHold:
+    """What a cart hold writes, whatever the decision: its reservation and `reservation.held`."""
 
-    def write(decision: Decision) -> Reservation:
-        now = timezone.now()
-        reservation = new_reservation(
-            kind=ReservationKind.CART, reference=reference, channel=channel, delivery=delivery,
-            allocations=decision.allocations, expires_at=now + ttl, now=now,
+    reference: str
+    channel: str
+    delivery: DeliveryRequest
+    ttl: timedelta
+
+    def reservation(self, now: datetime) -> Reservation:
+        return Reservation(
+            kind=ReservationKind.CART, reference=self.reference, channel=self.channel,
+            delivery_method=self.delivery.method, pickup_location=self.delivery.location,
+            expires_at=now + self.ttl, created_at=now, updated_at=now,
         )
-        event_emit(topic="reservation.held", aggregate_type="reservation",
-                   aggregate_id=reservation.pk,
-                   payload=reservation_payload(
-                       reservation, expires_at=reservation.expires_at.isoformat()))
+
+    def write(self, decision: Decision) -> Reservation:
+        if _in_one_statement(decision):
+            return self.write_in_one_statement(decision.allocations[0])
+        with transaction.atomic():
+            return self.write_in_transaction(decision)
+
+    def write_in_transaction(self, decision: Decision) -> Reservation:
+        now = timezone.now()
+        reservation = self.reservation(now)
+        reservation_insert(reservation, new_lines(decision.allocations))
+        event_emit(topic=HELD, aggregate_type="reservation", aggregate_id=reservation.pk,
+                   payload=_held_payload(reservation))
         apply_reserved_deltas(decision.allocations, [])
         return reservation
 
-    return reserve_with_retries(lambda: sourcing_decide(lines=lines, delivery=delivery), write)
+    def write_in_one_statement(self, allocation: Allocation) -> Reservation:
+        now = timezone.now()
+        reservation = self.reservation(now)
+        event = outbox_row(topic=HELD, aggregate_type="reservation", aggregate_id=reservation.pk,
+                           payload=_held_payload(reservation), now=now)
+        if not hold_write(reservation, new_lines([allocation])[0], event, now):
+            raise StockRaceLost(allocation.sku)
+        outbox_row_committed(event)
+        return reservation
+
+
+def _held_payload(reservation: Reservation) -> dict[str, object]:
+    return reservation_payload(reservation, expires_at=reservation.expires_at.isoformat())
+
+
+def _in_one_statement(decision: Decision) -> bool:
+    """Whether a hold is written as one statement (`hold_sql.hold_write`): on PostgreSQL, outside
+    any transaction (inside one, the caller's commit ends the hold, and the transactional path
+    keeps its statements as they were), for a decision taking units from one stock row.
+
+    A decision over several rows keeps the transaction: all or nothing then needs a rollback when
+    a later row is short after earlier ones were updated. One plain SQL statement cannot fail on
+    purpose without a trick (a division by zero, a forced constraint violation) or a PL/pgSQL
+    function (a migration); either way every lost race would be logged by the server as an ERROR
+    and come back as a database error to tell apart from real ones. The hot path, a cart line
+    served from one row, needs none of that."""
+    return (len(decision.allocations) == 1 and connection.vendor == "postgresql"
+            and not connection.in_atomic_block and connection.get_autocommit())
+
+
+def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineRequest],
+                     delivery: DeliveryRequest, ttl_seconds: int | None = None) -> Reservation:
+    """Hold every line for a cart, all or nothing, until the deadline."""
+    hold = _CartHold(reference, channel, delivery, _validated_ttl(ttl_seconds))
+    return _retry_lost_races(lambda: sourcing_decide(lines=lines, delivery=delivery),
+                             hold.write)
 
 
 def reservation_get(*, reservation_id: object, channel: str | None) -> Reservation:

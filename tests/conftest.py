@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 from django.db import connections
+from django.db.models import F
 from django.test import Client
 
 from oms.celery import app as celery_app
@@ -134,3 +135,52 @@ def webhook_receiver() -> Iterator[HttpReceiver]:
     """A real HTTP server on 127.0.0.1 recording what it receives (see tests/http_receiver.py)."""
     with http_receiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[int]]:
+    """Someone else takes every unit of the given stock levels right after a hold's or an
+    order's first sourcing decision (and only then); returns how often sourcing was asked."""
+    import inventory.reservations
+    from inventory.models import StockLevel
+    from inventory.sourcing import Decision, sourcing_decide
+
+    calls: list[int] = []
+
+    def arrange(*levels: StockLevel) -> list[int]:
+        def decide(**kwargs: Any) -> Decision:
+            decision = sourcing_decide(**kwargs)
+            if not calls:
+                StockLevel.objects.filter(pk__in=[lv.pk for lv in levels]).update(
+                    reserved=F("on_hand"))
+            calls.append(1)
+            return decision
+
+        monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
+        return calls
+
+    return arrange
+
+
+@pytest.fixture
+def always_taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[int]]:
+    """Every sourcing decision counts on the level's units, which someone else takes right
+    after it is made: every attempt loses the race. Returns how often sourcing was asked."""
+    import inventory.reservations
+    from inventory.models import StockLevel
+    from inventory.sourcing import Decision, sourcing_decide
+
+    calls: list[int] = []
+
+    def arrange(level: StockLevel) -> list[int]:
+        def decide(**kwargs: Any) -> Decision:
+            StockLevel.objects.filter(pk=level.pk).update(reserved=0)
+            decision = sourcing_decide(**kwargs)
+            StockLevel.objects.filter(pk=level.pk).update(reserved=level.on_hand)
+            calls.append(1)
+            return decision
+
+        monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
+        return calls
+
+    return arrange

@@ -21,6 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -166,6 +167,26 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
 def event_emit(*, topic: str, aggregate_type: str, aggregate_id: str | int,
                payload: dict[str, Any]) -> OutboxEvent:
     return events_emit([NewEvent(topic, aggregate_type, str(aggregate_id), payload)])[0]
+
+
+def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
+               payload: dict[str, Any], now: datetime) -> OutboxEvent:
+    """The row `event_emit` would write, unsaved, for a caller that writes it in a statement of
+    its own outside any transaction (a cart hold: `inventory.hold_sql.hold_write`). As there, an
+    event no handler wants is born published. Call `outbox_row_committed` once it is written."""
+    return OutboxEvent(
+        topic=topic, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
+        payload=payload, created_at=now,
+        published_at=None if _RelayKick(None).listened(topic) else now,
+    )
+
+
+def outbox_row_committed(event: OutboxEvent) -> None:
+    """An `outbox_row` is committed: kick the relay for it, if anyone wants it."""
+    if event.published_at is None:
+        kick = _RelayKick(None)
+        kick.ids.append(str(event.pk))
+        transaction.on_commit(kick, robust=True)
 
 
 def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | None = None) -> int:

@@ -4,17 +4,12 @@ lost its units to someone else asked again (inventory.reservations, inventory.ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-import inventory.reservations
-from inventory.models import Reservation, ReservationLine, StockLevel
+from inventory.models import Reservation, ReservationLine
 from inventory.reservations import (
     RACE_RETRIES,
     InsufficientStock,
@@ -23,7 +18,7 @@ from inventory.reservations import (
 )
 from inventory.services import stock_snapshot_apply
 from inventory.snapshot_sql import LevelRow
-from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
+from inventory.sourcing import DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.models import OutboxEvent
 from tests.factories import StockLevelFactory
 from tests.orders.conftest import level
@@ -40,27 +35,6 @@ def statements(captured: CaptureQueriesContext) -> list[str]:
     """The SQL run, without the savepoints the test's own transaction puts around a hold."""
     return [q["sql"].strip() for q in captured.captured_queries
             if "SAVEPOINT" not in q["sql"]]
-
-
-@pytest.fixture
-def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., list[int]]]:
-    """Someone else takes every unit of the given stock levels right after the hold's first
-    sourcing decision (and only then); returns how often the hold asked sourcing."""
-    calls: list[int] = []
-
-    def arrange(*levels: StockLevel) -> list[int]:
-        def decide(**kwargs: Any) -> Decision:
-            decision = sourcing_decide(**kwargs)
-            if not calls:
-                StockLevel.objects.filter(pk__in=[lv.pk for lv in levels]).update(
-                    reserved=F("on_hand"))
-            calls.append(1)
-            return decision
-
-        monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
-        return calls
-
-    yield arrange
 
 
 def test_sourcing_reads_locations_and_stock_in_one_query(
@@ -167,19 +141,10 @@ def test_a_hold_losing_one_row_to_a_race_writes_nothing_at_all(network, taken_af
     assert not OutboxEvent.objects.filter(topic="reservation.held").exists()
 
 
-def test_a_hold_that_keeps_losing_races_is_refused_after_the_retries(network, monkeypatch):
+def test_a_hold_that_keeps_losing_races_is_refused_after_the_retries(
+        network, always_taken_after_sourcing):
     # Given a decision that always counts on units someone else just took
-    kassel = network.stock(network.kassel, "A", 5)
-    calls: list[int] = []
-
-    def decide(**kwargs: Any) -> Decision:
-        StockLevel.objects.filter(pk=kassel.pk).update(reserved=0)
-        decision = sourcing_decide(**kwargs)
-        StockLevel.objects.filter(pk=kassel.pk).update(reserved=5)
-        calls.append(1)
-        return decision
-
-    monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
+    calls = always_taken_after_sourcing(network.stock(network.kassel, "A", 5))
     # When a cart holds A, Then it gets 409 after RACE_RETRIES decisions, holding nothing
     with pytest.raises(InsufficientStock) as refused:
         hold(("A", 1))
