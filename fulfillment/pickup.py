@@ -172,9 +172,11 @@ def _check_code(order: Order, fo: FulfillmentOrder, code: str, actor: str,
     order_event_record(order=order, type="fulfillment.wrong_pickup_code", actor=actor, data={
         "fulfillment": fo.pk, "attempt": fo.pickup_failed_attempts,
         "locked_until": fo.pickup_locked_until.isoformat() if locked else None})
-    return WrongPickupCode(_("The pickup code is wrong."), attr="pickup_code",
-                          extra={"attempts_left": max(
-                              settings.PICKUP_CODE_MAX_ATTEMPTS - fo.pickup_failed_attempts, 0)})
+    extra: dict[str, int] = {"attempts_left": max(
+        settings.PICKUP_CODE_MAX_ATTEMPTS - fo.pickup_failed_attempts, 0)}
+    if locked:  # the till learns now, not at its next try, when the customer may try again
+        extra["retry_after"] = int(settings.PICKUP_CODE_LOCKOUT.total_seconds())
+    return WrongPickupCode(_("The pickup code is wrong."), attr="pickup_code", extra=extra)
 
 
 def pickup_expire(*, fulfillment: FulfillmentOrder, actor: str = SWEEP_ACTOR,

@@ -154,10 +154,14 @@ def test_five_wrong_codes_lock_the_pickup_for_a_quarter_of_an_hour(pos, pickup_o
     handover = f"/api/v1/fulfillments/{fo.pk}/handover"
 
     # when five wrong codes are tried
-    answers = [pos.post(handover, {"pickup_code": "WRONG1"}).status_code for _ in range(5)]
+    answers = [pos.post(handover, {"pickup_code": "WRONG1"}) for _ in range(5)]
 
-    # then the fifth locks it: even the right code is refused with 423 and a Retry-After
-    assert answers == [422] * 5
+    # then each is a 422; the fifth, which starts the lock, says how long it lasts
+    assert [a.status_code for a in answers] == [422] * 5
+    assert "Retry-After" not in answers[3]
+    assert int(answers[4]["Retry-After"]) == 15 * 60
+    assert answers[4].json()["errors"][0]["retry_after"] == 15 * 60
+    # and even the right code is then refused with 423 and a Retry-After
     locked = pos.post(handover, {"pickup_code": code})
     assert locked.status_code == 423
     assert error_codes(locked) == ["pickup_locked"]
