@@ -131,7 +131,8 @@ def reserved_change(changes: Iterable[tuple[int, int]], now: datetime) -> int | 
 def _hold_sql() -> str:
     """One stock row's UPDATE and everything the hold writes, as one statement. Each INSERT
     selects FROM the CTE before it, so if the UPDATE matches no row (the units are gone) nothing
-    is inserted; PostgreSQL runs the UPDATE first because the rest reads its result."""
+    is inserted. (The parts of one statement run concurrently; the data flow through RETURNING
+    is what orders them.)"""
     return (
         f"WITH held AS ({_RESERVE.strip()} RETURNING id), "
         f"reservation AS ({_insert_into(Reservation)} "

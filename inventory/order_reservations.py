@@ -5,6 +5,7 @@ when units ship. Locks are taken reservation row first, then stock rows in prima
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
@@ -47,7 +48,9 @@ def reservation_create_for_order(*, order_number: str, channel: str, decision: D
                                  delivery: DeliveryRequest,
                                  hold: Reservation | None) -> Reservation:
     """Hold the decision's units for an order, consuming `hold` in the same pass. Call it last
-    in the order's transaction (its UPDATEs lock the stock rows until commit)."""
+    in the order's transaction (its UPDATEs lock the stock rows until commit). `hold` itself is
+    left as it is: when a lost race rolls this attempt back, the next attempt must find the hold
+    as it was locked, not already consumed in memory."""
     now = timezone.now()
     reservation = new_reservation(
         kind=ReservationKind.ORDER, reference=order_number, channel=channel, delivery=delivery,
@@ -55,6 +58,7 @@ def reservation_create_for_order(*, order_number: str, channel: str, decision: D
     )
     released: list[ReservationLine] = []
     if hold is not None:
+        hold = copy.copy(hold)
         # One pass over the stock rows releases the hold and takes the order's units, so rows
         # are locked in primary-key order even when the two sets overlap.
         released = list(hold.lines.all())

@@ -141,6 +141,7 @@ def webhook_receiver() -> Iterator[HttpReceiver]:
 def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[int]]:
     """Someone else takes every unit of the given stock levels right after a hold's or an
     order's first sourcing decision (and only then); returns how often sourcing was asked."""
+    import fulfillment.intake
     import inventory.reservations
     from inventory.models import StockLevel
     from inventory.sourcing import Decision, sourcing_decide
@@ -157,6 +158,7 @@ def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[
             return decision
 
         monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
+        monkeypatch.setattr(fulfillment.intake, "sourcing_decide", decide)
         return calls
 
     return arrange

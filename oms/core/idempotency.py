@@ -83,7 +83,8 @@ def _worth_storing(response: HttpResponse) -> bool:
 def _retry_after(value: str, elapsed: timedelta) -> str:
     if not value.isdigit():
         return value  # an HTTP date stays right as it is
-    return str(max(int(value) - int(elapsed.total_seconds()), 0))
+    # A clock behind the one that stored the key must not make the wait longer.
+    return str(max(int(value) - max(int(elapsed.total_seconds()), 0), 0))
 
 
 def _replay(stored: IdempotencyKey, now: datetime) -> HttpResponse:

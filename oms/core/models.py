@@ -78,7 +78,10 @@ class IdempotencyKey(models.Model):
     response_body = models.TextField()
     response_content_type = models.CharField(max_length=100)
     # The few headers a replay repeats (`Retry-After`, `Location`); see oms.core.idempotency.
-    response_headers = models.JSONField(default=dict, blank=True)
+    # A database default too: processes of the previous release, still running during a deploy,
+    # insert keys without this column.
+    response_headers = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
 

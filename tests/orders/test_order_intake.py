@@ -97,6 +97,29 @@ def test_an_order_consumes_the_cart_hold_it_names_and_counts_the_units_once(netw
     assert error_codes(again) == ["reservation_consumed"]
 
 
+def test_an_order_naming_a_hold_that_loses_a_race_for_another_line_is_sourced_again(
+        network, shop, taken_after_sourcing):
+    # Given a cart hold of 2 A at Kassel, and B at Kassel (first choice) and at Hamburg
+    network.stock(network.kassel, "A", 2)
+    kassel_b = network.stock(network.kassel, "B", 5)
+    network.stock(network.hamburg, "B", 5)
+    hold = shop.post("/api/v1/reservations", {"reference": "cart-7",
+                                              "lines": [{"sku": "A", "quantity": 2}],
+                                              "delivery": {"method": "ship"}}).json()
+    # When someone takes Kassel's B between the order's sourcing decision and its UPDATE
+    calls = taken_after_sourcing(kassel_b)
+    response = shop.post("/api/v1/orders", order_body([("A", 2), ("B", 1)],
+                                                      reservation_id=hold["id"]))
+    # Then the order is decided again, B comes from Hamburg, and the hold is consumed once
+    assert response.status_code == 201, response.content
+    assert len(calls) == 2
+    assert level("B", network.hamburg).reserved == 1
+    assert level("A", network.kassel).reserved == 2
+    held = Reservation.objects.get(pk=hold["id"])
+    assert (held.state, held.consumed_by) == ("consumed", response.json()["number"])
+    assert OutboxEvent.objects.filter(topic="reservation.consumed").count() == 1
+
+
 def test_an_order_naming_an_expired_hold_reserves_afresh(network, shop):
     network.stock(network.kassel, "A", 3)
     hold = shop.post("/api/v1/reservations", {"reference": "c", "ttl_seconds": 60,
@@ -227,3 +250,36 @@ def test_a_psp_reference_already_used_by_another_payment_is_a_conflict(network, 
     assert error_codes(again) == ["duplicate_psp_reference"]
     assert Order.objects.count() == 1
     assert level("A", network.kassel).reserved == 1
+
+
+def test_the_order_intake_hands_back_reads_its_relations_like_a_prefetched_one(
+        network, django_assert_num_queries):
+    # Given an order of two lines placed through the service
+    from decimal import Decimal
+
+    from fulfillment.intake import OrderRequest, order_place
+    from inventory.sourcing import DeliveryRequest
+    from oms.orders.services import CustomerData, OrderLineData
+    from payments.services import PaymentData
+    from tests.factories import ApiClientFactory
+
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.kassel, "B", 5)
+    order = order_place(client=ApiClientFactory(kind="webshop", channel="web"),
+                        request=OrderRequest(
+        customer=CustomerData(email="kim@example.de"), currency="EUR",
+        lines=[OrderLineData("A", 1, Decimal("10.00"), Decimal("19.00")),
+               OrderLineData("B", 2, Decimal("5.00"), Decimal("19.00"))],
+        delivery=DeliveryRequest(method="ship"), delivery_address={},
+        payment=PaymentData(method="invoice", status="pending", amount=Decimal("20.00"))))
+    # Then what it wrote is read without a query
+    with django_assert_num_queries(0):
+        assert [ln.product_id for ln in order.lines.all()] == ["A", "B"]
+        assert order.lines.count() == 2
+        assert [p.method for p in order.payments.all()] == ["invoice"]
+        [fulfillment] = order.fulfillments.all()
+        assert [ln.quantity for ln in fulfillment.lines.all()] == [1, 2]
+    # And a narrower question goes to the database, as after a prefetch
+    with django_assert_num_queries(2):
+        assert order.lines.filter(product_id="B").get().quantity == 2
+        assert fulfillment.lines.select_related("order_line").exists()

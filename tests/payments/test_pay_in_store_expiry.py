@@ -89,11 +89,10 @@ def test_the_expiry_handled_twice_writes_off_once(in_store, psp):
     event = pickup_expired(in_store.number, "20.00")
 
     # When the handler runs twice for the same event (the processed-event guard bypassed)
-    first = give_back_expired_pickup(event)
-    second = give_back_expired_pickup(event)
+    give_back_expired_pickup(event)
+    give_back_expired_pickup(event)
 
     # Then the amount is written off once: one reversal, one event, one entry in the trail
-    assert (first, second) == (None, None)
     assert amounts(in_store.payment)[3] == money("20.00")
     assert PaymentReversal.objects.filter(payment=in_store.payment).count() == 1
     assert len(voided_events(in_store.payment)) == 1

@@ -27,19 +27,23 @@ CACHE_KEY = "webhooks:subscribed-topics"
 TTL = 10  # seconds
 LOCAL_TTL = 1.0  # seconds
 
-_local: dict[str, object] = {}  # "until": monotonic deadline, "topics": the set read
+# (monotonic deadline, the set read); replaced as a whole, never changed in place, so a thread
+# reading it while another forgets it sees either the old pair or the new one.
+_local: tuple[float, frozenset[str]] = (0.0, frozenset())
 
 
 def _wanted() -> frozenset[str]:
-    if _local and time.monotonic() < _local["until"]:  # type: ignore[operator]
-        return _local["topics"]  # type: ignore[return-value]
+    global _local
+    until, wanted = _local
+    if time.monotonic() < until:
+        return wanted
     topics = cache.get(CACHE_KEY)
     if topics is None:
         topics = sorted({topic for wanted in WebhookSubscription.objects.filter(is_active=True)
                          .values_list("topics", flat=True) for topic in wanted})
         cache.set(CACHE_KEY, topics, TTL)
     wanted = frozenset(topics)
-    _local.update(until=time.monotonic() + LOCAL_TTL, topics=wanted)
+    _local = (time.monotonic() + LOCAL_TTL, wanted)
     return wanted
 
 
@@ -61,5 +65,6 @@ def subscribed_topics_forget() -> None:
 
 def subscribed_topics_forget_now() -> None:
     """Forget the cached set, here and in Redis, outside any transaction."""
-    _local.clear()
+    global _local
+    _local = (0.0, frozenset())
     cache.delete(CACHE_KEY)
