@@ -3,11 +3,12 @@ held while we wait for it.
 
 A dispatch is claimed, sent, then recorded, in three steps:
 
-1. claim: lock the row, check the task's attempt token still matches `dispatch_attempts`, bump
-   it and set `dispatch_due_at = now + lease`; commit. A duplicate task (same token) finds the
-   counter moved on and does nothing.
+1. claim: one conditional UPDATE, committed on its own, bumps `dispatch_attempts` and sets
+   `dispatch_due_at = now + lease` only while the attempt token still matches. A duplicate task
+   (same token) waits for the row lock, finds the counter moved on and does nothing.
 2. send over HTTP with no transaction open: the WMS may call `accept` before it answers.
-3. record the outcome: sent, or due again after a backoff, or dead after WMS_MAX_ATTEMPTS.
+3. record the outcome: sent (one conditional UPDATE), or, under the row lock, due again after a
+   backoff, or dead after WMS_MAX_ATTEMPTS.
 
 A worker killed between 1 and 3 leaves the row pending with a passed lease; the beat sweep
 (`dispatches_requeue_due`, every 10 s) queues it again. The receiver may therefore see a
@@ -126,23 +127,30 @@ def dispatches_release_held(*, order_number: str) -> int:
 
 
 def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
-    with transaction.atomic():
-        fo = (FulfillmentOrder.objects.select_for_update(skip_locked=True, of=("self",))
-              .select_related("location", "order__customer")
-              .filter(pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
-                      dispatch_attempts=attempt)
-              .first())
-        if fo is None:
-            return None
-        if fo.status in ENDED:  # cancelled or re-sourced before it went out: nothing to send
-            fo.dispatch_status = DispatchStatus.POLLED
-            fo.save(update_fields=["dispatch_status"])
-            return None
-        fo.dispatch_attempts += 1
-        fo.dispatch_due_at = timezone.now() + _lease()
-        fo.save(update_fields=["dispatch_attempts", "dispatch_due_at"])
-        return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
-                        message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
+    # One conditional UPDATE claims the attempt: the row lock and the re-check of the token under
+    # it let exactly one of two duplicate tasks through, with no transaction around a read.
+    claimed = FulfillmentOrder.objects.filter(
+        pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING, dispatch_attempts=attempt,
+    ).exclude(status__in=ENDED).update(dispatch_attempts=attempt + 1,
+                                       dispatch_due_at=timezone.now() + _lease())
+    if not claimed:
+        # cancelled or re-sourced before it went out: nothing to send, ever
+        FulfillmentOrder.objects.filter(
+            pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING, dispatch_attempts=attempt,
+            status__in=ENDED).update(dispatch_status=DispatchStatus.POLLED)
+        return None
+    # Read after the claim: what it sends is what the row held when the attempt was taken.
+    fo = (FulfillmentOrder.objects.select_related("location", "order__customer", "destination")
+          .get(pk=fulfillment_id))
+    return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
+                    message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
+
+
+def _sent(fulfillment_id: int, now: datetime) -> bool:
+    """The location took it: one UPDATE, if nobody changed the dispatch meanwhile."""
+    return bool(FulfillmentOrder.objects.filter(
+        pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
+    ).update(dispatch_status=DispatchStatus.SENT, dispatched_at=now, dispatch_error=""))
 
 
 def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
@@ -153,12 +161,15 @@ def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
         return "skipped"
     result = (gateway or default_gateway()).send(dispatch)
     now = timezone.now()
+    if result.ok and _sent(fulfillment_id, now):
+        logger.info("dispatch of fulfilment %s: %s", fulfillment_id, DispatchStatus.SENT)
+        return DispatchStatus.SENT
     with transaction.atomic():
         fo = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
               .select_related("order", "location").get(pk=fulfillment_id))
         if fo.dispatch_status != DispatchStatus.PENDING:
             return fo.dispatch_status
-        if result.ok:
+        if result.ok:  # made pending again between the two statements (a retry from the cockpit)
             fo.dispatch_status, fo.dispatched_at, fo.dispatch_error = DispatchStatus.SENT, now, ""
         else:
             fo.dispatch_error = result.error or f"HTTP {result.status}"
