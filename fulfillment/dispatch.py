@@ -3,9 +3,10 @@ held while we wait for it.
 
 A dispatch is claimed, sent, then recorded, in three steps:
 
-1. claim: one conditional UPDATE, committed on its own, bumps `dispatch_attempts` and sets
-   `dispatch_due_at = now + lease` only while the attempt token still matches. A duplicate task
-   (same token) waits for the row lock, finds the counter moved on and does nothing.
+1. claim: one conditional UPDATE bumps `dispatch_attempts` and sets `dispatch_due_at = now +
+   lease` only while the attempt token still matches, and the payload is read under the row
+   lock it took; commit. A duplicate task (same token) waits for the row lock, finds the counter
+   moved on and does nothing.
 2. send over HTTP with no transaction open: the WMS may call `accept` before it answers.
 3. record the outcome: sent (one conditional UPDATE), or, under the row lock, due again after a
    backoff, or dead after WMS_MAX_ATTEMPTS.
@@ -127,23 +128,27 @@ def dispatches_release_held(*, order_number: str) -> int:
 
 
 def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
-    # One conditional UPDATE claims the attempt: the row lock and the re-check of the token under
-    # it let exactly one of two duplicate tasks through, with no transaction around a read.
-    claimed = FulfillmentOrder.objects.filter(
-        pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING, dispatch_attempts=attempt,
-    ).exclude(status__in=ENDED).update(dispatch_attempts=attempt + 1,
-                                       dispatch_due_at=timezone.now() + _lease())
-    if not claimed:
-        # cancelled or re-sourced before it went out: nothing to send, ever
-        FulfillmentOrder.objects.filter(
+    with transaction.atomic():
+        # One conditional UPDATE claims the attempt: the row lock and the re-check of the token
+        # under it let exactly one of two duplicate tasks through.
+        claimed = FulfillmentOrder.objects.filter(
             pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING, dispatch_attempts=attempt,
-            status__in=ENDED).update(dispatch_status=DispatchStatus.POLLED)
-        return None
-    # Read after the claim: what it sends is what the row held when the attempt was taken.
-    fo = (FulfillmentOrder.objects.select_related("location", "order__customer", "destination")
-          .get(pk=fulfillment_id))
-    return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
-                    message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
+        ).exclude(status__in=ENDED).update(dispatch_attempts=attempt + 1,
+                                           dispatch_due_at=timezone.now() + _lease())
+        if not claimed:
+            # cancelled or re-sourced before it went out: nothing to send, ever
+            FulfillmentOrder.objects.filter(
+                pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
+                dispatch_attempts=attempt, status__in=ENDED,
+            ).update(dispatch_status=DispatchStatus.POLLED)
+            return None
+        # Read while the claim holds the row: a cancel waits until the payload is built, so what
+        # is sent is the fulfilment as it stood when the attempt was taken.
+        fo = (FulfillmentOrder.objects
+              .select_related("location", "order__customer", "destination")
+              .get(pk=fulfillment_id))
+        return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
+                        message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
 
 
 def _sent(fulfillment_id: int, now: datetime) -> bool:

@@ -179,9 +179,10 @@ CELERY_TASK_ROUTES = {"fulfillment.tasks.dispatch_fulfillment": {"queue": "dispa
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes every database connection before and after every task unless this
 # is set: a new PostgreSQL backend per task, several ms of CPU, three times per order. With it,
-# the fixup closes them only every 500 tasks, and `oms.celery` applies Django's own per-request
-# rules after each task instead (CONN_MAX_AGE, health check after an error).
-CELERY_DB_REUSE_MAX = 1000
+# the fixup closes them only every 500 tasks (it counts the calls before and after each task),
+# and `oms.celery` applies Django's own per-request rules after each task instead (CONN_MAX_AGE,
+# health check after an error).
+CELERY_DB_REUSE_MAX = 500
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "oms.core.tasks.relay_outbox", "schedule": 5.0},

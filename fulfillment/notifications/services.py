@@ -89,8 +89,9 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
     pickup notice gets when it is sent."""
     channels = [channel for channel in dict.fromkeys(settings.NOTIFICATION_CHANNELS)
                 if channel_reaches_anyone(channel)]
-    # No read of what exists first: a handler runs once per event (ProcessedEvent), so rows
-    # are almost never there already, and when they are the unique constraint drops ours.
+    # No read of what exists first: a handler's work commits once per event (ProcessedEvent),
+    # so rows are almost never there already, and when they are the unique constraint drops
+    # ours (the rendering is then wasted, which is rare enough).
     if channels:
         language = notification_language(order)
         with translation.override(language):

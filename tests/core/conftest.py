@@ -59,8 +59,8 @@ def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def celery_worker(broker: BrokerQueues, transactional_db: None) -> Iterator[Any]:
     """An in-process Celery worker (solo pool, in a thread) consuming the real Redis broker.
-    Needs committed data, hence `transactional_db`; Celery's Django fixup closes the worker
-    thread's database connection after every task."""
+    Needs committed data, hence `transactional_db`; like a deployed worker it keeps its
+    database connection from task to task (`oms.celery`, `CELERY_DB_REUSE_MAX`)."""
     hijack = celery_app.conf.worker_hijack_root_logger
     celery_app.conf.worker_hijack_root_logger = False  # keep the project's logging config
     try:
