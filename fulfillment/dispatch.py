@@ -166,29 +166,29 @@ def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
         return "skipped"
     result = (gateway or default_gateway()).send(dispatch)
     now = timezone.now()
-    if result.ok and _sent(fulfillment_id, now):
-        logger.info("dispatch of fulfilment %s: %s", fulfillment_id, DispatchStatus.SENT)
-        return DispatchStatus.SENT
+    if result.ok:
+        if _sent(fulfillment_id, now):
+            logger.info("dispatch of fulfilment %s: %s", fulfillment_id, DispatchStatus.SENT)
+            return DispatchStatus.SENT
+        # someone ended or retried the dispatch meanwhile: theirs is the status that stands
+        return FulfillmentOrder.objects.values_list("dispatch_status", flat=True).get(
+            pk=fulfillment_id)
     with transaction.atomic():
         fo = (FulfillmentOrder.objects.select_for_update(of=("self",), no_key=True)
               .select_related("order", "location").get(pk=fulfillment_id))
         if fo.dispatch_status != DispatchStatus.PENDING:
             return fo.dispatch_status
-        if result.ok:  # made pending again between the two statements (a retry from the cockpit)
-            fo.dispatch_status, fo.dispatched_at, fo.dispatch_error = DispatchStatus.SENT, now, ""
+        fo.dispatch_error = result.error or f"HTTP {result.status}"
+        if fo.dispatch_attempts >= settings.WMS_MAX_ATTEMPTS:
+            fo.dispatch_status = DispatchStatus.DEAD
+            event_emit(topic="fulfillment.dispatch_failed", aggregate_type="fulfillment",
+                       aggregate_id=fo.pk,
+                       payload={"id": fo.pk, "order": fo.order.number,
+                                "location": fo.location.code, "error": fo.dispatch_error})
         else:
-            fo.dispatch_error = result.error or f"HTTP {result.status}"
-            if fo.dispatch_attempts >= settings.WMS_MAX_ATTEMPTS:
-                fo.dispatch_status = DispatchStatus.DEAD
-                event_emit(topic="fulfillment.dispatch_failed", aggregate_type="fulfillment",
-                           aggregate_id=fo.pk,
-                           payload={"id": fo.pk, "order": fo.order.number,
-                                    "location": fo.location.code, "error": fo.dispatch_error})
-            else:
-                fo.dispatch_due_at = now + exponential_backoff(
-                    fo.dispatch_attempts, settings.WMS_BACKOFF_BASE_SECONDS)
-        fo.save(update_fields=["dispatch_status", "dispatched_at", "dispatch_error",
-                               "dispatch_due_at"])
+            fo.dispatch_due_at = now + exponential_backoff(
+                fo.dispatch_attempts, settings.WMS_BACKOFF_BASE_SECONDS)
+        fo.save(update_fields=["dispatch_status", "dispatch_error", "dispatch_due_at"])
         if fo.dispatch_status != DispatchStatus.PENDING:
             logger.info("dispatch of fulfilment %s: %s", fo.pk, fo.dispatch_status)
     return fo.dispatch_status

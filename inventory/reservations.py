@@ -125,13 +125,19 @@ def _validated_ttl(ttl_seconds: int | None) -> timedelta:
     return timedelta(seconds=ttl)
 
 
-def new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
-                     allocations: Sequence[Allocation], expires_at: datetime | None,
-                     now: datetime) -> Reservation:
-    reservation = Reservation(
+def unsaved_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
+                        expires_at: datetime | None, now: datetime) -> Reservation:
+    return Reservation(
         kind=kind, reference=reference, channel=channel, delivery_method=delivery.method,
         pickup_location=delivery.location, expires_at=expires_at, created_at=now, updated_at=now,
     )
+
+
+def new_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
+                    allocations: Sequence[Allocation], expires_at: datetime | None,
+                    now: datetime) -> Reservation:
+    reservation = unsaved_reservation(kind=kind, reference=reference, channel=channel,
+                                      delivery=delivery, expires_at=expires_at, now=now)
     reservation_insert(reservation, new_lines(allocations))
     return reservation
 
@@ -155,11 +161,9 @@ class _CartHold:
     ttl: timedelta
 
     def reservation(self, now: datetime) -> Reservation:
-        return Reservation(
-            kind=ReservationKind.CART, reference=self.reference, channel=self.channel,
-            delivery_method=self.delivery.method, pickup_location=self.delivery.location,
-            expires_at=now + self.ttl, created_at=now, updated_at=now,
-        )
+        return unsaved_reservation(kind=ReservationKind.CART, reference=self.reference,
+                                   channel=self.channel, delivery=self.delivery,
+                                   expires_at=now + self.ttl, now=now)
 
     def write(self, decision: Decision) -> Reservation:
         if _in_one_statement(decision):

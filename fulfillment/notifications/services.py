@@ -174,7 +174,8 @@ def notification_send(*, notification_id: int, notifier: Notifier | None = None)
             # push) is undone, while the attempt itself is still recorded below. The message is
             # built in here too: a pickup code that cannot be derived is a failed attempt like
             # any other.
-            writes = getattr(notifier, "writes_to_database", True)  # unsure: be safe
+            # a notifier named in settings may not say: then it gets the savepoint
+            writes = getattr(notifier, "writes_to_database", True)
             with transaction.atomic() if writes else nullcontext():
                 notifier.send(_message(notification))
         except Exception as exc:

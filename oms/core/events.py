@@ -146,20 +146,7 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
     _require_transaction()
     kick = _relay_kick()
     now = timezone.now()
-    rows = OutboxEvent.objects.bulk_create(
-        [
-            OutboxEvent(
-                topic=e.topic,
-                aggregate_type=e.aggregate_type,
-                aggregate_id=str(e.aggregate_id),
-                payload=e.payload,
-                created_at=now,
-                published_at=None if kick.listened(e.topic) else now,
-            )
-            for e in events
-        ],
-        batch_size=1000,
-    )
+    rows = OutboxEvent.objects.bulk_create([_row(e, kick, now) for e in events], batch_size=1000)
     kick.ids.extend(str(r.id) for r in rows if r.published_at is None)
     return rows
 
@@ -169,16 +156,19 @@ def event_emit(*, topic: str, aggregate_type: str, aggregate_id: str | int,
     return events_emit([NewEvent(topic, aggregate_type, str(aggregate_id), payload)])[0]
 
 
+def _row(event: NewEvent, kick: _RelayKick, now: datetime) -> OutboxEvent:
+    """The unsaved row of an event; one no handler wants is born published."""
+    return OutboxEvent(topic=event.topic, aggregate_type=event.aggregate_type,
+                       aggregate_id=str(event.aggregate_id), payload=event.payload,
+                       created_at=now, published_at=None if kick.listened(event.topic) else now)
+
+
 def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
                payload: dict[str, Any], now: datetime) -> OutboxEvent:
     """The row `event_emit` would write, unsaved, for a caller that writes it in a statement of
-    its own outside any transaction (a cart hold: `inventory.hold_sql.hold_write`). As there, an
-    event no handler wants is born published. Call `outbox_row_committed` once it is written."""
-    return OutboxEvent(
-        topic=topic, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
-        payload=payload, created_at=now,
-        published_at=None if _RelayKick(None).listened(topic) else now,
-    )
+    its own outside any transaction (a cart hold: `inventory.hold_sql.hold_write`). Call
+    `outbox_row_committed` once it is written."""
+    return _row(NewEvent(topic, aggregate_type, str(aggregate_id), payload), _RelayKick(None), now)
 
 
 def outbox_row_committed(event: OutboxEvent) -> None:

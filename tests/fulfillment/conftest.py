@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from fulfillment.models import FulfillmentOrder
+from oms.core.models import OutboxEvent
 from tests.orders.conftest import network, order_body
 
 __all__ = ["network", "order_body"]
@@ -35,3 +36,20 @@ def place(shop: Any) -> Any:
 
 def fulfillment_of(order: dict[str, Any], location: str) -> FulfillmentOrder:
     return FulfillmentOrder.objects.get(order__number=order["number"], location__code=location)
+
+
+def expire_due_pickups_then_redeliver(captured: Any) -> OutboxEvent:
+    """The beat sweep expires the one pickup past its deadline (its handlers run after the
+    commit); then every handler of its `fulfillment.pickup_expired` is delivered again, as a
+    broker redelivery would. `captured` is `django_capture_on_commit_callbacks`."""
+    from fulfillment.tasks import expire_due_pickups
+    from oms.core.events import handlers_for
+    from oms.core.tasks import handle_event
+
+    with captured(execute=True):
+        assert expire_due_pickups.apply().get() == 1
+    event = OutboxEvent.objects.get(topic="fulfillment.pickup_expired")
+    for name in handlers_for(event.topic):
+        with captured(execute=True):
+            handle_event.apply(kwargs={"event_id": str(event.id), "handler": name})
+    return event

@@ -17,7 +17,7 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 from payments.models import Payment
 from tests.conftest import error_codes, wait_for_a_fresh_minute
-from tests.fulfillment.conftest import fulfillment_of
+from tests.fulfillment.conftest import expire_due_pickups_then_redeliver, fulfillment_of
 from tests.orders.conftest import level
 
 pytestmark = pytest.mark.django_db
@@ -477,10 +477,6 @@ def test_a_card_pickup_is_captured_once_when_handed_over(pos, pickup_order, psp,
 
 def test_a_prepaid_no_show_is_refunded_once(pos, pickup_order, psp,
                                             django_capture_on_commit_callbacks):
-    from fulfillment.tasks import expire_due_pickups
-    from oms.core.events import handlers_for
-    from oms.core.tasks import handle_event
-
     # given a pickup paid in full online, past its deadline
     order, fo = ready_pickup(pos, pickup_order, payment={
         "method": "paypal", "status": "captured", "amount": "30.00",
@@ -490,12 +486,7 @@ def test_a_prepaid_no_show_is_refunded_once(pos, pickup_order, psp,
 
     # when the sweep expires it (its handlers run after the commit), and every handler of the
     # event is delivered again, as a broker redelivery would
-    with django_capture_on_commit_callbacks(execute=True):
-        assert expire_due_pickups.apply().get() == 1
-    event = OutboxEvent.objects.get(topic="fulfillment.pickup_expired")
-    for name in handlers_for(event.topic):
-        with django_capture_on_commit_callbacks(execute=True):
-            handle_event.apply(kwargs={"event_id": str(event.id), "handler": name})
+    expire_due_pickups_then_redeliver(django_capture_on_commit_callbacks)
 
     # then the customer got the 30.00 back exactly once
     assert [(r.psp_reference, r.amount) for r in psp.refunds.values()] == [

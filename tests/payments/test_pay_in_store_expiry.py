@@ -13,16 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder
-from fulfillment.tasks import expire_due_pickups
 from oms.core import events
-from oms.core.events import handlers_for
 from oms.core.models import OutboxEvent
-from oms.core.tasks import handle_event
 from oms.orders.models import Order, OrderEvent
 from oms.orders.services import order_lock
 from payments.handlers import give_back_expired_pickup
 from payments.models import Payment, PaymentReversal
 from payments.services import payment_collect_in_store, reversal_key
+from tests.fulfillment.conftest import expire_due_pickups_then_redeliver
 from tests.orders.conftest import order_body
 from tests.payments.conftest import EXPIRY_HANDLER, Placed, money, pickup_expired
 
@@ -191,12 +189,7 @@ def test_a_pay_in_store_no_show_swept_by_fulfilment_is_voided_once(
 
     # When the sweep expires it (its handlers run after the commit), and every handler of the
     # event is delivered again, as a broker redelivery would
-    with django_capture_on_commit_callbacks(execute=True):
-        assert expire_due_pickups.apply().get() == 1
-    event = OutboxEvent.objects.get(topic="fulfillment.pickup_expired")
-    for name in handlers_for(event.topic):
-        with django_capture_on_commit_callbacks(execute=True):
-            handle_event.apply(kwargs={"event_id": str(event.id), "handler": name})
+    expire_due_pickups_then_redeliver(django_capture_on_commit_callbacks)
 
     # Then the 30.00 nobody will pay at the till is written off once, and the order's trail
     # says so next to the cancellation
