@@ -6,8 +6,7 @@ the ORM a cart hold cost ~7 ms of application CPU on the 2-core benchmark machin
 query compilation; in plain SQL it is ~2.5 ms (bench/hot_sku.py). Each round trip costs another
 0.1-0.3 ms of CPU, so the reservation and its lines go in one statement on PostgreSQL. The SQL
 goes through Django's cursor (query logging and error translation stay) and its text depends only
-on the number of lines, so it is ready for server-side prepared statements (psycopg prepares
-only with server-side binding, which the settings do not enable today).
+on the number of lines, so each connection keeps it prepared (`DATABASE_PREPARE_THRESHOLD`).
 """
 
 from __future__ import annotations

@@ -124,6 +124,25 @@ def test_a_cart_hold_outside_a_transaction_is_one_statement_after_sourcing(kasse
     assert [e.aggregate_id for e in held_events()] == [str(held.pk)]
 
 
+def test_holds_repeated_on_one_connection_reuse_the_statements_postgresql_prepared(kassel):
+    # Given plenty of A at Kassel and a connection that prepares what it runs repeatedly
+    level = stock(kassel, "A", 100)
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    assert threshold is not None and settings.DATABASES["default"]["OPTIONS"][
+        "server_side_binding"]
+    # When more carts than the threshold hold a unit each, one after another
+    for n in range(threshold + 2):
+        hold(("A", 1), reference=f"cart-{n}")
+    # Then PostgreSQL parsed and planned the sourcing read and the hold statement once, and
+    # ran their prepared plans since
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        runs = {sql.lstrip()[:40]: count for sql, count in cursor.fetchall()}
+    assert runs[ONE_STATEMENT[:40]] >= 2
+    assert any(sql.startswith("SELECT l.id") and count >= 2 for sql, count in runs.items())
+    assert reserved(level) == threshold + 2
+
+
 def test_32_concurrent_one_statement_holds_on_20_units_grant_exactly_20(
         kassel, run_concurrently: RunConcurrently, one_statement_writes):
     # Given 20 units of A at one warehouse
