@@ -105,7 +105,10 @@ else:
     # plans it once instead of on every call (order intake and the hot cart hold run the same
     # few dozen statements all day). "off" for a pooler that cannot hold prepared statements
     # (PgBouncer in transaction mode before 1.21).
-    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    if _prepare != "off" and not _prepare.isdigit():
+        raise RuntimeError("DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0 prepares "
+                           f"every statement at once) or 'off', not {_prepare!r}")
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "server_side_binding": True,
