@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from fulfillment.services import fulfillment_orders_create
@@ -25,6 +25,7 @@ from inventory.reservations import hold_credit, reservation_lock_hold, reserve_w
 from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.catalog.validation import require_known_skus
 from oms.core.errors import Unprocessable
+from oms.core.events import events_batched
 from oms.core.models import ApiClient
 from oms.core.related import remember_related
 from oms.orders.models import Order
@@ -33,6 +34,7 @@ from oms.orders.services import (
     NewOrder,
     OrderLineData,
     duplicate_order,
+    is_duplicate_external_id,
     order_confirm,
     order_create,
     order_hold,
@@ -83,6 +85,17 @@ def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
     The order comes back with its lines, payments and fulfilments (and theirs) in memory, as
     written: reading them does not query."""
     _validate(request, client.channel)
+    try:
+        return _place(client, request)
+    except IntegrityError as error:
+        # The transaction (or savepoint) rolled back, so the answer may query.
+        if request.external_id and is_duplicate_external_id(error):
+            raise duplicate_order(channel=client.channel,
+                                  external_id=request.external_id) from None
+        raise
+
+
+def _place(client: ApiClient, request: OrderRequest) -> Order:
     lines = [LineRequest(ln.sku, ln.quantity) for ln in request.lines]
     with transaction.atomic():
         hold = None
@@ -95,18 +108,20 @@ def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
             return sourcing_decide(lines=lines, delivery=request.delivery, credit=credit)
 
         def write(decision: Decision) -> Order:
-            order = order_create(data=NewOrder(
-                number=order_number_next(), channel=client.channel,
-                external_id=request.external_id or None, customer=request.customer,
-                currency=request.currency, lines=request.lines,
-                delivery_method=request.delivery.method,
-                delivery_address=request.delivery_address,
-                pickup_location=request.delivery.location, language=request.language,
-                sourcing=decision.as_json(), placed_by=client.name,
-            ))
-            payment = payment_record(order=order, data=request.payment)
-            order = _settle_status(order, payment, client.name)
-            fulfillments = fulfillment_orders_create(order=order, decision=decision)
+            # The order's events go in with one INSERT, before the stock rows are locked.
+            with events_batched():
+                order = order_create(data=NewOrder(
+                    number=order_number_next(), channel=client.channel,
+                    external_id=request.external_id or None, customer=request.customer,
+                    currency=request.currency, lines=request.lines,
+                    delivery_method=request.delivery.method,
+                    delivery_address=request.delivery_address,
+                    pickup_location=request.delivery.location, language=request.language,
+                    sourcing=decision.as_json(), placed_by=client.name,
+                ))
+                payment = payment_record(order=order, data=request.payment)
+                order = _settle_status(order, payment, client.name)
+                fulfillments = fulfillment_orders_create(order=order, decision=decision)
             reservation_create_for_order(order_number=order.number, channel=client.channel,
                                          decision=decision, delivery=request.delivery, hold=hold)
             # The caller answers with the whole order: everything in it was written just now.

@@ -11,6 +11,7 @@ from oms.catalog.models import Product
 from oms.orders.states import CANCELLABLE, OrderStatus
 
 S = OrderStatus
+EXTERNAL_ID_UNIQUE = "order_external_id_unique_per_channel"
 
 
 class Customer(models.Model):
@@ -58,7 +59,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_id"], condition=Q(external_id__isnull=False),
-                name="order_external_id_unique_per_channel",
+                name=EXTERNAL_ID_UNIQUE,
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
         ]

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -18,7 +19,7 @@ from django_fsm import can_proceed
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
 from oms.core.related import remember_related
-from oms.orders.models import Customer, Order, OrderEvent, OrderLine
+from oms.orders.models import EXTERNAL_ID_UNIQUE, Customer, Order, OrderEvent, OrderLine
 
 ORDER_NUMBER_START = 1_000_001
 
@@ -78,20 +79,59 @@ def order_number_next() -> str:
     return str(ORDER_NUMBER_START + last)
 
 
-def customer_upsert(*, data: CustomerData) -> Customer:
-    email = data.email.strip().lower()
-    customer, created = Customer.objects.get_or_create(
-        email=email, defaults={"name": data.name, "phone": data.phone,
-                               "external_id": data.external_id},
+@cache
+def _customer_found_or_inserted_sql() -> tuple[str, list[str], list[Field]]:
+    """The customer with an e-mail, inserted first if there is none: one round trip instead of
+    the four of get_or_create (read, savepoint, insert, release) for a new customer. If another
+    transaction inserts the same e-mail meanwhile, ours waits for it and inserts nothing, and
+    the row it wrote is not in this statement's snapshot: then no row comes back. Every column
+    of the model is written and read, so a field added later is too."""
+    fields = list(Customer._meta.concrete_fields)
+    written = [f for f in fields if not f.primary_key]
+    names = [f.attname for f in fields]
+    every = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = (
+        f"WITH found AS (SELECT {every} FROM orders_customer WHERE email = %s), "
+        f"inserted AS (INSERT INTO orders_customer "
+        f"({', '.join(connection.ops.quote_name(f.column) for f in written)}) "
+        f"SELECT {', '.join(['%s'] * len(written))} WHERE NOT EXISTS (SELECT FROM found) "
+        f"ON CONFLICT (email) DO NOTHING RETURNING {every}) "
+        "SELECT * FROM found UNION ALL SELECT * FROM inserted"
     )
-    if not created:
-        changed = {k: v for k, v in (("name", data.name), ("phone", data.phone),
-                                     ("external_id", data.external_id))
-                   if v and getattr(customer, k) != v}
-        if changed:
-            for key, value in changed.items():
-                setattr(customer, key, value)
-            customer.save(update_fields=[*changed, "updated_at"])
+    return sql, names, written
+
+
+def _customer_found_or_inserted(email: str, data: CustomerData) -> Customer | None:
+    if connection.vendor != "postgresql":
+        return None
+    sql, names, written = _customer_found_or_inserted_sql()
+    now = timezone.now()
+    new = Customer(email=email, name=data.name, phone=data.phone,
+                   external_id=data.external_id, created_at=now, updated_at=now)
+    values = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in written]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [email, *values])
+        row = cursor.fetchone()
+    return None if row is None else Customer.from_db(connection.alias, names, row)
+
+
+def customer_upsert(*, data: CustomerData) -> Customer:
+    """The customer with this e-mail, created if new; a name, phone or external id given here
+    replaces the stored one (an empty one keeps it)."""
+    email = data.email.strip().lower()
+    customer = _customer_found_or_inserted(email, data)
+    if customer is None:  # SQLite, or a concurrent first order of the same customer
+        customer, _created = Customer.objects.get_or_create(
+            email=email, defaults={"name": data.name, "phone": data.phone,
+                                   "external_id": data.external_id},
+        )
+    changed = {k: v for k, v in (("name", data.name), ("phone", data.phone),
+                                 ("external_id", data.external_id))
+               if v and getattr(customer, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(customer, key, value)
+        customer.save(update_fields=[*changed, "updated_at"])
     return customer
 
 
@@ -123,28 +163,28 @@ def _record(order: Order, type_: str, actor: str, data: dict[str, Any],
 
 
 def order_create(*, data: NewOrder) -> Order:
-    """Write a placed order with its lines, fully allocated; publishes ``order.placed``."""
+    """Write a placed order with its lines, fully allocated; publishes ``order.placed``.
+
+    An external id the channel already used (the caller checks first; a concurrent request can
+    still win the race) raises the database's IntegrityError, which `is_duplicate_external_id`
+    recognises: the caller answers it with `duplicate_order` once its transaction (or savepoint)
+    rolled back. A savepoint here just to answer it in place would cost two round trips on
+    every order."""
     if not data.lines:
         raise InvalidInput([("required", _("An order needs at least one line."), "lines")])
     now = timezone.now()
     # No savepoint of its own (nor in the other services an intake runs): a failure always ends
     # the caller's transaction, which rolls back to its own savepoint, so ours would only cost
-    # round trips. The inner one stays: after a duplicate external id, the error needs a query.
+    # round trips.
     with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                order = Order.objects.create(
-                    number=data.number, channel=data.channel, external_id=data.external_id,
-                    customer=customer_upsert(data=data.customer), currency=data.currency,
-                    total=order_total(data.lines), language=data.language,
-                    delivery_method=data.delivery_method,
-                    delivery_address=data.delivery_address,
-                    pickup_location=data.pickup_location, sourcing=data.sourcing,
-                    placed_by=data.placed_by, created_at=now, updated_at=now,
-                )
-        except IntegrityError:
-            # Two requests with one external id raced past the check in intake.
-            raise duplicate_order(channel=data.channel, external_id=data.external_id) from None
+        order = Order.objects.create(
+            number=data.number, channel=data.channel, external_id=data.external_id,
+            customer=customer_upsert(data=data.customer), currency=data.currency,
+            total=order_total(data.lines), language=data.language,
+            delivery_method=data.delivery_method, delivery_address=data.delivery_address,
+            pickup_location=data.pickup_location, sourcing=data.sourcing,
+            placed_by=data.placed_by, created_at=now, updated_at=now,
+        )
         remember_related(order, "lines", OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
@@ -156,6 +196,15 @@ def order_create(*, data: NewOrder) -> Order:
         event_emit(topic="order.placed", aggregate_type="order", aggregate_id=order.number,
                    payload=order_payload(order))
     return order
+
+
+def is_duplicate_external_id(error: IntegrityError) -> bool:
+    """Did `order_create` fail on the channel's external id being taken?"""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:  # PostgreSQL names the constraint
+        return diag.constraint_name == EXTERNAL_ID_UNIQUE
+    # SQLite (demo mode) names the columns
+    return "orders_order.channel, orders_order.external_id" in str(error)
 
 
 def order_lock(*, order: Order) -> Order:

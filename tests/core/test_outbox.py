@@ -6,10 +6,18 @@ import time
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from oms.celery import app as celery_app
-from oms.core.events import event_emit, event_handle, handlers_for, outbox_relay, runs_in_relay
+from oms.core.events import (
+    event_emit,
+    event_handle,
+    events_batched,
+    handlers_for,
+    outbox_relay,
+    runs_in_relay,
+)
 from oms.core.models import OutboxEvent, ProcessedEvent, WebhookDelivery
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 from tests.core.factories import OutboxEventFactory
@@ -97,6 +105,55 @@ def test_one_transaction_sends_one_kick_for_all_its_events(broker: BrokerQueues)
 
     # and the relay publishes the two that exist
     assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 2
+
+
+def outbox_inserts(queries: CaptureQueriesContext) -> int:
+    return sum(q["sql"].startswith('INSERT INTO "core_outboxevent"') for q in queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_emitted_in_a_batch_are_written_together_when_the_block_ends(
+        broker: BrokerQueues) -> None:
+    # when three events are emitted in a batch, one of them in a nested batch
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, events_batched():
+        first = emit(aggregate_id="1")
+        with events_batched():
+            second = emit(aggregate_id="2")
+        third = emit(aggregate_id="3")
+        # then none is in the table before the outermost block ends
+        assert not OutboxEvent.objects.exists()
+    # and its end wrote all three with one statement
+    assert outbox_inserts(queries) == 1
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 3
+    # and the commit kicked the relay once, for all three, in the order emitted
+    [kick] = broker.tasks(RELAY)
+    assert kick.kwargs["event_ids"] == [str(first.id), str(second.id), str(third.id)]
+    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_writes_none_of_its_events(broker: BrokerQueues) -> None:
+    with transaction.atomic():
+        kept = emit(aggregate_id="kept")
+        # when a batched block raises after emitting two events
+        with pytest.raises(ZeroDivisionError), transaction.atomic(), events_batched():
+            emit(aggregate_id="1")
+            emit(aggregate_id="2")
+            1 / 0  # noqa: B018
+        # then a later emit is written at once again
+        after = emit(aggregate_id="after")
+        assert OutboxEvent.objects.filter(id=after.id).exists()
+    # and only the events outside the failed block exist and are published
+    assert set(OutboxEvent.objects.values_list("aggregate_id", flat=True)) == {"kept", "after"}
+    [kick] = broker.tasks(RELAY)
+    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 2
+    assert kept.id in {e.id for e in OutboxEvent.objects.exclude(published_at=None)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_only_opened_inside_a_transaction() -> None:
+    with pytest.raises(RuntimeError, match="inside the transaction"), events_batched():
+        pass
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
 import pytest
+from django.db import connection, connections, transaction
 from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
@@ -10,11 +17,13 @@ from django.utils import timezone
 from inventory.models import Reservation, ReservationLine, StockLevel
 from inventory.reservations import reservations_expire_due
 from oms.core.models import OutboxEvent
-from oms.orders.models import Order, OrderLine
+from oms.orders.models import Customer, Order, OrderLine
 from oms.orders.services import order_confirm
+from tests.conftest import error_codes
 from tests.orders.conftest import level, order_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
+T = TypeVar("T")
 
 
 def http(session):
@@ -186,3 +195,106 @@ def test_concurrent_orders_with_one_external_id_create_one_order_and_conflicts(
     assert sorted(results) == [201, 409, 409, 409]
     assert Order.objects.count() == 1
     assert level("A", network.kassel).reserved == 1
+
+
+class HeldOpen:
+    """Runs `write` in a transaction of another thread and keeps it open until `commit()`:
+    what a concurrent request looks like while it has written but not yet committed."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        self.written, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(write,))
+
+    def _run(self, write: Callable[[], None]) -> None:
+        try:
+            with transaction.atomic():
+                write()
+                self.written.set()
+                self.release.wait(timeout=20)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> HeldOpen:
+        self.thread.start()
+        assert self.written.wait(timeout=10)
+        return self
+
+    def commit_once_someone_waits_for_it(self) -> None:
+        """Commit as soon as another connection is blocked on one of our row locks."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not blocked_backends():
+            time.sleep(0.02)
+        self.release.set()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.thread.join(timeout=20)
+
+
+def blocked_backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+def in_a_thread(fn: Callable[[], T]) -> Callable[[], T]:
+    """Start fn in a thread now; the returned function waits for its result."""
+    result: list[T] = []
+
+    def run() -> None:
+        try:
+            result.append(fn())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def wait() -> T:
+        thread.join(timeout=20)
+        return result[0]
+
+    return wait
+
+
+def test_an_order_losing_the_race_for_its_external_id_is_a_conflict_naming_the_winner(
+        network, api):
+    # Given an order of the web channel
+    network.stock(network.kassel, "A", 50)
+    shop = api("webshop", channel="web")
+    winner = post_json(http(shop), "/api/v1/orders", order_body([("A", 1)])).json()["number"]
+    # and another request giving it the external id EXT-RACE, written but not yet committed
+    take_id = partial(Order.objects.filter(number=winner).update, external_id="EXT-RACE")
+    with HeldOpen(take_id) as other:
+        # when an order with EXT-RACE arrives now (its check cannot see the uncommitted id)
+        placing = in_a_thread(lambda: post_json(
+            http(shop), "/api/v1/orders", order_body([("A", 2)], external_id="EXT-RACE")))
+        other.commit_once_someone_waits_for_it()
+        response = placing()
+    # then it waited for the other transaction and is refused, naming the order that won
+    assert response.status_code == 409, response.content
+    assert error_codes(response) == ["duplicate_order"]
+    assert response.json()["errors"][0]["order"] == winner
+    # and it left nothing behind
+    assert Order.objects.count() == 1
+    assert level("A", network.kassel).reserved == 1
+
+
+def test_a_first_order_racing_another_for_a_new_customer_uses_the_customer_written_first(
+        network, api):
+    # Given a new customer being written by another request, not yet committed
+    network.stock(network.kassel, "A", 50)
+    shop = api("webshop", channel="web")
+    create = partial(Customer.objects.create, email="new@example.de", name="Other request")
+    with HeldOpen(create) as other:
+        # when this customer's order arrives now
+        body = order_body([("A", 1)], customer={"email": "New@Example.de", "name": "Kim New"})
+        placing = in_a_thread(lambda: post_json(http(shop), "/api/v1/orders", body))
+        other.commit_once_someone_waits_for_it()
+        response = placing()
+    # then the order is placed for the customer the other request wrote, with our name
+    assert response.status_code == 201, response.content
+    customer = Customer.objects.get(email="new@example.de")
+    assert Order.objects.get(number=response.json()["number"]).customer == customer
+    assert customer.name == "Kim New"
