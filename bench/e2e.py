@@ -48,10 +48,7 @@ import os
 import queue
 import random
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -61,7 +58,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from bench.e2e_wms import DISPATCH_PATH, PROBE_PATH, PROBE_TASK, Arrival, WmsReceiver
 from bench.harness import (
@@ -83,6 +79,18 @@ from bench.harness import (
     verdict,
     warm_up_workers,
 )
+from bench.worker import (
+    Queues,
+    Worker,
+    celery_queues,
+    celery_worker,
+    log_tail,
+    queue_depth,
+    redis_client,
+    redis_flush,
+    wait_idle,
+    worker_totals,
+)
 
 NAME = "e2e"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -103,7 +111,6 @@ NOT_SENT = "not sent: the lag phase ran out of time"
 TARGET_LAG_P95_S = 1.0
 CHANNEL = "web"
 LOCATION = "WH-E2E"
-DISPATCH_TASK = "fulfillment.tasks.dispatch_fulfillment"
 PLENTY = 1_000_000_000
 SKUS = {f"E2E-{i:03d}": Decimal(f"{5 + i}.99") for i in range(1, 21)}
 ADDRESS = {"name": "Kim Weber", "street": "Unter den Linden 1", "postcode": "10117",
@@ -138,141 +145,7 @@ def say(message: str) -> None:
     step(f"[{time.perf_counter() - _CLOCK[0]:5.1f} s] {message}")
 
 
-# --- Redis, the worker and CPU accounting ---------------------------------------------------
-
-
-def redis_client(url: str) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url)
-
-
-def redis_flush(url: str) -> int:
-    """Empty the benchmark's Redis database; refuses database 0 (usually someone's real one)."""
-    path = urlsplit(url).path.strip("/")
-    if not path.isdigit() or int(path) == 0:
-        raise SystemExit(f"refusing to flush Redis {url!r}: give a dedicated database, "
-                         f"e.g. {DEFAULT_REDIS_URL}")
-    client = redis_client(url)
-    keys = client.dbsize()
-    client.flushdb()
-    return keys
-
-
-@dataclass(frozen=True)
-class Queues:
-    names: list[str]  # every queue the worker consumes (with the "priority" strategy: in order)
-    dispatch: str  # where fulfilment dispatches are routed
-    default: str
-
-
-def celery_queues() -> Queues:
-    """The queues as the settings declare them (one "celery" queue when none are declared)."""
-    from django.conf import settings
-
-    default = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or "celery"
-    names = [q.name for q in getattr(settings, "CELERY_TASK_QUEUES", None) or []] or [default]
-    routes = getattr(settings, "CELERY_TASK_ROUTES", None)
-    route = routes.get(DISPATCH_TASK, {}) if isinstance(routes, dict) else {}
-    return Queues(names, route.get("queue", default), default)
-
-
-def queue_depth(client: Any, queues: Queues) -> tuple[dict[str, int], int]:
-    """(messages waiting per queue, messages a worker holds unacknowledged)."""
-    with client.pipeline() as pipe:
-        for name in queues.names:
-            pipe.llen(name)
-        pipe.hlen("unacked")
-        *waiting, unacked = pipe.execute()
-    return dict(zip(queues.names, waiting, strict=True)), unacked
-
-
-def wait_idle(client: Any, queues: Queues, timeout: float) -> tuple[float, int]:
-    """Wait until every queue is empty and nothing is unacknowledged for 1 s; returns (seconds
-    waited, messages left)."""
-    started = time.perf_counter()
-    quiet_since = None
-    while True:
-        depths, unacked = queue_depth(client, queues)
-        waiting = sum(depths.values())
-        now = time.perf_counter()
-        if waiting + unacked == 0:
-            quiet_since = quiet_since or now
-            if now - quiet_since >= 1.0:
-                return now - started, 0
-        else:
-            quiet_since = None
-        if now - started > timeout:
-            return now - started, waiting + unacked
-        time.sleep(0.1)
-
-
-@dataclass(frozen=True)
-class Worker:
-    proc: subprocess.Popen
-    hostname: str
-    log_path: str
-    concurrency: int
-
-
-def _log_tail(path: str, lines: int = 30) -> str:
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
-    """SIGTERM the leader (celery: warm shutdown, running tasks finish), then SIGKILL whatever of
-    its process group (a session of its own) is left."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def celery_worker(config: BenchConfig, db_name: str, concurrency: int) -> Iterator[Worker]:
-    """``celery -A oms worker --pool=prefork --concurrency=N`` against `db_name`, in a session of
-    its own; always stopped on the way out."""
-    fd, log_path = tempfile.mkstemp(prefix="bench-celery-", suffix=".log")
-    hostname = f"bench-e2e-{os.getpid()}@{socket.gethostname()}"
-    level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
-    command = [sys.executable, "-m", "celery", "-A", "oms", "worker", "--pool=prefork",
-               f"--concurrency={concurrency}", f"--loglevel={level}", "-n", hostname,
-               "-I", "bench.e2e_wms", "--without-mingle"]
-    env = {**os.environ, **config.server_env(db_name)}
-    with open(fd, "wb") as log:
-        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    try:
-        yield Worker(proc, hostname, log_path, concurrency)
-    finally:
-        _stop_group(proc)
-        if sys.exc_info()[0] is None:
-            with contextlib.suppress(OSError):
-                os.unlink(log_path)
-        else:
-            print(f"  the worker failed or the run was interrupted; last lines of its log "
-                  f"({log_path}):\n{_log_tail(log_path, 15)}", file=sys.stderr)
-
-
-def worker_totals(worker: Worker) -> dict[str, int]:
-    """Tasks the worker has accepted since it started, per task name (``inspect stats``)."""
-    from oms.celery import app
-
-    try:
-        stats = app.control.inspect(destination=[worker.hostname], timeout=5).stats() or {}
-    except Exception:  # a missing figure, not a failed benchmark
-        return {}
-    return dict((stats.get(worker.hostname) or {}).get("total") or {})
+# --- CPU accounting -------------------------------------------------------------------------
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -533,7 +406,7 @@ class Rig:
     def alive(self) -> None:
         if self.worker.proc.poll() is not None:
             raise RuntimeError(f"the celery worker exited with {self.worker.proc.returncode}:"
-                               f"\n{_log_tail(self.worker.log_path)}")
+                               f"\n{log_tail(self.worker.log_path)}")
 
     def cap(self) -> float:
         """The longest wait for dispatches, shipments or a drained queue."""
@@ -935,7 +808,8 @@ def run(config: BenchConfig, concurrency: int = 2) -> Results:
             receiver.secret = network.wms_secret
             say(f"starting celery worker --concurrency={concurrency} and gunicorn "
                 f"-w {config.gunicorn_workers}")
-            with celery_worker(config, db, concurrency) as worker, \
+            with celery_worker(config, db, concurrency, name=NAME,
+                               imports=["bench.e2e_wms"]) as worker, \
                     gunicorn_server(config, db) as server:
                 measure(config, db, server, worker, network, receiver, rng, results,
                         lag_seconds, n_flow, n_probes, n_healthz)
@@ -965,7 +839,7 @@ def measure(config: BenchConfig, db: str, server: Server, worker: Worker, networ
 
     if not wait_for(ready, 90, alive=rig.alive):
         raise RuntimeError(f"the worker did not run a probe task in 90 s:\n"
-                           f"{_log_tail(worker.log_path)}")
+                           f"{log_tail(worker.log_path)}")
     n_warm = scaled(FULL_WARM_UP_ORDERS, config.scale, 8)
     say(f"warm-up: {n_warm} orders through dispatch, half of them accepted and shipped")
     warm_up(rig, rng, n_warm)

@@ -60,6 +60,16 @@ from bench.intake_baseline import (
     table_counts,
 )
 from bench.pgbench import PgbenchResult, WaitSampler, pgbench_run
+from bench.worker import (
+    Queues,
+    WorkerConfig,
+    celery_queues,
+    celery_worker,
+    redis_client,
+    redis_flush,
+    wait_idle,
+    worker_config,
+)
 
 NAME = "intake"
 DEFAULT_SENDERS = 4
@@ -70,6 +80,8 @@ FULL_PGBENCH_SECONDS = 10.0
 CUSTOMER_POOL = 2_000
 TARGET_RATIO = 0.1
 TARGET_P95_MS = 50.0
+WORKER_CONCURRENCY = 2
+DRAIN_TIMEOUT_S = 120.0
 CHANNEL = "web"
 HOT_SKUS = {"BENCH-TEE-001": Decimal("19.99"), "BENCH-SOCK-002": Decimal("5.49"),
             "BENCH-CAP-003": Decimal("12.00")}
@@ -226,19 +238,40 @@ class HttpRun:
         return (self.orders - len(self.failures)) / self.seconds if self.seconds else math.nan
 
 
-def send_orders(server: Server, token: str, orders: Sequence[Order], senders: int) -> HttpRun:
+@dataclass(frozen=True)
+class Relay:
+    """Where the outbox relay and the event handlers an order triggers run."""
+
+    redis: Any
+    queues: Queues
+
+    def drain(self) -> float:
+        """Seconds until the worker has finished every task the orders queued."""
+        waited, left = wait_idle(self.redis, self.queues, DRAIN_TIMEOUT_S)
+        if left:
+            raise RuntimeError(f"the worker did not drain its queues in {DRAIN_TIMEOUT_S:.0f} s "
+                               f"({left} messages left)")
+        return waited
+
+
+def send_orders(server: Server, token: str, orders: Sequence[Order], senders: int,
+                relay: Relay) -> HttpRun:
+    """Send the orders, then wait for the worker to finish what they queued: the run lasts
+    until then, so orders/s counts the relay's work too."""
     with Stopwatch() as watch, ThreadPoolExecutor(max_workers=senders) as pool:
         sent = list(pool.map(lambda o: send_order(server, token, o), orders))
+    drained = relay.drain()
     failures = [f"{s.status} {s.body[:300].decode(errors='replace')}"
                 for s in sent if s.status != 201]
-    return HttpRun(len(orders), senders, watch.seconds,
+    return HttpRun(len(orders), senders, watch.seconds + drained,
                    [s.seconds for s in sent if s.status == 201], failures)
 
 
 # --- the probe order ----------------------------------------------------------------------
 
 
-def probe_order(config: BenchConfig, db: str, server: Server, network: Network) -> Probe:
+def probe_order(config: BenchConfig, db: str, server: Server, network: Network,
+                relay: Relay) -> Probe:
     """Place one order over HTTP, count what it wrote, and keep those rows as templates."""
     from django.utils import timezone
 
@@ -250,6 +283,7 @@ def probe_order(config: BenchConfig, db: str, server: Server, network: Network) 
     sent = send_order(server, network.token, order)
     if sent.status != 201:
         raise RuntimeError(f"the probe order failed: {sent.status} {sent.body!r}")
+    relay.drain()  # what its event handlers write counts too
     delta = count_delta(before, table_counts(config, db))
     rows: dict[str, list[dict[str, Any]]] = {}
     timestamps: dict[str, set[str]] = {}
@@ -290,6 +324,7 @@ def _stock_consistent(config: BenchConfig, db: str) -> tuple[int, int]:
 
 
 def run(config: BenchConfig) -> Results:
+    config = config if isinstance(config, WorkerConfig) else worker_config(config)
     rng = random.Random(config.seed)
     senders = config.senders or DEFAULT_SENDERS
     n_orders = scaled(FULL_ORDERS, config.scale, 100)
@@ -303,30 +338,35 @@ def run(config: BenchConfig) -> Results:
         "lines_per_order": len(HOT_SKUS), "units_per_line": "1-3",
         "customer_pool": CUSTOMER_POOL, "locations": [loc[0] for loc in LOCATIONS],
         "payment": "card, authorized", "delivery": "ship",
+        "celery_worker_concurrency": WORKER_CONCURRENCY,
     })
     print(f"\nintake: {n_orders} orders of {len(HOT_SKUS)} lines over HTTP from {senders} "
           f"senders (gunicorn -w {config.gunicorn_workers}), {n_sequential} from one sender; "
           f"pgbench baseline with {senders} clients for {pgbench_seconds:.0f} s")
+    redis_flush(config.redis_url)
     with bench_database(config, NAME) as db:
         step(f"setup in database {db}: products, {len(LOCATIONS)} locations, a webshop client, "
              "stock")
         network = network_setup(config, db, rng)
-        step(f"starting gunicorn -w {config.gunicorn_workers}")
-        with gunicorn_server(config, db) as server:
+        step(f"starting a celery worker (--concurrency={WORKER_CONCURRENCY}) and gunicorn "
+             f"-w {config.gunicorn_workers}")
+        with celery_worker(config, db, WORKER_CONCURRENCY, name=NAME), \
+                gunicorn_server(config, db) as server:
+            relay = Relay(redis_client(config.redis_url), celery_queues())
             warm = send_orders(server, network.token, pool_orders(rng, "warm", n_warm_up),
-                               senders)
+                               senders, relay)
             if warm.failures:
                 raise RuntimeError(f"warm-up orders failed, first: {warm.failures[0]}")
             step("probe: one order, rows written per table")
-            probe = probe_order(config, db, server, network)
+            probe = probe_order(config, db, server, network, relay)
             vacuum_analyze(config, db)
             step(f"http: {n_orders} orders from {senders} concurrent senders")
             with WaitSampler(config, db) as http_waits:
                 concurrent = send_orders(server, network.token,
-                                         pool_orders(rng, "http", n_orders), senders)
+                                         pool_orders(rng, "http", n_orders), senders, relay)
             step(f"http_sequential: {n_sequential} orders from one sender")
             sequential = send_orders(server, network.token,
-                                     pool_orders(rng, "seq", n_sequential), 1)
+                                     pool_orders(rng, "seq", n_sequential), 1, relay)
         http_consistent = _stock_consistent(config, db)
         script = baseline_script(probe, HOT_SKUS, CUSTOMER_POOL)
         step("pgbench: one transaction alone, rows written per table compared with the probe")

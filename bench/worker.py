@@ -1,0 +1,176 @@
+"""A real Celery worker for the benchmarks that run one, and the Redis queues it works from.
+
+The worker is started as ``celery -A oms worker`` in a process group of its own, against the
+benchmark's database and Redis database, and always stopped (SIGTERM, then SIGKILL) on the way
+out; its log is printed if it failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.harness import REPO_ROOT, BenchConfig
+
+DISPATCH_TASK = "fulfillment.tasks.dispatch_fulfillment"
+# Tasks go through Redis to the worker instead of running in the process that sends them.
+WORKER_ENV = {"CELERY_TASK_ALWAYS_EAGER": "false"}
+
+
+class WorkerConfig(BenchConfig):
+    """The harness configuration, with tasks sent to a real worker by the servers it starts."""
+
+    def server_env(self, db_name: str) -> dict[str, str]:
+        return {**super().server_env(db_name), **WORKER_ENV}
+
+
+def worker_config(base: BenchConfig) -> WorkerConfig:
+    return WorkerConfig(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
+
+
+def redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def redis_flush(url: str) -> int:
+    """Empty the benchmark's Redis database; refuses database 0 (usually someone's real one)."""
+    path = urlsplit(url).path.strip("/")
+    if not path.isdigit() or int(path) == 0:
+        raise SystemExit(f"refusing to flush Redis {url!r}: give a dedicated database, "
+                         "e.g. redis://127.0.0.1:6379/15")
+    client = redis_client(url)
+    keys = client.dbsize()
+    client.flushdb()
+    return keys
+
+
+@dataclass(frozen=True)
+class Queues:
+    names: list[str]  # every queue the worker consumes (with the "priority" strategy: in order)
+    dispatch: str  # where fulfilment dispatches are routed
+    default: str
+
+
+def celery_queues() -> Queues:
+    """The queues as the settings declare them (one "celery" queue when none are declared)."""
+    from django.conf import settings
+
+    default = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or "celery"
+    names = [q.name for q in getattr(settings, "CELERY_TASK_QUEUES", None) or []] or [default]
+    routes = getattr(settings, "CELERY_TASK_ROUTES", None)
+    route = routes.get(DISPATCH_TASK, {}) if isinstance(routes, dict) else {}
+    return Queues(names, route.get("queue", default), default)
+
+
+def queue_depth(client: Any, queues: Queues) -> tuple[dict[str, int], int]:
+    """(messages waiting per queue, messages a worker holds unacknowledged)."""
+    with client.pipeline() as pipe:
+        for name in queues.names:
+            pipe.llen(name)
+        pipe.hlen("unacked")
+        *waiting, unacked = pipe.execute()
+    return dict(zip(queues.names, waiting, strict=True)), unacked
+
+
+def wait_idle(client: Any, queues: Queues, timeout: float) -> tuple[float, int]:
+    """Wait until every queue is empty and nothing is unacknowledged for 1 s; returns (seconds
+    until the queues went quiet, messages left)."""
+    started = time.perf_counter()
+    quiet_since = None
+    while True:
+        depths, unacked = queue_depth(client, queues)
+        waiting = sum(depths.values())
+        now = time.perf_counter()
+        if waiting + unacked == 0:
+            quiet_since = quiet_since or now
+            if now - quiet_since >= 1.0:
+                return quiet_since - started, 0
+        else:
+            quiet_since = None
+        if now - started > timeout:
+            return now - started, waiting + unacked
+        time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Worker:
+    proc: subprocess.Popen
+    hostname: str
+    log_path: str
+    concurrency: int
+
+
+def log_tail(path: str, lines: int = 30) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the leader (celery: warm shutdown, running tasks finish), then SIGKILL whatever of
+    its process group (a session of its own) is left."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def celery_worker(config: BenchConfig, db_name: str, concurrency: int, *, name: str,
+                  imports: Sequence[str] = ()) -> Iterator[Worker]:
+    """``celery -A oms worker --pool=prefork --concurrency=N`` against `db_name`, in a session of
+    its own, also importing the modules `imports` (tasks of the benchmark's own); always stopped
+    on the way out."""
+    fd, log_path = tempfile.mkstemp(prefix="bench-celery-", suffix=".log")
+    hostname = f"bench-{name}-{os.getpid()}@{socket.gethostname()}"
+    level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
+    command = [sys.executable, "-m", "celery", "-A", "oms", "worker", "--pool=prefork",
+               f"--concurrency={concurrency}", f"--loglevel={level}", "-n", hostname,
+               "--without-mingle", *(arg for module in imports for arg in ("-I", module))]
+    env = {**os.environ, **config.server_env(db_name)}
+    with open(fd, "wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    try:
+        yield Worker(proc, hostname, log_path, concurrency)
+    finally:
+        _stop_group(proc)
+        if sys.exc_info()[0] is None:
+            with contextlib.suppress(OSError):
+                os.unlink(log_path)
+        else:
+            print(f"  the worker failed or the run was interrupted; last lines of its log "
+                  f"({log_path}):\n{log_tail(log_path, 15)}", file=sys.stderr)
+
+
+def worker_totals(worker: Worker) -> dict[str, int]:
+    """Tasks the worker has accepted since it started, per task name (``inspect stats``)."""
+    from oms.celery import app
+
+    try:
+        stats = app.control.inspect(destination=[worker.hostname], timeout=5).stats() or {}
+    except Exception:  # a missing figure, not a failed benchmark
+        return {}
+    return dict((stats.get(worker.hostname) or {}).get("total") or {})
