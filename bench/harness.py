@@ -212,11 +212,34 @@ def http_call(server: Server, method: str, path: str, *, body: bytes | None = No
     return Reply(response.status, data, time.perf_counter() - started)
 
 
-def _log_tail(path: str, lines: int = 40) -> str:
+def log_tail(path: str, lines: int = 40) -> str:
     try:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def start_logged(command: Sequence[str], env: dict[str, str],
+                 prefix: str) -> tuple[subprocess.Popen, str]:
+    """Start `command` from the repository root in a session (process group) of its own, its
+    output going to a new temporary log; returns the process and the log's path."""
+    fd, log_path = tempfile.mkstemp(prefix=prefix, suffix=".log")
+    with open(fd, "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    return proc, log_path
+
+
+def dispose_log(log_path: str, what: str) -> None:
+    """Call in the `finally` that stopped a `start_logged` process: delete its log if all went
+    well, else print the log's last lines."""
+    if sys.exc_info()[0] is None:
+        with contextlib.suppress(OSError):
+            os.unlink(log_path)
+    else:
+        print(f"  {what} failed or the run was interrupted; last lines of its log "
+              f"({log_path}):\n{log_tail(log_path, 15)}", file=sys.stderr)
 
 
 def _stop_process_group(proc: subprocess.Popen) -> None:
@@ -248,7 +271,6 @@ def gunicorn_server(config: BenchConfig, db_name: str) -> Iterator[Server]:
     """``gunicorn oms.wsgi:application -w N`` on a free local port, against `db_name`; always
     terminated on the way out."""
     port = free_port()
-    fd, log_path = tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")
     env = {**os.environ, **config.server_env(db_name)}
     command = [
         sys.executable, "-m", "gunicorn", "oms.wsgi:application",
@@ -259,34 +281,26 @@ def gunicorn_server(config: BenchConfig, db_name: str) -> Iterator[Server]:
         # gunicorn >= 25 opens ~/.gunicorn/gunicorn.ctl by default, shared with any other
         # gunicorn on the machine; a benchmark server needs none.
         command.append("--no-control-socket")
-    with open(fd, "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+    proc, log_path = start_logged(command, env, "bench-gunicorn-")
     server = Server("127.0.0.1", port, config.gunicorn_workers, log_path)
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n"
-                                   f"{_log_tail(log_path)}")
+                                   f"{log_tail(log_path)}")
             try:
                 if http_call(server, "GET", "/healthz", timeout=5).status == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz:\n{_log_tail(log_path)}")
+                raise RuntimeError(f"gunicorn did not answer /healthz:\n{log_tail(log_path)}")
             time.sleep(0.1)
         yield server
     finally:
         _stop_process_group(proc)
-        if sys.exc_info()[0] is None:
-            with contextlib.suppress(OSError):
-                os.unlink(log_path)
-        else:
-            print(f"  gunicorn failed or the run was interrupted; last lines of its log "
-                  f"({log_path}):\n{_log_tail(log_path, 15)}", file=sys.stderr)
+        dispose_log(log_path, "gunicorn")
 
 
 def warm_up_workers(server: Server, path: str, headers: dict[str, str], rounds: int = 6) -> None:

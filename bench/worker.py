@@ -14,15 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.harness import REPO_ROOT, BenchConfig
+from bench.harness import BenchConfig, dispose_log, start_logged
 
 DISPATCH_TASK = "fulfillment.tasks.dispatch_fulfillment"
 # Tasks go through Redis to the worker instead of running in the process that sends them.
@@ -114,13 +112,6 @@ class Worker:
     concurrency: int
 
 
-def log_tail(path: str, lines: int = 30) -> str:
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
     """SIGTERM the leader (celery: warm shutdown, running tasks finish), then SIGKILL whatever of
     its process group (a session of its own) is left."""
@@ -142,27 +133,18 @@ def celery_worker(config: BenchConfig, db_name: str, concurrency: int, *, name: 
     """``celery -A oms worker --pool=prefork --concurrency=N`` against `db_name`, in a session of
     its own, also importing the modules `imports` (tasks of the benchmark's own); always stopped
     on the way out."""
-    fd, log_path = tempfile.mkstemp(prefix="bench-celery-", suffix=".log")
     hostname = f"bench-{name}-{os.getpid()}@{socket.gethostname()}"
     level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
     command = [sys.executable, "-m", "celery", "-A", "oms", "worker", "--pool=prefork",
                f"--concurrency={concurrency}", f"--loglevel={level}", "-n", hostname,
                "--without-mingle", *(arg for module in imports for arg in ("-I", module))]
     env = {**os.environ, **config.server_env(db_name)}
-    with open(fd, "wb") as log:
-        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+    proc, log_path = start_logged(command, env, "bench-celery-")
     try:
         yield Worker(proc, hostname, log_path, concurrency)
     finally:
         _stop_group(proc)
-        if sys.exc_info()[0] is None:
-            with contextlib.suppress(OSError):
-                os.unlink(log_path)
-        else:
-            print(f"  the worker failed or the run was interrupted; last lines of its log "
-                  f"({log_path}):\n{log_tail(log_path, 15)}", file=sys.stderr)
+        dispose_log(log_path, "the worker")
 
 
 def worker_totals(worker: Worker) -> dict[str, int]:
