@@ -144,8 +144,8 @@ def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
             return None
         # Read while the claim holds the row: a cancel waits until the payload is built, so what
         # is sent is the fulfilment as it stood when the attempt was taken.
-        fo = (FulfillmentOrder.objects
-              .select_related("location", "order__customer", "destination")
+        # Not the destination: only a transfer has one, and `wms_payload` reads it then.
+        fo = (FulfillmentOrder.objects.select_related("location", "order__customer")
               .get(pk=fulfillment_id))
         return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
                         message_id=f"fo_{fo.pk}", payload=wms_payload(fo))

@@ -225,6 +225,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Domain settings ------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 OUTBOX_BATCH_SIZE = 500
+# How long "a relay run is queued" holds back further kicks (oms/core/relay_wakeup.py): the
+# longest a lost run delays events when no beat sweep (which clears it, every 5 s) is running.
+OUTBOX_RELAY_MARK_SECONDS = 30
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))

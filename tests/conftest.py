@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connections
 from django.db.models import F
 from django.test import Client
@@ -15,6 +16,7 @@ from django.test import Client
 from oms.celery import app as celery_app
 from oms.core.models import ApiClient
 from oms.core.webhooks.topics import subscribed_topics_forget_now
+from tests.core.support import BrokerQueues
 from tests.factories import ApiClientFactory
 from tests.http_receiver import HttpReceiver, http_receiver
 
@@ -64,6 +66,17 @@ def _tasks_run_in_process(settings: Any) -> Iterator[None]:
     settings.WEBHOOK_SENDER = "oms.core.webhooks.sender.HttpWebhookSender"
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def broker() -> Iterator[BrokerQueues]:
+    """Tasks go to the real Redis broker and stay there: no worker consumes them. The test db
+    of Redis is emptied before and after."""
+    queues = BrokerQueues(django_settings.REDIS_URL)
+    queues.flush()
+    celery_app.conf.task_always_eager = False  # the autouse fixture above restores it
+    yield queues
+    queues.flush()
 
 
 @pytest.fixture

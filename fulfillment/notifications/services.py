@@ -44,6 +44,7 @@ from fulfillment.notifications.adapters import (
 from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
 from oms.core.backoff import exponential_backoff
+from oms.core.commit_hooks import commit_hook
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -62,22 +63,32 @@ def notification_language(order: Order) -> str:
     return settings.NOTIFICATION_FALLBACK_LANGUAGE
 
 
-# One task sends up to this many rows: an event's email and push share a task, while a sweep
-# re-queueing hundreds still spreads them over the workers.
+# One task sends up to this many rows: the notices of all the orders a relay run handled share
+# tasks, while a sweep re-queueing hundreds still spreads them over the workers.
 SEND_BATCH = 20
 
 
+class _Sends:
+    """The notifications one transaction created or re-queued, sent after its commit."""
+
+    def __init__(self, transaction_block: object) -> None:
+        self.transaction_block = transaction_block
+        self.ids: list[int] = []
+        self.__qualname__ = "notification sends"  # Django names a failed on-commit callback by it
+
+    def __call__(self) -> None:
+        from fulfillment.notifications import tasks  # the task module imports this one
+
+        for start in range(0, len(self.ids), SEND_BATCH):
+            tasks.send_notifications.delay(notification_ids=self.ids[start:start + SEND_BATCH])
+
+
 def _send_on_commit(notification_ids: list[int]) -> None:
-    from fulfillment.notifications import tasks  # the task module imports this one
-
-    def send() -> None:
-        for start in range(0, len(notification_ids), SEND_BATCH):
-            tasks.send_notifications.delay(
-                notification_ids=notification_ids[start:start + SEND_BATCH])
-
+    """Queue the sends after commit, together with the transaction's other notifications (a
+    relay run notifies for many orders). With the broker down the commit stands and the beat
+    sweep sends later."""
     if notification_ids:
-        # robust: with the broker down the commit stands and the beat sweep sends later.
-        transaction.on_commit(send, robust=True)
+        commit_hook(_Sends, _Sends).ids.extend(notification_ids)
 
 
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,

@@ -1,9 +1,10 @@
 """Domain events through the transactional outbox (ARCHITECTURE.md rule 4).
 
 * :func:`event_emit` writes an :class:`OutboxEvent` in the caller's transaction and, once that
-  transaction commits, kicks the relay for just those events. An event no handler wants (no
-  handler for its topic, no webhook subscription) is written already published, with no kick.
-  Inside :func:`events_batched` the rows wait and go in with one INSERT when the block ends.
+  transaction commits, kicks the relay: it queues a relay run unless one is queued already
+  (`relay_wakeup`). An event no handler wants (no handler for its topic, no webhook
+  subscription) is written already published, with no kick. Inside :func:`events_batched` the
+  rows wait and go in with one INSERT when the block ends.
 * :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic it
   enqueues one Celery task, then marks the event published, all under ``FOR UPDATE SKIP LOCKED``
   so concurrent relays never publish the same row. A beat sweep runs it too, which is what
@@ -32,28 +33,36 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from oms.core.commit_hooks import commit_hook
 from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
+from oms.core.relay_wakeup import relay_starting, relay_wanted
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxEvent], None]
 # Called once per relay batch; returns which topics the handler currently wants.
 Interest = Callable[[], Callable[[str], bool]]
+# Looks at one event's payload: does the handler want this event?
+Filter = Callable[[dict[str, Any]], bool]
 ALL_TOPICS = "*"
 _handlers: dict[str, dict[str, Handler]] = defaultdict(dict)
 _interests: dict[str, Interest] = {}
+_filters: dict[str, Filter] = {}
 _in_relay: set[str] = set()
 
 
-def on_event(*topics: str, interest: Interest | None = None,
+def on_event(*topics: str, interest: Interest | None = None, when: Filter | None = None,
              in_relay: bool = False) -> Callable[[Handler], Handler]:
     """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
     effect; :func:`event_handle` already guarantees they commit at most once per event.
     `interest` lets the relay skip queueing the handler for events it would ignore anyway
-    (webhook fan-out with no subscriber for the topic). `in_relay` is for handlers that only
-    write to the database and queue anything that talks to another system after commit: the
-    relay runs them itself (see the module docstring). A handler calling a PSP, a WMS or a mail
-    server must not be one: it would hold the relay's transaction open for the call."""
+    (webhook fan-out with no subscriber for the topic); `when` does the same by the event's
+    payload. For an event they rule out the handler is as if not registered: not queued, not
+    run, nothing recorded, and an event no handler wants is written already published.
+    `in_relay` is for handlers that only write to the database and queue anything that talks to
+    another system after commit: the relay runs them itself (see the module docstring). A
+    handler calling a PSP, a WMS or a mail server must not be one: it would hold the relay's
+    transaction open for the call."""
 
     def register(handler: Handler) -> Handler:
         name = f"{handler.__module__}.{handler.__qualname__}"
@@ -61,6 +70,8 @@ def on_event(*topics: str, interest: Interest | None = None,
             _handlers[topic][name] = handler
         if interest is not None:
             _interests[name] = interest
+        if when is not None:
+            _filters[name] = when
         if in_relay:
             _in_relay.add(name)
         return handler
@@ -74,6 +85,20 @@ def handlers_for(topic: str) -> dict[str, Handler]:
 
 def runs_in_relay(name: str) -> bool:
     return name in _in_relay
+
+
+Wants = dict[str, Callable[[str], bool]]
+
+
+def _current_wants() -> Wants:
+    """Which topics each handler with an `interest` wants right now (read once per batch)."""
+    return {name: interest() for name, interest in _interests.items()}
+
+
+def _wanted(name: str, topic: str, payload: dict[str, Any], wants: Wants) -> bool:
+    if name in wants and not wants[name](topic):
+        return False
+    return name not in _filters or _filters[name](payload)
 
 
 def handler_by_name(name: str) -> Handler | None:
@@ -97,52 +122,31 @@ def _require_transaction() -> None:
 
 
 class _RelayKick:
-    """The on-commit kick of one transaction. Events emitted later in the same transaction add
-    their ids to it, so an order placing five events sends one message to the broker, not five.
-    A kick registered inside a savepoint that rolls back is dropped by Django with it and is no
-    longer found; ids of events rolled back after joining a kick are skipped by the relay.
+    """The on-commit kick of one transaction. Events emitted later in the same transaction join
+    it, so an order placing five events kicks the relay once, not five times. A kick registered
+    inside a savepoint that rolls back is dropped by Django with it and is no longer found.
 
     It also keeps, for the transaction's later events, which handlers want which topics (read
     once, at the first event): an event no handler wants is written already published and
     never kicks the relay, so a cart hold nobody subscribed to costs no relay run."""
 
     def __init__(self, transaction_block: object) -> None:
-        self.ids: list[str] = []
+        self.unpublished = 0  # events of the transaction waiting for the relay
         self.transaction_block = transaction_block
-        self.wants = {name: interest() for name, interest in _interests.items()}
+        self.wants = _current_wants()
         self.__qualname__ = "relay kick"  # Django names a failed on-commit callback by it
 
-    def listened(self, topic: str) -> bool:
-        return any(name not in self.wants or self.wants[name](topic)
-                   for name in handlers_for(topic))
+    def listened(self, topic: str, payload: dict[str, Any]) -> bool:
+        return any(_wanted(name, topic, payload, self.wants) for name in handlers_for(topic))
 
     def __call__(self) -> None:
-        from oms.core import tasks  # the task module imports this one
-
-        if self.ids:
-            tasks.relay_outbox.delay(event_ids=self.ids)
-
-
-def _outermost_block() -> object:
-    """The atomic block that commits: the outermost one, not counting the blocks a test case
-    wraps around each test (there, every request or service call is its own transaction,
-    while Django keeps all their on-commit callbacks in one list)."""
-    for block in connection.atomic_blocks:
-        if not getattr(block, "_from_testcase", False):
-            return block
-    return None
+        if self.unpublished:
+            relay_wanted()
 
 
 def _relay_kick() -> _RelayKick:
     """This transaction's kick, registered on commit at its first event."""
-    block = _outermost_block()
-    for _savepoints, callback, _robust in reversed(connection.run_on_commit):
-        if isinstance(callback, _RelayKick) and callback.transaction_block is block:
-            return callback
-    kick = _RelayKick(block)
-    # robust: if the broker is down the commit stands and the beat sweep publishes later.
-    transaction.on_commit(kick, robust=True)
-    return kick
+    return commit_hook(_RelayKick, _RelayKick)
 
 
 # The rows of the innermost `events_batched` block of this thread, written when it ends.
@@ -180,7 +184,7 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
         OutboxEvent.objects.bulk_create(rows, batch_size=1000)
     else:
         batch.extend(rows)
-    kick.ids.extend(str(r.id) for r in rows if r.published_at is None)
+    kick.unpublished += sum(r.published_at is None for r in rows)
     return rows
 
 
@@ -193,7 +197,8 @@ def _row(event: NewEvent, kick: _RelayKick, now: datetime) -> OutboxEvent:
     """The unsaved row of an event; one no handler wants is born published."""
     return OutboxEvent(topic=event.topic, aggregate_type=event.aggregate_type,
                        aggregate_id=str(event.aggregate_id), payload=event.payload,
-                       created_at=now, published_at=None if kick.listened(event.topic) else now)
+                       created_at=now,
+                       published_at=None if kick.listened(event.topic, event.payload) else now)
 
 
 def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
@@ -208,12 +213,23 @@ def outbox_row_committed(event: OutboxEvent) -> None:
     """An `outbox_row` is committed: kick the relay for it, if anyone wants it."""
     if event.published_at is None:
         kick = _RelayKick(None)
-        kick.ids.append(str(event.pk))
+        kick.unpublished = 1
         transaction.on_commit(kick, robust=True)
 
 
+def outbox_relay_queued() -> int:
+    """A queued relay run (a commit's kick or the beat sweep): publish the oldest batch of
+    unpublished events. If the batch was full, more are waiting: queue the next run."""
+    relay_starting()
+    published = outbox_relay()
+    if published >= settings.OUTBOX_BATCH_SIZE:
+        relay_wanted()
+    return published
+
+
 def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | None = None) -> int:
-    """Publish up to `limit` unpublished events (all of `event_ids` if given); returns the count."""
+    """Publish up to `limit` unpublished events (only those of `event_ids` if given), oldest
+    first; returns the count."""
     from oms.core import tasks
 
     limit = limit or settings.OUTBOX_BATCH_SIZE
@@ -222,10 +238,10 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
         if event_ids is not None:
             pending = pending.filter(id__in=list(event_ids))
         batch = list(pending.order_by("created_at").select_for_update(skip_locked=True)[:limit])
-        wants = {name: interest() for name, interest in _interests.items()} if batch else {}
+        wants = _current_wants() if batch else {}
         for event in batch:
             for name, handler in handlers_for(event.topic).items():
-                if name in wants and not wants[name](event.topic):
+                if not _wanted(name, event.topic, event.payload, wants):
                     continue
                 if runs_in_relay(name) and _handle_in_relay(event, name, handler):
                     continue

@@ -12,7 +12,9 @@ from oms.core.webhooks import services as webhooks
 
 @shared_task(ignore_result=True)
 def relay_outbox(event_ids: list[str] | None = None) -> int:
-    return events.outbox_relay(event_ids=event_ids)
+    if event_ids is not None:  # a kick queued by a release that named its events
+        return events.outbox_relay(event_ids=event_ids)
+    return events.outbox_relay_queued()
 
 
 class HandlerTask(Task):

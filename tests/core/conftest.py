@@ -32,17 +32,6 @@ def _real_postgres_and_redis() -> None:
 
 
 @pytest.fixture
-def broker() -> Iterator[BrokerQueues]:
-    """Tasks go to the real Redis broker and stay there: no worker consumes them. The test db
-    of Redis is emptied before and after."""
-    queues = BrokerQueues(django_settings.REDIS_URL)
-    queues.flush()
-    celery_app.conf.task_always_eager = False  # the shared autouse fixture restores it
-    yield queues
-    queues.flush()
-
-
-@pytest.fixture
 def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A broker outage: publishing goes to a port nobody listens on, so every `.delay()` fails
     (after kombu's short publish retries) as it would with Redis down."""

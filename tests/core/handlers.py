@@ -82,3 +82,13 @@ def write_then_fail_the_first_time(event: OutboxEvent) -> None:
                aggregate_id=str(event.id), payload={})
     if in_relay_flaky_attempts.of(event.id) == 1:
         raise RuntimeError("the first attempt fails")
+
+
+FILTERED_TOPIC = "test.filtered"
+SKIPPED = "skipped"
+filtered_recorded = Calls()
+
+
+@on_event(FILTERED_TOPIC, when=lambda payload: payload.get("aggregate") != SKIPPED)
+def record_unless_skipped(event: OutboxEvent) -> None:
+    filtered_recorded.add(event.id)

@@ -26,11 +26,19 @@ class BrokerQueues:
     def flush(self) -> None:
         self.redis.flushdb()
 
+    def _queues(self) -> list[bytes]:
+        return [key for key in self.redis.scan_iter()
+                if not key.startswith(b"_kombu") and self.redis.type(key) == b"list"]
+
+    def take_all(self) -> None:
+        """Remove the waiting messages, as a worker fetching them would; the rest of the
+        database (the cache's keys) stays."""
+        if queues := self._queues():
+            self.redis.delete(*queues)
+
     def tasks(self, name: str | None = None) -> list[QueuedTask]:
         found = []
-        for key in self.redis.scan_iter():
-            if key.startswith(b"_kombu") or self.redis.type(key) != b"list":
-                continue
+        for key in self._queues():
             for raw in self.redis.lrange(key, 0, -1):
                 message = json.loads(raw)
                 args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))

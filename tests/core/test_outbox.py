@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -19,12 +20,15 @@ from oms.core.events import (
     runs_in_relay,
 )
 from oms.core.models import OutboxEvent, ProcessedEvent, WebhookDelivery
+from oms.core.tasks import relay_outbox
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
+    FILTERED_TOPIC,
     FLAKY_TOPIC,
     IN_RELAY_FLAKY_TOPIC,
     IN_RELAY_TOPIC,
+    SKIPPED,
     SLOW_TOPIC,
     TEST_TOPIC,
     WRITTEN_BEFORE_FAILING,
@@ -36,11 +40,12 @@ from tests.core.handlers import (
     record_in_relay,
     record_slowly,
     record_test_event,
+    record_unless_skipped,
     recorded,
     slow_recorded,
     write_then_fail_the_first_time,
 )
-from tests.core.support import BrokerQueues
+from tests.core.support import BrokerQueues, QueuedTask
 from tests.factories import ApiClientFactory, StockLevelFactory, WebhookSubscriptionFactory
 
 RELAY = "oms.core.tasks.relay_outbox"
@@ -97,14 +102,28 @@ def test_one_transaction_sends_one_kick_for_all_its_events(broker: BrokerQueues)
             emit(aggregate_id="3")
             1 / 0  # noqa: B018
 
-    # then the broker got one kick naming all of them; the rolled-back one is no longer there
-    [kick] = broker.tasks(RELAY)
-    assert kick.kwargs["event_ids"][:2] == [str(first.id), str(second.id)]
-    assert len(kick.kwargs["event_ids"]) == 3
+    # then the broker got one kick; the rolled-back event is no longer there
+    assert len(broker.tasks(RELAY)) == 1
     assert OutboxEvent.objects.count() == 2
 
-    # and the relay publishes the two that exist
-    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 2
+    # and the kicked relay publishes the two that exist
+    assert run_kicked_relay() == 2
+    assert published_ids() == {first.id, second.id}
+
+
+def commit_event(aggregate_id: str) -> OutboxEvent:
+    """An event emitted in a transaction of its own, committed."""
+    with transaction.atomic():
+        return emit(aggregate_id=aggregate_id)
+
+
+def run_kicked_relay() -> int:
+    """What a worker does with a kick: run the task (in this process)."""
+    return relay_outbox()
+
+
+def published_ids() -> set[Any]:
+    return set(OutboxEvent.objects.exclude(published_at=None).values_list("id", flat=True))
 
 
 def outbox_inserts(queries: CaptureQueriesContext) -> int:
@@ -125,10 +144,10 @@ def test_events_emitted_in_a_batch_are_written_together_when_the_block_ends(
     # and its end wrote all three with one statement
     assert outbox_inserts(queries) == 1
     assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 3
-    # and the commit kicked the relay once, for all three, in the order emitted
-    [kick] = broker.tasks(RELAY)
-    assert kick.kwargs["event_ids"] == [str(first.id), str(second.id), str(third.id)]
-    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 3
+    # and the commit kicked the relay once, which publishes all three
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 3
+    assert published_ids() == {first.id, second.id, third.id}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -145,9 +164,9 @@ def test_a_batch_that_fails_writes_none_of_its_events(broker: BrokerQueues) -> N
         assert OutboxEvent.objects.filter(id=after.id).exists()
     # and only the events outside the failed block exist and are published
     assert set(OutboxEvent.objects.values_list("aggregate_id", flat=True)) == {"kept", "after"}
-    [kick] = broker.tasks(RELAY)
-    assert outbox_relay(event_ids=kick.kwargs["event_ids"]) == 2
-    assert kept.id in {e.id for e in OutboxEvent.objects.exclude(published_at=None)}
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 2
+    assert published_ids() == {kept.id, after.id}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -157,14 +176,95 @@ def test_a_batch_is_only_opened_inside_a_transaction() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_transaction_sends_its_own_kick(broker: BrokerQueues) -> None:
-    with transaction.atomic():
-        first = emit(aggregate_id="1")
-    with transaction.atomic():
-        second = emit(aggregate_id="2")
+def test_a_commit_while_a_relay_run_is_queued_adds_no_second_one(broker: BrokerQueues) -> None:
+    # given a committed event whose kick waits in the broker
+    first = commit_event("1")
 
-    kicks = sorted(k.kwargs["event_ids"] for k in broker.tasks(RELAY))
-    assert kicks == sorted([[str(first.id)], [str(second.id)]])
+    # when another transaction commits an event before that run starts
+    second = commit_event("2")
+
+    # then the broker still holds one kick, and that run publishes both events
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 2
+    assert published_ids() == {first.id, second.id}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_after_the_queued_run_started_queues_the_next_one(broker: BrokerQueues) -> None:
+    # given a kicked relay run that has started (and published the first event)
+    commit_event("1")
+    broker.take_all()  # a worker took the kick
+    assert run_kicked_relay() == 1
+
+    # when another transaction commits an event
+    second = commit_event("2")
+
+    # then it queues a run of its own, which publishes it
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 1
+    assert second.id in published_ids()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_relay_run_holds_back_new_kicks_only_until_its_mark_expires(
+    broker: BrokerQueues, settings: Any,
+) -> None:
+    # given a kick that was lost with its worker, its mark living for one second
+    settings.OUTBOX_RELAY_MARK_SECONDS = 1
+    commit_event("1")
+    broker.take_all()  # and lost it
+    assert broker.tasks(RELAY) == []
+
+    # when an event commits within that second, and another after it
+    commit_event("2")
+    assert broker.tasks(RELAY) == []
+    time.sleep(1.2)
+    commit_event("3")
+
+    # then the last one queues a run, which publishes all three
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kick_that_could_not_be_sent_leaves_no_mark_behind(
+    broker: BrokerQueues, unreachable_broker: None,
+) -> None:
+    # given a commit whose kick failed: the broker was down
+    first = commit_event("1")
+
+    # when the broker is back and the next transaction commits an event
+    celery_app.conf.broker_url = django_settings.REDIS_URL
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    commit_event("2")
+
+    # then that commit queued a run (no mark of the failed kick held it back); it publishes both
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 2
+    assert first.id in published_ids()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_run_that_finds_a_full_batch_queues_the_next_one(
+    broker: BrokerQueues, settings: Any,
+) -> None:
+    # given three unpublished events and batches of two
+    settings.OUTBOX_BATCH_SIZE = 2
+    with transaction.atomic():
+        for index in range(3):
+            emit(aggregate_id=str(index))
+    broker.take_all()  # a worker took the kick
+
+    # when the kicked run publishes a full batch
+    assert run_kicked_relay() == 2
+
+    # then it queued the next run itself, which publishes the rest
+    assert broker.tasks(RELAY) == [QueuedTask(RELAY, [], {})]
+    broker.take_all()
+    assert run_kicked_relay() == 1
+    # and a run that found less than a batch queues nothing more
+    assert broker.tasks(RELAY) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,8 +276,7 @@ def test_an_event_committed_while_the_relay_is_down_is_published_once_by_the_rel
     WebhookSubscriptionFactory(topics=["*"])
     with transaction.atomic():
         event = emit()
-    kicks = broker.tasks(RELAY)
-    assert [k.kwargs["event_ids"] for k in kicks] == [[str(event.id)]]
+    assert len(broker.tasks(RELAY)) == 1
     event.refresh_from_db()
     assert event.published_at is None
 
@@ -250,14 +349,14 @@ def test_the_relay_runs_the_handlers_of_a_published_event_in_process() -> None:
 
 
 @pytest.mark.django_db
-def test_the_relay_publishes_only_the_events_it_is_asked_for() -> None:
+def test_a_kick_queued_by_an_earlier_release_relays_only_the_events_it_names() -> None:
     # given two unpublished events
     kicked, other = OutboxEventFactory(), OutboxEventFactory()
 
-    # when the on-commit kick relays just the first
-    assert outbox_relay(event_ids=[kicked.id]) == 1
+    # when a kick that names the first (as kicks did before runs were coalesced) is run
+    assert relay_outbox(event_ids=[str(kicked.id)]) == 1
 
-    # then the other waits for the sweep
+    # then the other waits for the next run
     other.refresh_from_db()
     assert other.published_at is None
     assert recorded.of(other.id) == 0
@@ -508,6 +607,31 @@ def test_an_event_no_handler_wants_is_written_published_and_kicks_no_relay(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_a_handler_rules_out_by_its_payload_is_neither_queued_nor_waited_for(
+    broker: BrokerQueues,
+) -> None:
+    # given a handler that wants every event of its topic but those about "skipped", and no
+    # webhook subscriber
+    name = handler_name(record_unless_skipped)
+    # when one event it rules out and one it wants are committed
+    with transaction.atomic():
+        skipped = emit(topic=FILTERED_TOPIC, aggregate_id=SKIPPED)
+    kicks_after_skipped = len(broker.tasks(RELAY))
+    with transaction.atomic():
+        wanted = emit(topic=FILTERED_TOPIC, aggregate_id="wanted")
+
+    # then the one ruled out is written already published and kicks nothing
+    skipped.refresh_from_db()
+    assert skipped.published_at is not None
+    assert kicks_after_skipped == 0
+    # and the one it wants kicks the relay, which queues the handler for it alone
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 1
+    assert handle_tasks_for(broker, wanted) == [name]
+    assert handle_tasks_for(broker, skipped) == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_event_a_webhook_subscriber_wants_waits_for_the_relay(broker: BrokerQueues) -> None:
     # given a webhook subscription for a topic that has no handler of its own
     WebhookSubscriptionFactory(topics=["test.unheard"])
@@ -517,9 +641,8 @@ def test_an_event_a_webhook_subscriber_wants_waits_for_the_relay(broker: BrokerQ
         event = emit(topic="test.unheard")
 
     # then the relay is kicked for it, and publishing it fans it out to the subscriber
-    [kick] = broker.tasks(RELAY)
-    assert kick.kwargs["event_ids"] == [str(event.id)]
-    assert outbox_relay() == 1
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 1
     assert WebhookDelivery.objects.filter(event=event).count() == 1
 
 

@@ -10,8 +10,12 @@ from django.utils import timezone
 
 from fulfillment.adapters.wms import FakeWarehouseGateway
 from fulfillment.dispatch import dispatches_requeue_due, fulfillment_dispatch
+from fulfillment.handlers import send_fulfillments_held_for_payment
 from fulfillment.models import FulfillmentOrder
+from fulfillment.notifications.handlers import notify_order_confirmed
+from oms.core.models import OutboxEvent, ProcessedEvent
 from oms.core.webhooks.signing import verify
+from tests.core.handlers import handler_name
 from tests.fulfillment.conftest import fulfillment_of
 
 
@@ -89,8 +93,6 @@ def test_a_dispatch_gives_up_after_the_last_attempt(network, place, settings):
     assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=1, gateway=gateway) == "dead"
     fo.refresh_from_db()
     assert fo.dispatch_error == "HTTP 502"
-    from oms.core.models import OutboxEvent
-
     assert OutboxEvent.objects.filter(topic="fulfillment.dispatch_failed").count() == 1
 
 
@@ -141,6 +143,25 @@ def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secu
     assert fo.dispatch_status == "sent"
     assert [d.message_id for d in gateway.sent] == [f"fo_{fo.pk}"]
     gateway.sent.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_does_not_look_for_held_fulfilments_of_an_order_paid_at_intake(
+        network, place):
+    # Given an order paid at intake: confirmed straight from placed
+    network.stock(network.kassel, "A", 5)
+    order = place([("A", 1)])
+    confirmed = OutboxEvent.objects.get(topic="order.confirmed", aggregate_id=order["number"])
+    assert confirmed.payload["detail"]["from"] == "placed"
+    # When the relay has published its confirmation (in-process here)
+    confirmed.refresh_from_db()
+    assert confirmed.published_at is not None
+    # Then the customer's confirmation was handled, while the release of held fulfilments was
+    # not even run for it
+    handled = set(ProcessedEvent.objects.filter(event=confirmed).values_list("handler",
+                                                                              flat=True))
+    assert handler_name(notify_order_confirmed) in handled
+    assert handler_name(send_fulfillments_held_for_payment) not in handled
 
 
 def test_a_fulfilment_cancelled_before_its_dispatch_is_not_sent(network, place, shop):

@@ -41,9 +41,11 @@ def run_every_handler_twice(topic: str, captured: Any) -> None:
 
 def test_a_shipment_handled_twice_sends_one_email_and_captures_once(
         network, place, wms, outside_world, django_capture_on_commit_callbacks):
-    # Given an order paid by an authorized card, shipped by Kassel
+    # Given an order paid by an authorized card (its confirmation sent after commit), shipped by
+    # Kassel
     network.stock(network.kassel, "A", 5)
-    order = place([("A", 2)], language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place([("A", 2)], language="en")
     fo = fulfillment_of(order, "WH-KS")
     response = wms.post(f"/api/v1/fulfillments/{fo.pk}/ship",
                         {"carrier": "dhl", "tracking_number": "00340434161094042557"})
@@ -59,13 +61,15 @@ def test_a_shipment_handled_twice_sends_one_email_and_captures_once(
     assert "dhl" in message.body.lower()
     # And the shipped amount was captured once
     assert [c.amount for c in outside_world.captures.values()] == [20]
-    assert OutboxEvent.objects.filter(topic="notification.push").count() == 1
+    assert OutboxEvent.objects.filter(topic="notification.push",
+                                      payload__kind="shipped").count() == 1
 
 
 def test_nothing_left_anywhere_cancels_the_line_and_tells_the_customer(
         network, place, wms, outside_world, django_capture_on_commit_callbacks):
     network.stock(network.kassel, "A", 1)
-    order = place([("A", 1)], language="de")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place([("A", 1)], language="de")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = wms.post(f"/api/v1/fulfillments/{fulfillment_of(order, 'WH-KS').pk}/reject",

@@ -502,7 +502,8 @@ def test_the_customer_learns_the_new_date_when_a_transfer_restocks_the_pickup(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.NOTIFICATION_CHANNELS = ["email"]
     network.stock(network.kassel, "B", 10)
-    order = pickup_order([("A", 2), ("B", 1)], language="en")
+    with django_capture_on_commit_callbacks(execute=True):  # the confirmation goes out
+        order = pickup_order([("A", 2), ("B", 1)], language="en")
     fo = fulfillment_of(order, "ST-MUC")
     mail.outbox.clear()
 

@@ -7,7 +7,6 @@ there is, all or nothing, the same `reservation.held` event."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,8 @@ from inventory.reservations import (
     reservation_release,
 )
 from inventory.sourcing import DeliveryRequest, LineRequest
-from oms.celery import app as celery_app
 from oms.core.models import OutboxEvent
+from oms.core.relay_wakeup import relay_starting
 from tests.conftest import RunConcurrently
 from tests.core.support import BrokerQueues
 from tests.core.test_demo_mode import demo_environment, manage
@@ -88,16 +87,6 @@ def one_statement_writes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(inventory.reservations, "hold_write", spy)
     return results
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerQueues]:
-    """Tasks go to the real Redis broker and stay there (no worker consumes them)."""
-    queues = BrokerQueues(settings.REDIS_URL)
-    queues.flush()
-    celery_app.conf.task_always_eager = False  # the shared autouse fixture restores it
-    yield queues
-    queues.flush()
 
 
 # --- one statement, server-side lock -------------------------------------------------------
@@ -290,9 +279,14 @@ def test_the_held_event_written_in_one_statement_is_the_row_event_emit_writes(
     stock(kassel, "A", 5)
     if subscribed:
         WebhookSubscriptionFactory(topics=[HELD])
-    # When one hold is written by event_emit in a transaction and one by the one statement
+    # When one hold is written by event_emit in a transaction and one by the one statement,
+    # a worker taking the first kick and starting its relay run in between
     by_emit = in_transaction_hold("cart-1")
+    kicks = [len(broker.tasks(RELAY))]
+    broker.take_all()
+    relay_starting()
     by_statement = hold(("A", 1), reference="cart-1")
+    kicks.append(len(broker.tasks(RELAY)))
     assert one_statement_writes == [True]
     # Then both outbox rows are the same but for ids and times: topic, aggregate, payload
     first, second = held_events()
@@ -301,8 +295,7 @@ def test_the_held_event_written_in_one_statement_is_the_row_event_emit_writes(
                               "reference": "cart-1", "state": "active",
                               "expires_at": by_statement.expires_at.isoformat()}
     # And the relay was kicked for each, once committed, exactly when someone wants the event
-    kicks = sorted(k.kwargs["event_ids"] for k in broker.tasks(RELAY))
-    assert kicks == (sorted([[str(first.pk)], [str(second.pk)]]) if subscribed else [])
+    assert kicks == ([1, 1] if subscribed else [0, 0])
     assert second.published_at is None if subscribed else second.published_at is not None
 
 
@@ -335,6 +328,7 @@ from inventory.models import StockLevel
 from inventory.reservations import InsufficientStock, reservation_hold
 from inventory.sourcing import DeliveryRequest, LineRequest
 from oms.core.models import OutboxEvent
+from oms.core.relay_wakeup import relay_starting
 
 level = StockLevel.objects.filter(product_id="DEMO-0001", on_hand__gt=0).order_by("pk").first()
 before = level.reserved

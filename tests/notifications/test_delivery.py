@@ -20,7 +20,7 @@ from fulfillment.notifications.services import (
     notifications_requeue_due,
 )
 from fulfillment.notifications.tasks import send_due_notifications, send_notifications
-from oms.core.events import event_emit, event_handle
+from oms.core.events import event_emit, event_handle, outbox_relay
 from oms.core.models import OutboxEvent, WebhookDelivery
 from oms.orders.services import order_payload
 from tests.factories import WebhookSubscriptionFactory
@@ -212,3 +212,22 @@ def test_two_workers_sending_the_same_notification_at_once_send_one_email(
     assert len(mail.outbox) == 1
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("sent", 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_relay_run_confirming_three_orders_queues_their_emails_in_one_send_task(broker):
+    # Given three orders confirmed in three transactions, their relay kick taken by a worker
+    orders = [an_order([BOOTS]) for _ in range(3)]
+    for order in orders:
+        with transaction.atomic():
+            event_emit(topic="order.confirmed", aggregate_type="order",
+                       aggregate_id=order.number, payload=order_payload(order))
+    broker.take_all()
+    # When one relay run handles the three confirmations
+    assert outbox_relay() == 3
+    # Then each order has its pending email, and one task sends all three
+    emails = Notification.objects.filter(channel="email", status="pending")
+    assert sorted(emails.values_list("order__number", flat=True)) == sorted(
+        o.number for o in orders)
+    [send] = broker.tasks("fulfillment.notifications.tasks.send_notifications")
+    assert sorted(send.kwargs["notification_ids"]) == sorted(emails.values_list("pk", flat=True))
