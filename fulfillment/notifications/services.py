@@ -44,7 +44,7 @@ from fulfillment.notifications.adapters import (
 from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
 from oms.core.backoff import exponential_backoff
-from oms.core.commit_hooks import commit_hook
+from oms.core.commit_hooks import CommitHook, commit_hook
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -68,15 +68,16 @@ def notification_language(order: Order) -> str:
 SEND_BATCH = 20
 
 
-class _Sends:
+class _Sends(CommitHook):
     """The notifications one transaction created or re-queued, sent after its commit."""
 
-    def __init__(self, transaction_block: object) -> None:
-        self.transaction_block = transaction_block
-        self.ids: list[int] = []
-        self.__qualname__ = "notification sends"  # Django names a failed on-commit callback by it
+    label = "notification sends"
 
-    def __call__(self) -> None:
+    def __init__(self, transaction_block: object) -> None:
+        super().__init__(transaction_block)
+        self.ids: list[int] = []
+
+    def run(self) -> None:
         from fulfillment.notifications import tasks  # the task module imports this one
 
         for start in range(0, len(self.ids), SEND_BATCH):

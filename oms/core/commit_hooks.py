@@ -14,15 +14,29 @@ not exist (the tasks it queues do: they find nothing and do nothing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from django.db import connection, transaction
 
 
-class CommitHook(Protocol):
-    transaction_block: object
+class CommitHook:
+    """Work gathered over one transaction; `run` is called once, after the commit."""
 
-    def __call__(self) -> None: ...
+    label = "commit hook"
+
+    def __init__(self, transaction_block: object) -> None:
+        self.transaction_block = transaction_block
+        self.done = False
+        self.__qualname__ = self.label  # Django names a failed on-commit callback by it
+
+    def __call__(self) -> None:
+        # A test case that runs on-commit callbacks by hand leaves them in Django's list, where
+        # a later write would otherwise find this spent hook and join it.
+        self.done = True
+        self.run()
+
+    def run(self) -> None:
+        raise NotImplementedError
 
 
 Hook = TypeVar("Hook", bound=CommitHook)
@@ -41,10 +55,14 @@ def outermost_block() -> object:
 def commit_hook(kind: type[Hook], make: Callable[[object], Hook]) -> Hook:
     """This transaction's hook of `kind`; at the first call `make(block)` builds it and it is
     registered to run after the commit. Robust: if it fails (the broker is down), the commit
-    stands and a beat sweep does the work later."""
+    stands and a beat sweep does the work later. Outside a transaction Django would run the
+    hook at once, before anything was added to it: refused."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("A commit hook is joined inside the transaction whose commit runs it.")
     block = outermost_block()
     for _savepoints, callback, _robust in reversed(connection.run_on_commit):
-        if isinstance(callback, kind) and callback.transaction_block is block:
+        if isinstance(callback, kind) and callback.transaction_block is block \
+                and not callback.done:
             return callback
     hook = make(block)
     transaction.on_commit(hook, robust=True)

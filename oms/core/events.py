@@ -6,7 +6,8 @@
   subscription) is written already published, with no kick. Inside :func:`events_batched` the
   rows wait and go in with one INSERT when the block ends.
 * :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic it
-  enqueues one Celery task, then marks the event published, all under ``FOR UPDATE SKIP LOCKED``
+  (and its `when` filter) enqueues one Celery task, then marks the event published, all under
+  ``FOR UPDATE SKIP LOCKED``
   so concurrent relays never publish the same row. A beat sweep runs it too, which is what
   publishes events whose kick was lost (a crash between commit and publish, a broker outage).
   Handlers registered ``in_relay`` (they only write to the database) are run by the relay itself
@@ -33,7 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from oms.core.commit_hooks import commit_hook
+from oms.core.commit_hooks import CommitHook, commit_hook
 from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
 from oms.core.relay_wakeup import relay_starting, relay_wanted
 
@@ -57,8 +58,9 @@ def on_event(*topics: str, interest: Interest | None = None, when: Filter | None
     effect; :func:`event_handle` already guarantees they commit at most once per event.
     `interest` lets the relay skip queueing the handler for events it would ignore anyway
     (webhook fan-out with no subscriber for the topic); `when` does the same by the event's
-    payload. For an event they rule out the handler is as if not registered: not queued, not
-    run, nothing recorded, and an event no handler wants is written already published.
+    payload (as JSON: the relay reads it back from the table). For an event they rule out the
+    handler is as if not registered: not queued, not run, nothing recorded, and an event no
+    handler wants is written already published.
     `in_relay` is for handlers that only write to the database and queue anything that talks to
     another system after commit: the relay runs them itself (see the module docstring). A
     handler calling a PSP, a WMS or a mail server must not be one: it would hold the relay's
@@ -98,7 +100,16 @@ def _current_wants() -> Wants:
 def _wanted(name: str, topic: str, payload: dict[str, Any], wants: Wants) -> bool:
     if name in wants and not wants[name](topic):
         return False
-    return name not in _filters or _filters[name](payload)
+    if name not in _filters:
+        return True
+    try:
+        return _filters[name](payload)
+    except Exception:
+        # Failing here would fail the write that emits the event, or every relay run from
+        # this (oldest) event on: the handler gets it, and decides itself.
+        logger.exception("the event filter of %s failed on a %s event; handled anyway",
+                         name, topic)
+        return True
 
 
 def handler_by_name(name: str) -> Handler | None:
@@ -121,7 +132,7 @@ def _require_transaction() -> None:
         raise RuntimeError("Domain events are written inside the transaction of the change.")
 
 
-class _RelayKick:
+class _RelayKick(CommitHook):
     """The on-commit kick of one transaction. Events emitted later in the same transaction join
     it, so an order placing five events kicks the relay once, not five times. A kick registered
     inside a savepoint that rolls back is dropped by Django with it and is no longer found.
@@ -130,16 +141,17 @@ class _RelayKick:
     once, at the first event): an event no handler wants is written already published and
     never kicks the relay, so a cart hold nobody subscribed to costs no relay run."""
 
+    label = "relay kick"
+
     def __init__(self, transaction_block: object) -> None:
-        self.unpublished = 0  # events of the transaction waiting for the relay
-        self.transaction_block = transaction_block
+        super().__init__(transaction_block)
+        self.unpublished = 0  # an event nobody wants needs no relay run
         self.wants = _current_wants()
-        self.__qualname__ = "relay kick"  # Django names a failed on-commit callback by it
 
     def listened(self, topic: str, payload: dict[str, Any]) -> bool:
         return any(_wanted(name, topic, payload, self.wants) for name in handlers_for(topic))
 
-    def __call__(self) -> None:
+    def run(self) -> None:
         if self.unpublished:
             relay_wanted()
 

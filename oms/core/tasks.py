@@ -12,7 +12,10 @@ from oms.core.webhooks import services as webhooks
 
 @shared_task(ignore_result=True)
 def relay_outbox(event_ids: list[str] | None = None) -> int:
-    if event_ids is not None:  # a kick queued by a release that named its events
+    # A kick queued by the release before, which named its events. Deploy workers before web
+    # servers: an old worker taking a new kick would not clear the mark (new kicks then wait for
+    # the beat sweep). This branch can go once no such kick can still be queued.
+    if event_ids is not None:
         return events.outbox_relay(event_ids=event_ids)
     return events.outbox_relay_queued()
 

@@ -92,3 +92,42 @@ filtered_recorded = Calls()
 @on_event(FILTERED_TOPIC, when=lambda payload: payload.get("aggregate") != SKIPPED)
 def record_unless_skipped(event: OutboxEvent) -> None:
     filtered_recorded.add(event.id)
+
+
+MEANWHILE_TOPIC = "test.meanwhile"
+committed_meanwhile: list[str] = []
+
+
+@on_event(MEANWHILE_TOPIC, in_relay=True)
+def commit_another_event_meanwhile(event: OutboxEvent) -> None:
+    """While the relay run handling this event is under way (after it read the outbox), another
+    transaction, on a connection of its own, commits an event."""
+    from django.db import connection, transaction
+
+    from oms.core.events import event_emit
+
+    def commit() -> None:
+        try:
+            with transaction.atomic():
+                committed_meanwhile.append(str(event_emit(
+                    topic=TEST_TOPIC, aggregate_type="test", aggregate_id="meanwhile",
+                    payload={}).id))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=commit)
+    thread.start()
+    thread.join()
+
+
+FAILING_FILTER_TOPIC = "test.failing_filter"
+failing_filter_recorded = Calls()
+
+
+def _broken_filter(payload: dict) -> bool:
+    raise KeyError("a field the filter expected")
+
+
+@on_event(FAILING_FILTER_TOPIC, when=_broken_filter)
+def record_despite_a_broken_filter(event: OutboxEvent) -> None:
+    failing_filter_recorded.add(event.id)

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from oms.celery import app as celery_app
+from oms.core.commit_hooks import CommitHook, commit_hook
 from oms.core.events import (
     event_emit,
     event_handle,
@@ -24,19 +25,23 @@ from oms.core.tasks import relay_outbox
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
+    FAILING_FILTER_TOPIC,
     FILTERED_TOPIC,
     FLAKY_TOPIC,
     IN_RELAY_FLAKY_TOPIC,
     IN_RELAY_TOPIC,
+    MEANWHILE_TOPIC,
     SKIPPED,
     SLOW_TOPIC,
     TEST_TOPIC,
     WRITTEN_BEFORE_FAILING,
+    committed_meanwhile,
     fail_the_first_time,
     flaky_attempts,
     handler_name,
     in_relay_flaky_attempts,
     in_relay_recorded,
+    record_despite_a_broken_filter,
     record_in_relay,
     record_slowly,
     record_test_event,
@@ -206,19 +211,40 @@ def test_a_commit_after_the_queued_run_started_queues_the_next_one(broker: Broke
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_a_run_is_under_way_queues_the_next_run(
+    broker: BrokerQueues,
+) -> None:
+    # given a kicked relay run, taken by a worker, for an event whose in-relay handler lets
+    # another transaction commit an event after the run has read the outbox
+    with transaction.atomic():
+        emit(topic=MEANWHILE_TOPIC)
+    broker.take_all()
+    committed_meanwhile.clear()
+
+    # when that run goes through
+    assert run_kicked_relay() == 1
+
+    # then the event committed meanwhile, which the run could not see, queued a run of its own
+    [meanwhile] = committed_meanwhile
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 1
+    assert str(meanwhile) in {str(i) for i in published_ids()}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_lost_relay_run_holds_back_new_kicks_only_until_its_mark_expires(
     broker: BrokerQueues, settings: Any,
 ) -> None:
-    # given a kick that was lost with its worker, its mark living for one second
-    settings.OUTBOX_RELAY_MARK_SECONDS = 1
+    # given a kick that was lost with its worker, its mark living for two seconds
+    settings.OUTBOX_RELAY_MARK_SECONDS = 2
     commit_event("1")
     broker.take_all()  # and lost it
     assert broker.tasks(RELAY) == []
 
-    # when an event commits within that second, and another after it
+    # when an event commits within those seconds, and another after them
     commit_event("2")
     assert broker.tasks(RELAY) == []
-    time.sleep(1.2)
+    time.sleep(2.5)
     commit_event("3")
 
     # then the last one queues a run, which publishes all three
@@ -629,6 +655,63 @@ def test_an_event_a_handler_rules_out_by_its_payload_is_neither_queued_nor_waite
     assert run_kicked_relay() == 1
     assert handle_tasks_for(broker, wanted) == [name]
     assert handle_tasks_for(broker, skipped) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_applies_the_filter_to_an_event_a_subscriber_still_wants(
+    broker: BrokerQueues,
+) -> None:
+    # given a webhook subscriber to the topic of a handler that rules out "skipped" events
+    WebhookSubscriptionFactory(topics=[FILTERED_TOPIC])
+    # when such an event is committed and relayed
+    with transaction.atomic():
+        skipped = emit(topic=FILTERED_TOPIC, aggregate_id=SKIPPED)
+    assert run_kicked_relay() == 1
+    # then it was fanned out to the subscriber, while the handler was not queued for it
+    assert WebhookDelivery.objects.filter(event=skipped).count() == 1
+    assert handle_tasks_for(broker, skipped) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_filter_that_fails_neither_fails_the_write_nor_stops_the_relay(
+    broker: BrokerQueues, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # when an event is committed whose handler's filter raises
+    with transaction.atomic():
+        event = emit(topic=FAILING_FILTER_TOPIC)
+    # then the write stood, and the relay queues the handler for it: it decides itself
+    assert run_kicked_relay() == 1
+    assert handle_tasks_for(broker, event) == [handler_name(record_despite_a_broken_filter)]
+    assert any("filter" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_a_commit_hook_is_only_joined_inside_a_transaction() -> None:
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        commit_hook(CommitHook, CommitHook)
+
+
+class Gathered(CommitHook):
+    def __init__(self, transaction_block: object) -> None:
+        super().__init__(transaction_block)
+        self.items: list[int] = []
+        self.handed_on: list[int] = []
+
+    def run(self) -> None:
+        self.handed_on = list(self.items)
+
+
+@pytest.mark.django_db
+def test_a_hook_that_already_ran_is_not_joined_by_a_later_write(
+        django_capture_on_commit_callbacks: Any) -> None:
+    # given a hook that ran when its callbacks were run by hand (as tests do; it stays listed)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = commit_hook(Gathered, Gathered)
+        first.items.append(1)
+    assert first.handed_on == [1]
+    # when a later write looks for the transaction's hook
+    second = commit_hook(Gathered, Gathered)
+    # then it gets a new one, which runs in its turn
+    assert second is not first
 
 
 @pytest.mark.django_db(transaction=True)

@@ -148,15 +148,14 @@ def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secu
 @pytest.mark.django_db(transaction=True)
 def test_the_relay_does_not_look_for_held_fulfilments_of_an_order_paid_at_intake(
         network, place):
-    # Given an order paid at intake: confirmed straight from placed
     network.stock(network.kassel, "A", 5)
+    # When an order paid at intake is placed (its relay runs in-process after the commit)
     order = place([("A", 1)])
+    # Then its confirmation, straight from placed, was published
     confirmed = OutboxEvent.objects.get(topic="order.confirmed", aggregate_id=order["number"])
     assert confirmed.payload["detail"]["from"] == "placed"
-    # When the relay has published its confirmation (in-process here)
-    confirmed.refresh_from_db()
     assert confirmed.published_at is not None
-    # Then the customer's confirmation was handled, while the release of held fulfilments was
+    # and the customer's confirmation was handled, while the release of held fulfilments was
     # not even run for it
     handled = set(ProcessedEvent.objects.filter(event=confirmed).values_list("handler",
                                                                               flat=True))

@@ -328,7 +328,6 @@ from inventory.models import StockLevel
 from inventory.reservations import InsufficientStock, reservation_hold
 from inventory.sourcing import DeliveryRequest, LineRequest
 from oms.core.models import OutboxEvent
-from oms.core.relay_wakeup import relay_starting
 
 level = StockLevel.objects.filter(product_id="DEMO-0001", on_hand__gt=0).order_by("pk").first()
 before = level.reserved
