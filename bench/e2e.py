@@ -83,8 +83,10 @@ from bench.harness import (
 from bench.worker import (
     Queues,
     Worker,
+    WorkerConfig,
     celery_queues,
     celery_worker,
+    config_as,
     queue_depth,
     redis_client,
     redis_flush,
@@ -127,15 +129,12 @@ SERVICE_ENV = {
 }
 
 
-class E2EConfig(BenchConfig):
-    """The harness configuration, with tasks sent to a real worker for the servers it starts."""
-
-    def server_env(self, db_name: str) -> dict[str, str]:
-        return {**super().server_env(db_name), **SERVICE_ENV}
+class E2EConfig(WorkerConfig):
+    extra_env = SERVICE_ENV
 
 
 def e2e_config(base: BenchConfig) -> E2EConfig:
-    return E2EConfig(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
+    return config_as(E2EConfig, base)
 
 
 _CLOCK = [time.perf_counter()]

@@ -242,13 +242,14 @@ def dispose_log(log_path: str, what: str) -> None:
               f"({log_path}):\n{log_tail(log_path, 15)}", file=sys.stderr)
 
 
-def _stop_process_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the gunicorn master (it stops its workers), then make sure nothing of the process
-    group it leads (it was started in a session of its own) is left running."""
+def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
+    """SIGTERM the leader (the gunicorn master stops its workers; a celery worker shuts down
+    warm, letting running tasks finish), wait up to `grace` seconds, then make sure nothing of
+    the process group it leads (it was started in a session of its own) is left running."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -299,7 +300,7 @@ def gunicorn_server(config: BenchConfig, db_name: str) -> Iterator[Server]:
             time.sleep(0.1)
         yield server
     finally:
-        _stop_process_group(proc)
+        stop_process_group(proc)
         dispose_log(log_path, "gunicorn")
 
 

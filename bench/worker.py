@@ -10,17 +10,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from bench.harness import BenchConfig, dispose_log, start_logged
+from bench.harness import BenchConfig, dispose_log, start_logged, stop_process_group
 
 DISPATCH_TASK = "fulfillment.tasks.dispatch_fulfillment"
 # Tasks go through Redis to the worker instead of running in the process that sends them.
@@ -28,14 +27,25 @@ WORKER_ENV = {"CELERY_TASK_ALWAYS_EAGER": "false"}
 
 
 class WorkerConfig(BenchConfig):
-    """The harness configuration, with tasks sent to a real worker by the servers it starts."""
+    """The harness configuration, with tasks sent to a real worker by the servers it starts
+    (and whatever else `extra_env` adds to their environment)."""
+
+    extra_env: ClassVar[dict[str, str]] = WORKER_ENV
 
     def server_env(self, db_name: str) -> dict[str, str]:
-        return {**super().server_env(db_name), **WORKER_ENV}
+        return {**super().server_env(db_name), **self.extra_env}
+
+
+Config = TypeVar("Config", bound=BenchConfig)
+
+
+def config_as(kind: type[Config], base: BenchConfig) -> Config:
+    """`base`'s settings in a configuration class of the benchmark's own."""
+    return kind(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
 
 
 def worker_config(base: BenchConfig) -> WorkerConfig:
-    return WorkerConfig(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
+    return config_as(WorkerConfig, base)
 
 
 def redis_client(url: str) -> Any:
@@ -112,21 +122,6 @@ class Worker:
     concurrency: int
 
 
-def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
-    """SIGTERM the leader (celery: warm shutdown, running tasks finish), then SIGKILL whatever of
-    its process group (a session of its own) is left."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def celery_worker(config: BenchConfig, db_name: str, concurrency: int, *, name: str,
                   imports: Sequence[str] = ()) -> Iterator[Worker]:
@@ -143,7 +138,7 @@ def celery_worker(config: BenchConfig, db_name: str, concurrency: int, *, name: 
     try:
         yield Worker(proc, hostname, log_path, concurrency)
     finally:
-        _stop_group(proc)
+        stop_process_group(proc, grace=20.0)
         dispose_log(log_path, "the worker")
 
 

@@ -67,6 +67,9 @@ def _validate(request: OrderRequest, channel: str) -> None:
             % {"amount": request.payment.amount, "total": total},
             code="payment_amount_mismatch", attr="payment.amount",
         )
+    # The unique constraint alone would catch a duplicate too, but only after sourcing: a
+    # channel re-sending an order it placed when the stock has run out since must still hear
+    # `duplicate_order`, not `insufficient_stock`.
     if request.external_id and Order.objects.filter(
             channel=channel, external_id=request.external_id).exists():
         raise duplicate_order(channel=channel, external_id=request.external_id)

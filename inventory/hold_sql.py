@@ -16,10 +16,11 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Model
 
 from inventory.models import Reservation
+from oms.core.model_sql import db_values, mark_loaded, placeholders, quoted_columns
 from oms.core.models import OutboxEvent
 
 # A reservation line as it is written: stock level id, sku, location id, units.
@@ -40,14 +41,12 @@ UPDATE inventory_stocklevel SET reserved = reserved - %s, updated_at = %s WHERE 
 
 @cache
 def _insert_into(model: type[Model]) -> str:
-    """Every column of the model, so that a field added later is written too."""
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
-    return f"INSERT INTO {model._meta.db_table} ({columns})"
+    return f"INSERT INTO {model._meta.db_table} ({quoted_columns(model._meta.concrete_fields)})"
 
 
 @cache
 def _placeholders(model: type[Model]) -> str:
-    return ", ".join(["%s"] * len(model._meta.concrete_fields))
+    return placeholders(len(model._meta.concrete_fields))
 
 
 @cache
@@ -62,22 +61,6 @@ def _lines_insert_sql(count: int) -> str:
             f"(reservation_id, stock_level_id, sku, location_id, quantity) VALUES {rows}")
 
 
-def _db_values(instance: Model) -> list[Any]:
-    """The instance's values as the ORM would write them (UUIDs and datetimes are stored
-    differently by PostgreSQL and SQLite)."""
-    # The connection itself rather than the `connection` proxy: each field asks it a few things,
-    # and every attribute read through the proxy is a thread-local lookup.
-    db = connections[DEFAULT_DB_ALIAS]
-    return [f.get_db_prep_save(getattr(instance, f.attname), db)
-            for f in instance._meta.concrete_fields]
-
-
-def _loaded(instance: Model) -> None:
-    """Mark an instance written by hand as one the ORM wrote (saving it again updates)."""
-    instance._state.adding = False
-    instance._state.db = connection.alias
-
-
 def _line_values(reservation_id: Any, lines: Sequence[NewLine]) -> list[Any]:
     return [value for line in lines for value in (reservation_id, *line)]
 
@@ -85,7 +68,7 @@ def _line_values(reservation_id: Any, lines: Sequence[NewLine]) -> list[Any]:
 def reservation_insert(reservation: Reservation, lines: Sequence[NewLine]) -> None:
     """Write a reservation built in memory (its primary key set) with its lines; the instance
     then behaves as one loaded from the database."""
-    values = _db_values(reservation)
+    values = db_values(reservation)
     line_values = _line_values(values[0], lines)
     with connection.cursor() as cursor:
         if lines and connection.vendor == "postgresql":
@@ -97,7 +80,7 @@ def reservation_insert(reservation: Reservation, lines: Sequence[NewLine]) -> No
             cursor.execute(_reservation_insert_sql(), values)
             if lines:
                 cursor.execute(_lines_insert_sql(len(lines)), line_values)
-    _loaded(reservation)
+    mark_loaded(reservation)
 
 
 def lines_insert(reservation: Reservation, lines: Sequence[NewLine]) -> None:
@@ -154,11 +137,11 @@ def hold_write(reservation: Reservation, line: NewLine, event: OutboxEvent,
     the server: no round trip to an application process that may be waiting for a CPU."""
     level_id, _sku, _location_id, units = line
     params = [units, connection.ops.adapt_datetimefield_value(now), level_id, units,
-              *_db_values(reservation), *line, *_db_values(event)]
+              *db_values(reservation), *line, *db_values(event)]
     with connection.cursor() as cursor:
         cursor.execute(_hold_sql(), params)
         if cursor.rowcount != 1:
             return False
-    _loaded(reservation)
-    _loaded(event)
+    mark_loaded(reservation)
+    mark_loaded(event)
     return True

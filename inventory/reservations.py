@@ -168,8 +168,7 @@ class _CartHold:
     def write(self, decision: Decision) -> Reservation:
         if _in_one_statement(decision):
             return self.write_in_one_statement(decision.allocations[0])
-        with transaction.atomic():
-            return self.write_in_transaction(decision)
+        return _atomically(self.write_in_transaction, decision)
 
     def write_in_transaction(self, decision: Decision) -> Reservation:
         now = timezone.now()
@@ -312,7 +311,9 @@ def reservation_lock_hold(*, reservation_id: object, channel: str) -> Reservatio
     its deadline when the sweep has not ended it yet: the order then releases it as expired in
     its own final pass over the stock rows); None if it already ended, and the order reserves
     afresh. A hold already consumed is a conflict."""
-    hold = (Reservation.objects.select_for_update(no_key=True)
+    # Its lines are read twice (the credit for sourcing, then the release), and again on a
+    # retry after a lost race: once here is enough, nothing changes them meanwhile.
+    hold = (Reservation.objects.select_for_update(no_key=True).prefetch_related("lines")
             .filter(pk=reservation_id, kind=ReservationKind.CART, channel=channel).first())
     if hold is None:
         raise NotFound(_("No such reservation."), attr="reservation_id")

@@ -141,10 +141,14 @@ class OrderFulfillmentOut(serializers.Serializer):
     pickup_deadline = serializers.DateTimeField(allow_null=True)
 
     def get_pickup_code(self, fo: FulfillmentOrder) -> str | None:
-        # Only a single order read by the channel that shows it to its customer: never in
-        # lists, never to back-office or till clients, never in a POST answer (the idempotency
-        # store would keep it).
-        return pickup_code(fo) if self.context.get("show_pickup_code") else None
+        return _shown_pickup_code(fo, self.context.get("show_pickup_code", False))
+
+
+def _shown_pickup_code(fo: FulfillmentOrder, show: bool) -> str | None:
+    # Only a single order read by the channel that shows it to its customer: never in lists,
+    # never to back-office or till clients, never in a POST answer (the idempotency store would
+    # keep it).
+    return pickup_code(fo) if show else None
 
 
 class PaymentOut(serializers.Serializer):
@@ -194,10 +198,10 @@ def _delivery(order: Order) -> dict[str, Any]:
     return {"method": "ship", "address": order.delivery_address}
 
 
-# Unbound DRF fields format values exactly as the declared fields above do.
-_MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
-_RATE = serializers.DecimalField(max_digits=5, decimal_places=2)
-_TIME = serializers.DateTimeField()
+# The declared fields themselves (unbound, so they hold no request state) format the values.
+_MONEY = OrderOut._declared_fields["total"]
+_RATE = OrderLineOut._declared_fields["tax_rate"]
+_TIME = OrderOut._declared_fields["created_at"]
 
 
 def _time(value: Any) -> str | None:
@@ -212,8 +216,7 @@ def _fulfillment_document(fo: FulfillmentOrder, show_pickup_code: bool) -> dict[
         "status": str(fo.status),
         "lines": [{"sku": ln.order_line.product_id, "quantity": ln.quantity,
                    "shipped": ln.shipped, "cancelled": ln.cancelled} for ln in fo.lines.all()],
-        # see OrderFulfillmentOut.get_pickup_code
-        "pickup_code": pickup_code(fo) if show_pickup_code else None,
+        "pickup_code": _shown_pickup_code(fo, show_pickup_code),
         "pickup_deadline": _time(fo.pickup_deadline),
     }
 

@@ -155,20 +155,19 @@ def handover_search(request: HttpRequest) -> HttpResponse:
                    page=page)
 
 
-def _refusal(exc: DomainError, fo: FulfillmentOrder) -> str:
+def _refusal(exc: DomainError) -> str:
     """The service's message, with what staff need next: attempts left, or until when."""
+    # Both refusals that lock the pickup say for how long (`retry_after`, as the API's header).
+    until = timezone.now() + timedelta(seconds=exc.extra.get("retry_after", 0))
     if isinstance(exc, WrongPickupCode):
         left = exc.extra.get("attempts_left", 0)
         if left:
             return ngettext("%(detail)s %(count)d attempt left.",
                             "%(detail)s %(count)d attempts left.", left) % {
                 "detail": exc.detail, "count": left}
-        fo.refresh_from_db(fields=["pickup_locked_until"])
-        until = fo.pickup_locked_until or timezone.now() + settings.PICKUP_CODE_LOCKOUT
         return _("%(detail)s No attempts left: the pickup is locked until %(time)s.") % {
             "detail": exc.detail, "time": _time(until)}
     if isinstance(exc, PickupLocked):
-        until = timezone.now() + timedelta(seconds=exc.extra.get("retry_after", 0))
         return _("%(detail)s Try again after %(time)s.") % {"detail": exc.detail,
                                                            "time": _time(until)}
     return exc.detail
@@ -191,7 +190,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
                 fo = pickup_handover(fulfillment=fo, code=form.cleaned_data["code"],
                                      actor=_actor(request))
             except DomainError as exc:
-                messages.error(request, _refusal(exc, fo))
+                messages.error(request, _refusal(exc))
                 return redirect("cockpit:handover", pk=pk)
             messages.success(request, _("Order %(number)s handed over to %(name)s.") % {
                 "number": fo.order.number, "name": fo.order.customer.name or

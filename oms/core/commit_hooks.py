@@ -42,7 +42,7 @@ class CommitHook:
 Hook = TypeVar("Hook", bound=CommitHook)
 
 
-def outermost_block() -> object:
+def _outermost_block() -> object:
     """The atomic block that commits: the outermost one, not counting the blocks a test case
     wraps around each test (there, every request or service call is its own transaction,
     while Django keeps all their on-commit callbacks in one list)."""
@@ -59,7 +59,7 @@ def commit_hook(kind: type[Hook], make: Callable[[object], Hook]) -> Hook:
     hook at once, before anything was added to it: refused."""
     if not connection.in_atomic_block:
         raise RuntimeError("A commit hook is joined inside the transaction whose commit runs it.")
-    block = outermost_block()
+    block = _outermost_block()
     for _savepoints, callback, _robust in reversed(connection.run_on_commit):
         if isinstance(callback, kind) and callback.transaction_block is block \
                 and not callback.done:

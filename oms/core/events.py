@@ -5,11 +5,11 @@
   (`relay_wakeup`). An event no handler wants (no handler for its topic, no webhook
   subscription) is written already published, with no kick. Inside :func:`events_batched` the
   rows wait and go in with one INSERT when the block ends.
-* :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic it
-  (and its `when` filter) enqueues one Celery task, then marks the event published, all under
-  ``FOR UPDATE SKIP LOCKED``
-  so concurrent relays never publish the same row. A beat sweep runs it too, which is what
-  publishes events whose kick was lost (a crash between commit and publish, a broker outage).
+* :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic
+  (and wanted by its `when` filter) it enqueues one Celery task, then marks the event published,
+  all under ``FOR UPDATE SKIP LOCKED`` so concurrent relays never publish the same row. A beat
+  sweep runs it too, which is what publishes events whose kick was lost (a crash between commit
+  and publish, a broker outage).
   Handlers registered ``in_relay`` (they only write to the database) are run by the relay itself
   in its transaction instead: no task, no broker round trip, and their writes commit together
   with the event's published mark. One that fails there is queued as a task like the others.
@@ -112,6 +112,10 @@ def _wanted(name: str, topic: str, payload: dict[str, Any], wants: Wants) -> boo
         return True
 
 
+def _listened(topic: str, payload: dict[str, Any], wants: Wants) -> bool:
+    return any(_wanted(name, topic, payload, wants) for name in handlers_for(topic))
+
+
 def handler_by_name(name: str) -> Handler | None:
     for handlers in _handlers.values():
         if name in handlers:
@@ -147,9 +151,6 @@ class _RelayKick(CommitHook):
         super().__init__(transaction_block)
         self.unpublished = 0  # an event nobody wants needs no relay run
         self.wants = _current_wants()
-
-    def listened(self, topic: str, payload: dict[str, Any]) -> bool:
-        return any(_wanted(name, topic, payload, self.wants) for name in handlers_for(topic))
 
     def run(self) -> None:
         if self.unpublished:
@@ -190,7 +191,7 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
     _require_transaction()
     kick = _relay_kick()
     now = timezone.now()
-    rows = [_row(e, kick, now) for e in events]
+    rows = [_row(e, kick.wants, now) for e in events]
     batch = _batch.get()
     if batch is None:
         OutboxEvent.objects.bulk_create(rows, batch_size=1000)
@@ -205,12 +206,12 @@ def event_emit(*, topic: str, aggregate_type: str, aggregate_id: str | int,
     return events_emit([NewEvent(topic, aggregate_type, str(aggregate_id), payload)])[0]
 
 
-def _row(event: NewEvent, kick: _RelayKick, now: datetime) -> OutboxEvent:
+def _row(event: NewEvent, wants: Wants, now: datetime) -> OutboxEvent:
     """The unsaved row of an event; one no handler wants is born published."""
+    listened = _listened(event.topic, event.payload, wants)
     return OutboxEvent(topic=event.topic, aggregate_type=event.aggregate_type,
                        aggregate_id=str(event.aggregate_id), payload=event.payload,
-                       created_at=now,
-                       published_at=None if kick.listened(event.topic, event.payload) else now)
+                       created_at=now, published_at=None if listened else now)
 
 
 def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
@@ -218,15 +219,15 @@ def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
     """The row `event_emit` would write, unsaved, for a caller that writes it in a statement of
     its own outside any transaction (a cart hold: `inventory.hold_sql.hold_write`). Call
     `outbox_row_committed` once it is written."""
-    return _row(NewEvent(topic, aggregate_type, str(aggregate_id), payload), _RelayKick(None), now)
+    return _row(NewEvent(topic, aggregate_type, str(aggregate_id), payload), _current_wants(),
+                now)
 
 
 def outbox_row_committed(event: OutboxEvent) -> None:
     """An `outbox_row` is committed: kick the relay for it, if anyone wants it."""
     if event.published_at is None:
-        kick = _RelayKick(None)
-        kick.unpublished = 1
-        transaction.on_commit(kick, robust=True)
+        # robust: with the broker down the write stands and the beat sweep publishes later
+        transaction.on_commit(relay_wanted, robust=True)
 
 
 def outbox_relay_queued() -> int:

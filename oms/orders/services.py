@@ -18,6 +18,7 @@ from django_fsm import can_proceed
 
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
+from oms.core.model_sql import db_values, placeholders, quoted_columns
 from oms.core.related import remember_related
 from oms.orders.models import EXTERNAL_ID_UNIQUE, Customer, Order, OrderEvent, OrderLine
 
@@ -89,12 +90,11 @@ def _customer_found_or_inserted_sql() -> tuple[str, list[str], list[Field]]:
     fields = list(Customer._meta.concrete_fields)
     written = [f for f in fields if not f.primary_key]
     names = [f.attname for f in fields]
-    every = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    every = quoted_columns(fields)
     sql = (
         f"WITH found AS (SELECT {every} FROM orders_customer WHERE email = %s), "
-        f"inserted AS (INSERT INTO orders_customer "
-        f"({', '.join(connection.ops.quote_name(f.column) for f in written)}) "
-        f"SELECT {', '.join(['%s'] * len(written))} WHERE NOT EXISTS (SELECT FROM found) "
+        f"inserted AS (INSERT INTO orders_customer ({quoted_columns(written)}) "
+        f"SELECT {placeholders(len(written))} WHERE NOT EXISTS (SELECT FROM found) "
         f"ON CONFLICT (email) DO NOTHING RETURNING {every}) "
         "SELECT * FROM found UNION ALL SELECT * FROM inserted"
     )
@@ -108,9 +108,8 @@ def _customer_found_or_inserted(email: str, data: CustomerData) -> Customer | No
     now = timezone.now()
     new = Customer(email=email, name=data.name, phone=data.phone,
                    external_id=data.external_id, created_at=now, updated_at=now)
-    values = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in written]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [email, *values])
+        cursor.execute(sql, [email, *db_values(new, written)])
         row = cursor.fetchone()
     return None if row is None else Customer.from_db(connection.alias, names, row)
 
