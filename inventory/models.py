@@ -261,11 +261,20 @@ class Reservation(ConcurrentTransitionMixin, models.Model):
 
 
 class ReservationLine(models.Model):
-    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    # Every cart hold writes a line while it holds the hot stock row's lock, so a line keeps
+    # only the database checks that say something: its reservation and its stock level. SKU and
+    # location are the stock level's own, copied for reading; the stock level's foreign keys
+    # already keep both alive, and checking them again locked the product's and the location's
+    # rows in every hold. Lines are read by reservation, which the unique constraint's index
+    # serves, and by stock level.
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines",
+                                    db_index=False)
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, to_field="sku", db_column="sku",
-                                on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+                                on_delete=models.PROTECT, related_name="+",
+                                db_constraint=False, db_index=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+",
+                                 db_constraint=False, db_index=False)
     quantity = models.PositiveIntegerField(_("quantity held"))
 
     class Meta:

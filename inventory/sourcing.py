@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -67,7 +68,19 @@ class Decision:
     allocations: list[Allocation] = field(default_factory=list)
     shortages: dict[str, int] = field(default_factory=dict)  # sku -> units nobody has
     strategy: str = ""
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    # Writes the reasons on first use: an order stores them, a cart hold (the hottest caller)
+    # never reads them.
+    explain: Callable[[Decision], list[dict[str, Any]]] | None = field(
+        default=None, repr=False, compare=False)
+    _candidates: list[dict[str, Any]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    @property
+    def candidates(self) -> list[dict[str, Any]]:
+        """Every location considered, in rank order, with why it was or was not chosen."""
+        if self._candidates is None:
+            self._candidates = self.explain(self) if self.explain is not None else []
+        return self._candidates
 
     @property
     def location_codes(self) -> list[str]:
@@ -187,7 +200,7 @@ def sourcing_decide(*, lines: Sequence[LineRequest], delivery: DeliveryRequest,
     else:
         decision.strategy = "split" if len(ranked) > 1 else "single_location"
         _split(ranked, lines, decision)
-    decision.candidates = _reasons(ranked, lines, decision, whole)
+    decision.explain = partial(_reasons, ranked, lines, whole=whole)
     return decision
 
 
@@ -222,7 +235,7 @@ def _split(ranked: list[_Candidate], lines: Sequence[LineRequest], decision: Dec
             decision.shortages[ln.sku] = remaining
 
 
-def _reasons(ranked: list[_Candidate], lines: Sequence[LineRequest], decision: Decision,
+def _reasons(ranked: list[_Candidate], lines: Sequence[LineRequest], decision: Decision, *,
              whole: list[_Candidate]) -> list[dict[str, Any]]:
     chosen = defaultdict(list)
     for a in decision.allocations:

@@ -99,6 +99,8 @@ if DEMO_MODE:
     }
 else:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "oms.core.postgres"  # Django's, see its compiler
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Parameters travel apart from the SQL text, so psycopg can keep a statement it has sent
     # DATABASE_PREPARE_THRESHOLD times prepared on its connection: PostgreSQL then parses and

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import migrations
+from django.db.models import Index
 
 
 def postgresql_only(forward_sql: str, reverse_sql: str) -> migrations.RunPython:
@@ -20,3 +22,25 @@ def postgresql_only(forward_sql: str, reverse_sql: str) -> migrations.RunPython:
         return apply
 
     return migrations.RunPython(run(forward_sql), run(reverse_sql))
+
+
+
+def add_index_concurrently(app_label: str, model_name: str,
+                           index: Index) -> migrations.SeparateDatabaseAndState:
+    """`AddIndex` that keeps a large table writable while the index is built on PostgreSQL
+    (CREATE INDEX CONCURRENTLY, so the migration must say ``atomic = False``); a plain index on
+    the SQLite demo database, where django.contrib.postgres's AddIndexConcurrently fails."""
+
+    def build(apps: Any, schema_editor: Any, *, create: bool) -> None:
+        model = apps.get_model(app_label, model_name)
+        change = schema_editor.add_index if create else schema_editor.remove_index
+        if schema_editor.connection.vendor == "postgresql":
+            change(model, index, concurrently=True)
+        else:
+            change(model, index)
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AddIndex(model_name=model_name, index=index)],
+        database_operations=[migrations.RunPython(partial(build, create=True),
+                                                  partial(build, create=False))],
+    )

@@ -96,6 +96,23 @@ def test_the_decision_says_why_each_candidate_was_chosen_or_skipped(network):
     assert set(reasons) == {"WH-KS", "WH-HH", "ST-BER"}  # Munich does not ship
 
 
+def test_the_reasons_are_worked_out_once_when_first_read_and_describe_the_stock_decided_on(
+        network):
+    # Given a decision over two warehouses, and the stock changing after it was made
+    kassel = network.stock(network.kassel, "A", 1)
+    network.stock(network.hamburg, "A", 5)
+    decision = sourcing_decide(lines=[LineRequest("A", 3)], delivery=SHIP)
+    StockLevel.objects.filter(pk=kassel.pk).update(on_hand=50)
+    explain, calls = decision.explain, []
+    decision.explain = lambda d: calls.append(d) or explain(d)
+    # When its reasons are read twice (as an order storing the decision does)
+    first, second = decision.candidates, decision.as_json()["candidates"]
+    # Then they were worked out once, from the stock the decision was made on
+    assert len(calls) == 1 and first is second
+    assert {c["location"]: c["chosen"] for c in first} == {
+        "WH-KS": False, "WH-HH": True, "ST-BER": False}
+    assert "A" in next(c for c in first if c["location"] == "WH-KS")["reason"]
+
 def test_a_pickup_is_served_by_the_named_store_only(network):
     network.stock(network.kassel, "A", 50)
     network.stock(network.munich, "A", 1)

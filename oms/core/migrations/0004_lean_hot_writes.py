@@ -1,0 +1,32 @@
+"""The outbox keeps only the indexes something reads: every event of every write maintains them.
+
+Gone: the index on (aggregate_type, aggregate_id), which no query used, and the two on topic
+alone (a btree and its LIKE twin). New: (topic, created_at), for the delay notice's look-up of
+one order's recent rejections and the cockpit's topic filter. Built CONCURRENTLY: the outbox
+is large and written by every transaction.
+"""
+
+from django.db import migrations, models
+
+from oms.core.migration_ops import add_index_concurrently
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
+
+    dependencies = [
+        ("core", "0003_idempotency_key_response_headers"),
+    ]
+
+    operations = [
+        add_index_concurrently(
+            "core", "outboxevent",
+            models.Index(fields=["topic", "created_at"], name="outbox_by_topic"),
+        ),
+        migrations.RemoveIndex(model_name="outboxevent", name="outbox_aggregate"),
+        migrations.AlterField(
+            model_name="outboxevent",
+            name="topic",
+            field=models.CharField(max_length=100),
+        ),
+    ]
