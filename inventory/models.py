@@ -265,8 +265,8 @@ class ReservationLine(models.Model):
     # only the database checks that say something: its reservation and its stock level. SKU and
     # location are the stock level's own, copied for reading; the stock level's foreign keys
     # already keep both alive, and checking them again locked the product's and the location's
-    # rows in every hold. Lines are read by reservation, which the unique constraint's index
-    # serves, and by stock level.
+    # rows in every hold. Lines are read by reservation (the unique constraint's index serves
+    # that), by stock level, and by location (a store's view of the reservations in the cockpit).
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines",
                                     db_index=False)
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
@@ -274,7 +274,7 @@ class ReservationLine(models.Model):
                                 on_delete=models.PROTECT, related_name="+",
                                 db_constraint=False, db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+",
-                                 db_constraint=False, db_index=False)
+                                 db_constraint=False)
     quantity = models.PositiveIntegerField(_("quantity held"))
 
     class Meta:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -10,19 +10,23 @@ from django.db import migrations
 from django.db.models import Index
 
 
-def postgresql_only(forward_sql: str, reverse_sql: str) -> migrations.RunPython:
-    """Raw SQL for PostgreSQL features (sequences, triggers, storage parameters); a no-op on the
-    SQLite database of the embedded demo mode."""
+def postgresql_only(forward_sql: str | Sequence[str],
+                    reverse_sql: str | Sequence[str]) -> migrations.RunPython:
+    """Raw SQL for PostgreSQL features (sequences, triggers, storage parameters, CONCURRENTLY);
+    a no-op on the SQLite database of the embedded demo mode. Several statements run one by
+    one: in a migration with ``atomic = False`` each is then a transaction of its own."""
 
-    def run(sql: str) -> Callable[[Any, Any], None]:
+    def run(sql: str | Sequence[str]) -> Callable[[Any, Any], None]:
+        statements = [sql] if isinstance(sql, str) else list(sql)
+
         def apply(apps: Any, schema_editor: Any) -> None:
             if schema_editor.connection.vendor == "postgresql":
-                schema_editor.execute(sql)
+                for statement in statements:
+                    schema_editor.execute(statement)
 
         return apply
 
     return migrations.RunPython(run(forward_sql), run(reverse_sql))
-
 
 
 def add_index_concurrently(app_label: str, model_name: str,
@@ -35,7 +39,12 @@ def add_index_concurrently(app_label: str, model_name: str,
         model = apps.get_model(app_label, model_name)
         change = schema_editor.add_index if create else schema_editor.remove_index
         if schema_editor.connection.vendor == "postgresql":
-            change(model, index, concurrently=True)
+            # An interrupted CREATE INDEX CONCURRENTLY leaves an invalid index of that name
+            # behind, which would make running the migration again fail: start afresh.
+            schema_editor.execute(
+                f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(index.name)}")
+            if create:
+                change(model, index, concurrently=True)
         else:
             change(model, index)
 

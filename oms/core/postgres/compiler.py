@@ -1,13 +1,14 @@
 """Django's PostgreSQL SQL compilers, except that a small multi-row INSERT is VALUES again.
 
-Django 5.2 writes every multi-row INSERT as ``INSERT ... SELECT * FROM UNNEST(%s::type[], ...)``
-so that the server plans one short statement whatever the number of rows. Here each statement
+Django 5.2 writes a multi-row INSERT of plain values as ``INSERT ... SELECT * FROM
+UNNEST(%s::type[], ...)`` so that the server plans one short statement whatever the number of
+rows. Here each statement
 is prepared once per connection (``prepare_threshold`` in settings.py), so the planning is paid
 once either way, while psycopg writes every array element in Python, one regular-expression
-substitution per value: a 4-row insert of outbox events costs 0.28 ms more application CPU
-(0.72 against 0.46 ms), and order intake makes five such inserts. Large batches (stock feeds,
-sweeps) keep UNNEST: one statement text for any size is prepared once, where VALUES would be a
-new text with thousands of parameters for every size.
+substitution per value: a 4-row insert of outbox events costs ~0.26 ms more application CPU
+(0.72 against 0.46 ms), and order intake makes up to five such inserts. Large batches (stock
+feeds, sweeps) keep UNNEST: one statement text for any size is prepared once, where VALUES
+would be a new text with thousands of parameters for every size.
 """
 
 from collections.abc import Sequence
