@@ -15,7 +15,7 @@ only: the SQLite demo database keeps its constraints and indexes, which change n
 import django.db.models.deletion
 from django.db import migrations, models
 
-from oms.core.migration_ops import postgresql_only
+from oms.core.migration_ops import drop_index_concurrently, postgresql_only
 
 TABLE = "inventory_reservationline"
 FOREIGN_KEYS = [
@@ -37,13 +37,6 @@ def drop_foreign_key(name: str, definition: str) -> migrations.RunPython:
         [f"ALTER TABLE {TABLE} ADD CONSTRAINT {name} {definition} "
          "DEFERRABLE INITIALLY DEFERRED NOT VALID",
          f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {name}"],
-    )
-
-
-def drop_index(name: str, columns: str) -> migrations.RunPython:
-    return postgresql_only(
-        f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {TABLE} {columns}",
     )
 
 
@@ -83,7 +76,7 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 *(drop_foreign_key(name, definition) for name, definition in FOREIGN_KEYS),
-                *(drop_index(name, columns) for name, columns in INDEXES),
+                *(drop_index_concurrently(TABLE, name, columns) for name, columns in INDEXES),
             ],
         ),
     ]

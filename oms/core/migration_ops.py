@@ -41,8 +41,7 @@ def add_index_concurrently(app_label: str, model_name: str,
         if schema_editor.connection.vendor == "postgresql":
             # An interrupted CREATE INDEX CONCURRENTLY leaves an invalid index of that name
             # behind, which would make running the migration again fail: start afresh.
-            schema_editor.execute(
-                f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(index.name)}")
+            schema_editor.execute(_drop_index_sql(schema_editor.quote_name(index.name)))
             if create:
                 change(model, index, concurrently=True)
         else:
@@ -53,3 +52,15 @@ def add_index_concurrently(app_label: str, model_name: str,
         database_operations=[migrations.RunPython(partial(build, create=True),
                                                   partial(build, create=False))],
     )
+
+
+def _drop_index_sql(name: str) -> str:
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {name}"
+
+
+def drop_index_concurrently(table: str, name: str, definition: str) -> migrations.RunPython:
+    """Drop an index without blocking writes to `table` (the migration must say ``atomic =
+    False``); going back builds it again the same way from `definition`, e.g. ``(topic)``.
+    PostgreSQL only: the SQLite demo database keeps the index, which changes nothing there."""
+    create = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {definition}"
+    return postgresql_only(_drop_index_sql(name), create)

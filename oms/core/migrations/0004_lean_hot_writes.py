@@ -9,7 +9,7 @@ first); the SQLite demo database only gets the new index.
 
 from django.db import migrations, models
 
-from oms.core.migration_ops import add_index_concurrently, postgresql_only
+from oms.core.migration_ops import add_index_concurrently, drop_index_concurrently
 
 TABLE = "core_outboxevent"
 DROPPED = [
@@ -41,10 +41,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                postgresql_only(f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
-                                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} "
-                                f"ON {TABLE} {columns}")
-                for name, columns in DROPPED
+                drop_index_concurrently(TABLE, name, columns) for name, columns in DROPPED
             ],
         ),
     ]
