@@ -5,9 +5,10 @@ fulfilment in one transaction, so it lives here, in the top layer that may impor
 (ARCHITECTURE.md rule 1); `oms.orders` keeps the order aggregate and its state machine.
 
 Order of work inside the transaction: lock the cart hold (if any), decide sourcing (counting the
-hold's units as ours), write order, fulfilment orders and payment, settle the status, and only
-then take the stock with conditional UPDATEs, so hot stock rows are locked for as short a time
-as possible. A lost race re-sources in a savepoint (`reserve_with_retries`).
+hold's units as ours), write the order (already confirmed or held, as its payment decides), its
+payment and fulfilment orders, and only then take the stock with conditional UPDATEs, so hot
+stock rows are locked for as short a time as possible. A lost race re-sources in a savepoint
+(`reserve_with_retries`).
 """
 
 from __future__ import annotations
@@ -31,17 +32,17 @@ from oms.core.related import remember_related
 from oms.orders.models import Order
 from oms.orders.services import (
     CustomerData,
+    FirstStep,
     NewOrder,
     OrderLineData,
     duplicate_order,
+    external_id_taken,
     is_duplicate_external_id,
-    order_confirm,
     order_create,
-    order_hold,
     order_number_next,
     order_total,
 )
-from payments.models import Payment
+from payments.models import secures_order
 from payments.services import PaymentData, payment_record
 
 
@@ -70,17 +71,16 @@ def _validate(request: OrderRequest, channel: str) -> None:
     # The unique constraint alone would catch a duplicate too, but only after sourcing: a
     # channel re-sending an order it placed when the stock has run out since must still hear
     # `duplicate_order`, not `insufficient_stock`.
-    if request.external_id and Order.objects.filter(
-            channel=channel, external_id=request.external_id).exists():
+    if request.external_id and external_id_taken(channel=channel,
+                                                 external_id=request.external_id):
         raise duplicate_order(channel=channel, external_id=request.external_id)
 
 
-def _settle_status(order: Order, payment: Payment, actor: str) -> Order:
-    # The order was inserted in this transaction: nobody else can see it, let alone lock it.
-    if payment.secures_order:
-        return order_confirm(order=order, actor=actor, held=True,
-                             reason=f"payment {payment.method} {payment.status}")
-    return order_hold(order=order, actor=actor, reason=f"payment {payment.status}", held=True)
+def _first_step(payment: PaymentData) -> FirstStep:
+    """The payment the channel took decides whether the new order is confirmed or held."""
+    if secures_order(payment.method, payment.status):
+        return FirstStep(secured=True, reason=f"payment {payment.method} {payment.status}")
+    return FirstStep(secured=False, reason=f"payment {payment.status}")
 
 
 def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
@@ -121,9 +121,9 @@ def _place(client: ApiClient, request: OrderRequest) -> Order:
                     delivery_address=request.delivery_address,
                     pickup_location=request.delivery.location, language=request.language,
                     sourcing=decision.as_json(), placed_by=client.name,
+                    first_step=_first_step(request.payment),
                 ))
                 payment = payment_record(order=order, data=request.payment)
-                order = _settle_status(order, payment, client.name)
                 fulfillments = fulfillment_orders_create(order=order, decision=decision)
             reservation_create_for_order(order_number=order.number, channel=client.channel,
                                          decision=decision, delivery=request.delivery, hold=hold)

@@ -14,6 +14,7 @@ from fulfillment.states import ENDED, FulfillmentKind, ShipmentStatus
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
+from oms.core.model_sql import models_by_pk
 from oms.core.related import remember_related
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
@@ -47,7 +48,7 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
     by_location: dict[int, list] = defaultdict(list)
     for allocation in decision.allocations:
         by_location[allocation.location_id].append(allocation)
-    locations = Location.objects.in_bulk(list(by_location))
+    locations = models_by_pk(Location, list(by_location))
     with transaction.atomic(savepoint=False):  # see oms.orders.services.order_create
         fulfillments = [
             FulfillmentOrder(order=order, location=locations[location_id],

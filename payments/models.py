@@ -30,6 +30,13 @@ __all__ = ["SECURED_STATUSES", "SECURED_WITHOUT_PSP", "Payment", "PaymentCapture
            "PspEvent"]
 
 
+def secures_order(method: str, status: str) -> bool:
+    """May an order be fulfilled as far as a payment by `method` in `status` is concerned?"""
+    if status in (S.FAILED, S.CHARGEBACK):
+        return False
+    return method in SECURED_WITHOUT_PSP or status in SECURED_STATUSES
+
+
 class Payment(ConcurrentTransitionMixin, models.Model):
     """`amount` is what the customer was asked for (for card and PayPal: what the PSP
     authorized). `captured_amount` is the sum of the succeeded captures, `refunded_amount` what
@@ -82,9 +89,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     @property
     def secures_order(self) -> bool:
         """May the order be fulfilled as far as this payment is concerned?"""
-        if self.status in (S.FAILED, S.CHARGEBACK):
-            return False
-        return self.method in SECURED_WITHOUT_PSP or self.status in SECURED_STATUSES
+        return secures_order(self.method, self.status)
 
     # Transitions: bodies are empty on purpose; the amounts and everything around a transition
     # are handled by `payments.services`.

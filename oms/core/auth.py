@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from oms.core.model_sql import select_models
 from oms.core.models import ApiClient
 
 TOKEN_PREFIX = "oms_"
@@ -41,7 +42,9 @@ def client_for_request(request: HttpRequest) -> ApiClient | None:
     token = bearer_token(request)
     client = None
     if token:
-        client = ApiClient.objects.filter(token_hash=hash_token(token), is_active=True).first()
+        # Every request asks this: read without compiling a query.
+        found = select_models(ApiClient, "token_hash = %s AND is_active", [hash_token(token)])
+        client = found[0] if found else None
     setattr(request, _REQUEST_CACHE_ATTR, client)
     return client
 

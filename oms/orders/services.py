@@ -21,6 +21,7 @@ from oms.core.events import event_emit
 from oms.core.model_sql import db_values, placeholders, quoted_columns
 from oms.core.related import remember_related
 from oms.orders.models import EXTERNAL_ID_UNIQUE, Customer, Order, OrderEvent, OrderLine
+from oms.orders.states import OrderStatus
 
 ORDER_NUMBER_START = 1_000_001
 
@@ -42,6 +43,15 @@ class OrderLineData:
 
 
 @dataclass(frozen=True)
+class FirstStep:
+    """Where a new order goes from ``placed`` within the transaction that writes it (at intake,
+    its payment decides): the state machine takes the step on the new instance, so the row is
+    inserted in the state it ends in instead of inserted and then updated."""
+    secured: bool  # confirm; otherwise hold until the payment is secured
+    reason: str
+
+
+@dataclass(frozen=True)
 class NewOrder:
     number: str
     channel: str
@@ -55,6 +65,7 @@ class NewOrder:
     language: str
     sourcing: dict[str, Any]
     placed_by: str
+    first_step: FirstStep | None = None
 
 
 def duplicate_order(*, channel: str, external_id: str | None) -> Conflict:
@@ -62,6 +73,15 @@ def duplicate_order(*, channel: str, external_id: str | None) -> Conflict:
     number = existing.number if existing else ""
     return Conflict(_("Order %(number)s already has this external id.") % {"number": number},
                     code="duplicate_order", attr="external_id", extra={"order": number})
+
+
+def external_id_taken(*, channel: str, external_id: str) -> bool:
+    """Has the channel placed an order with this external id? Asked before every order: read
+    without compiling a query."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Order._meta.db_table} "
+                       "WHERE channel = %s AND external_id = %s", [channel, external_id])
+        return cursor.fetchone() is not None
 
 
 def order_total(lines: Sequence[OrderLineData]) -> Decimal:
@@ -162,7 +182,8 @@ def _record(order: Order, type_: str, actor: str, data: dict[str, Any],
 
 
 def order_create(*, data: NewOrder) -> Order:
-    """Write a placed order with its lines, fully allocated; publishes ``order.placed``.
+    """Write a placed order with its lines, fully allocated; publishes ``order.placed``, and the
+    `data.first_step` out of ``placed`` when one is given.
 
     An external id the channel already used (the caller checks first; a concurrent request can
     still win the race) raises the database's IntegrityError, which `is_duplicate_external_id`
@@ -172,29 +193,50 @@ def order_create(*, data: NewOrder) -> Order:
     if not data.lines:
         raise InvalidInput([("required", _("An order needs at least one line."), "lines")])
     now = timezone.now()
+    order = Order(
+        number=data.number, channel=data.channel, external_id=data.external_id,
+        currency=data.currency, total=order_total(data.lines), language=data.language,
+        delivery_method=data.delivery_method, delivery_address=data.delivery_address,
+        pickup_location=data.pickup_location, sourcing=data.sourcing,
+        placed_by=data.placed_by, created_at=now, updated_at=now,
+    )
+    trail = [("sourcing.decided", data.sourcing), ("order.placed", {})]
+    step = None
+    if data.first_step is not None:
+        step = _first_step(order, data.first_step)
+        trail.append(step)
     # No savepoint of its own (nor in the other services an intake runs): a failure always ends
     # the caller's transaction, which rolls back to its own savepoint, so ours would only cost
     # round trips.
     with transaction.atomic(savepoint=False):
-        order = Order.objects.create(
-            number=data.number, channel=data.channel, external_id=data.external_id,
-            customer=customer_upsert(data=data.customer), currency=data.currency,
-            total=order_total(data.lines), language=data.language,
-            delivery_method=data.delivery_method, delivery_address=data.delivery_address,
-            pickup_location=data.pickup_location, sourcing=data.sourcing,
-            placed_by=data.placed_by, created_at=now, updated_at=now,
-        )
+        order.customer = customer_upsert(data=data.customer)
+        order.save(force_insert=True)
         remember_related(order, "lines", OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
             for i, ln in enumerate(data.lines, start=1)
         ]))
-        OrderEvent.objects.bulk_create([  # the audit trail's first two entries, one insert
+        OrderEvent.objects.bulk_create([  # the whole audit trail of the intake, one insert
             OrderEvent(order=order, type=type_, at=now, actor=data.placed_by, data=detail)
-            for type_, detail in (("sourcing.decided", data.sourcing), ("order.placed", {}))])
+            for type_, detail in trail])
+        payload = order_payload(order)
         event_emit(topic="order.placed", aggregate_type="order", aggregate_id=order.number,
-                   payload=order_payload(order))
+                   payload={**payload, "status": OrderStatus.PLACED.value})
+        if step is not None:
+            topic, detail = step
+            event_emit(topic=topic, aggregate_type="order", aggregate_id=order.number,
+                       payload={**payload, "detail": detail})
     return order
+
+
+def _first_step(order: Order, first: FirstStep) -> tuple[str, dict[str, Any]]:
+    """Take the first step on the unsaved order; its audit entry and topic."""
+    if first.secured:
+        step, topic = (lambda o: o.confirm), "order.confirmed"
+    else:
+        step, topic = (lambda o: o.hold), "order.on_hold"
+    previous = _step(order, step, topic)
+    return topic, {"from": previous, "to": order.status, "reason": first.reason}
 
 
 def is_duplicate_external_id(error: IntegrityError) -> bool:
@@ -213,22 +255,27 @@ def order_lock(*, order: Order) -> Order:
             .select_related("customer").get(pk=order.pk))
 
 
+def _step(order: Order, step: Callable[[Order], Callable[[], None]], topic: str) -> str:
+    """Take the state machine's step on `order` in memory, or refuse it with 409; returns the
+    state it left."""
+    method = step(order)
+    if not can_proceed(method):
+        raise InvalidTransition(
+            _("Order %(number)s is %(status)s; it cannot be %(action)s.")
+            % {"number": order.number, "status": order.get_status_display(),
+               "action": topic.split(".", 1)[1].replace("_", " ")},
+            attr="status",
+        )
+    previous = order.status
+    method()
+    return previous
+
+
 def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, actor: str,
-                topic: str, data: dict[str, Any] | None = None, held: bool = False) -> Order:
-    """`held`: the caller already holds the order's row in this transaction (it locked or
-    inserted it), so `order` is current and is changed in place instead of read again."""
+                topic: str, data: dict[str, Any] | None = None) -> Order:
     with transaction.atomic(savepoint=False):  # see order_create
-        locked = order if held else order_lock(order=order)
-        method = step(locked)
-        if not can_proceed(method):
-            raise InvalidTransition(
-                _("Order %(number)s is %(status)s; it cannot be %(action)s.")
-                % {"number": locked.number, "status": locked.get_status_display(),
-                   "action": topic.split(".", 1)[1].replace("_", " ")},
-                attr="status",
-            )
-        previous = locked.status
-        method()
+        locked = order_lock(order=order)
+        previous = _step(locked, step, topic)
         locked.updated_at = timezone.now()
         locked.save(update_fields=["status", "updated_at"])
         _record(locked, topic, actor, {"from": previous, "to": locked.status, **(data or {})},
@@ -236,17 +283,16 @@ def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, ac
     return locked
 
 
-def order_confirm(*, order: Order, actor: str, reason: str = "", held: bool = False) -> Order:
-    """Payment is secured (authorized, captured, invoice or pay in store). `held`: see
-    `_transition`."""
+def order_confirm(*, order: Order, actor: str, reason: str = "") -> Order:
+    """Payment is secured (authorized, captured, invoice or pay in store)."""
     return _transition(order, lambda o: o.confirm, actor=actor, topic="order.confirmed",
-                       data={"reason": reason} if reason else None, held=held)
+                       data={"reason": reason} if reason else None)
 
 
-def order_hold(*, order: Order, actor: str, reason: str, held: bool = False) -> Order:
+def order_hold(*, order: Order, actor: str, reason: str) -> Order:
     """Payment is pending or failed: nothing ships until it is secured."""
     return _transition(order, lambda o: o.hold, actor=actor, topic="order.on_hold",
-                       data={"reason": reason}, held=held)
+                       data={"reason": reason})
 
 
 def _move_allocated(order: Order, units: dict[str, int], to: str) -> dict[str, OrderLine]:

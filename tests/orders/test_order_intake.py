@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fulfillment.models import FulfillmentOrder
 from inventory.models import Reservation, StockLevel
 from oms.core.models import OutboxEvent
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderEvent
 from payments.models import Payment
 from tests.conftest import error_codes
 from tests.orders.conftest import level, order_body
@@ -42,20 +44,42 @@ def test_an_order_is_reserved_written_and_confirmed_in_one_go(network, shop):
     assert {"order.placed", "order.confirmed"} <= topics
 
 
-@pytest.mark.parametrize(("method", "status", "expected"), [
-    ("card", "pending", "on_hold"),
-    ("paypal", "captured", "confirmed"),
-    ("invoice", "pending", "confirmed"),
-    ("pay_in_store", "pending", "confirmed"),
+@pytest.mark.parametrize(("method", "status", "expected", "reason"), [
+    ("card", "authorized", "confirmed", "payment card authorized"),
+    ("card", "pending", "on_hold", "payment pending"),
+    ("paypal", "captured", "confirmed", "payment paypal captured"),
+    ("invoice", "pending", "confirmed", "payment invoice pending"),
+    ("pay_in_store", "pending", "confirmed", "payment pay_in_store pending"),
 ])
-def test_the_payment_decides_whether_the_order_is_confirmed_or_held(
-        network, shop, method, status, expected):
+def test_the_payment_decides_the_state_a_new_order_is_written_in_never_updated_after(
+        network, shop, method, status, expected, reason):
+    # Given stock in Kassel and a payment by `method` in `status`
     network.stock(network.kassel, "A", 5)
     body = order_body([("A", 1)])
     body["payment"].update(method=method, status=status)
-    response = shop.post("/api/v1/orders", body)
+    # When the webshop places the order
+    with CaptureQueriesContext(connection) as captured:
+        response = shop.post("/api/v1/orders", body)
+    # Then it is confirmed or held as the payment decides
     assert response.status_code == 201, response.content
     assert response.json()["status"] == expected
+    # And the order row is inserted once, in that state, and never updated
+    writes = [q["sql"] for q in captured.captured_queries
+              if q["sql"].startswith(('INSERT INTO "orders_order"', 'UPDATE "orders_order"'))]
+    assert len(writes) == 1 and writes[0].startswith("INSERT")
+    # And the audit trail still tells the step from placed, with its reason
+    number = response.json()["number"]
+    trail = list(OrderEvent.objects.filter(order__number=number).order_by("pk")
+                 .values_list("type", "data"))
+    step = "order.confirmed" if expected == "confirmed" else "order.on_hold"
+    assert [type_ for type_, _data in trail] == ["sourcing.decided", "order.placed", step]
+    assert trail[2][1] == {"from": "placed", "to": expected, "reason": reason}
+    # And subscribers hear of the order as placed, and of the step with the order in its state
+    published = dict(OutboxEvent.objects.filter(aggregate_type="order", aggregate_id=number)
+                     .values_list("topic", "payload"))
+    assert published["order.placed"]["status"] == "placed"
+    assert published[step]["status"] == expected
+    assert published[step]["detail"]["reason"] == reason
 
 
 def test_a_shortage_answers_409_naming_the_skus_and_creates_nothing(network, shop):

@@ -1,0 +1,66 @@
+"""Lookups without the ORM's query compiler (oms.core.model_sql.select_models): every request
+reads its client and idempotency key this way, so they must load exactly what the ORM loads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Model
+from django.utils import timezone
+
+from inventory.models import Location
+from oms.core.model_sql import models_by_pk, select_models
+from oms.core.models import ApiClient, IdempotencyKey
+from tests.factories import ApiClientFactory, LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def columns(instance: Model) -> dict[str, object]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_row_read_by_hand_loads_like_the_orm_json_included() -> None:
+    # Given a location with an address (JSON) and coordinates
+    location = LocationFactory(code="ST-X", address={"city": "Köln", "lines": ["Hohe Str. 1"]},
+                               lat=50.9375, lon=6.9603)
+    # When it is read by hand
+    [found] = select_models(Location, "code = %s", ["ST-X"])
+    # Then every column is what the ORM reads, the JSON decoded
+    assert columns(found) == columns(Location.objects.get(pk=location.pk))
+    assert found.address["lines"] == ["Hohe Str. 1"]
+    # And it is a loaded instance: saving it updates the row instead of inserting another
+    assert not found._state.adding
+    found.name = "Köln Mitte"
+    found.save(update_fields=["name"])
+    assert Location.objects.get(pk=location.pk).name == "Köln Mitte"
+
+
+def test_an_idempotency_key_reads_back_its_stored_answer() -> None:
+    client = ApiClientFactory()
+    now = timezone.now()
+    stored = IdempotencyKey.objects.create(
+        client=client, key="k-1", fingerprint="f" * 64, response_status=201,
+        response_body='{"number": "1000001"}', response_content_type="application/json",
+        response_headers={"Location": "/api/v1/orders/1000001"}, created_at=now,
+        expires_at=now + timedelta(hours=24))
+    [found] = select_models(IdempotencyKey, 'client_id = %s AND "key" = %s', [client.pk, "k-1"])
+    assert columns(found) == columns(IdempotencyKey.objects.get(pk=stored.pk))
+    assert found.response_headers == {"Location": "/api/v1/orders/1000001"}
+    assert found.created_at == now
+
+
+def test_only_matching_rows_come_back() -> None:
+    active, revoked = ApiClientFactory(), ApiClientFactory(is_active=False)
+    assert select_models(ApiClient, "token_hash = %s AND is_active", [revoked.token_hash]) == []
+    assert select_models(ApiClient, "token_hash = %s AND is_active",
+                         [active.token_hash]) == [active]
+
+
+def test_models_by_pk_is_in_bulk_and_asks_nothing_for_no_keys(django_assert_num_queries) -> None:
+    first, second = LocationFactory(), LocationFactory()
+    assert models_by_pk(Location, [first.pk, second.pk]) == \
+        Location.objects.in_bulk([first.pk, second.pk])
+    with django_assert_num_queries(0):
+        assert models_by_pk(Location, []) == {}
