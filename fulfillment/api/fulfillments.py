@@ -34,6 +34,7 @@ from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import (
     ErrorSerializer,
     InstantField,
+    LeanSerializer,
     StrictCharField,
     client_of,
     paginated,
@@ -50,7 +51,7 @@ LOCATION_SYSTEMS = (ClientKind.WMS, ClientKind.POS, ClientKind.SUPPLIER, ClientK
 READERS = (*LOCATION_SYSTEMS, ClientKind.ERP)
 
 
-class LineOut(serializers.Serializer):
+class LineOut(LeanSerializer):
     sku = serializers.CharField(source="order_line.product_id")
     quantity = serializers.IntegerField()
     picked = serializers.IntegerField(allow_null=True)
@@ -58,12 +59,12 @@ class LineOut(serializers.Serializer):
     cancelled = serializers.IntegerField()
 
 
-class ShipmentLineOut(serializers.Serializer):
+class ShipmentLineOut(LeanSerializer):
     sku = serializers.CharField(source="fulfillment_line.order_line.product_id")
     quantity = serializers.IntegerField()
 
 
-class ShipmentOut(serializers.Serializer):
+class ShipmentOut(LeanSerializer):
     id = serializers.IntegerField()
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
@@ -73,7 +74,7 @@ class ShipmentOut(serializers.Serializer):
     lines = ShipmentLineOut(many=True)
 
 
-class PickupOut(serializers.Serializer):
+class PickupOut(LeanSerializer):
     """Never the code itself: the counter checks the code the customer shows."""
 
     ready_at = serializers.DateTimeField(allow_null=True)
@@ -85,7 +86,7 @@ class PickupOut(serializers.Serializer):
     customer_name = serializers.CharField(source="order.customer.name")
 
 
-class FulfillmentOut(serializers.Serializer):
+class FulfillmentOut(LeanSerializer):
     id = serializers.IntegerField()
     order = serializers.CharField(source="order.number")
     location = serializers.CharField(source="location.code")
@@ -148,7 +149,7 @@ def transfer_for_receiver(client: ApiClient, pk: int) -> FulfillmentOrder:
     return transfer
 
 
-class ListQuery(serializers.Serializer):
+class ListQuery(LeanSerializer):
     location = serializers.CharField(required=False, max_length=50)
     status = serializers.ChoiceField(FulfillmentStatus.choices, required=False)
     kind = serializers.ChoiceField(FulfillmentKind.choices, required=False)
@@ -226,7 +227,7 @@ class AcceptView(_Command):
         return self.respond(request, pk)
 
 
-class RejectIn(serializers.Serializer):
+class RejectIn(LeanSerializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -241,12 +242,12 @@ class RejectView(_Command):
         return self.respond(request, pk)
 
 
-class PickLineIn(serializers.Serializer):
+class PickLineIn(LeanSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     picked = serializers.IntegerField(min_value=0)
 
 
-class PickIn(serializers.Serializer):
+class PickIn(LeanSerializer):
     lines = PickLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     validate_lines = staticmethod(unique_skus)
 
@@ -275,7 +276,7 @@ class ReceiveView(_Command):
         return self.respond(request, pk)
 
 
-class HandoverIn(serializers.Serializer):
+class HandoverIn(LeanSerializer):
     pickup_code = StrictCharField(max_length=20)
 
 
@@ -291,12 +292,12 @@ class HandoverView(_Command):
         return self.respond(request, pk)
 
 
-class ShipLineIn(serializers.Serializer):
+class ShipLineIn(LeanSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1)
 
 
-class ShipIn(serializers.Serializer):
+class ShipIn(LeanSerializer):
     carrier = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,49}$")
     tracking_number = serializers.CharField(max_length=100)
     lines = ShipLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
@@ -316,7 +317,7 @@ class ShipView(_Command):
         return self.respond(request, pk)
 
 
-class TrackingIn(serializers.Serializer):
+class TrackingIn(LeanSerializer):
     status = serializers.ChoiceField([ShipmentStatus.IN_TRANSIT,
                                       ShipmentStatus.OUT_FOR_DELIVERY,
                                       ShipmentStatus.DELIVERED, ShipmentStatus.FAILED])

@@ -29,7 +29,14 @@ from inventory.api.reservations import (
 from inventory.sourcing import LineRequest
 from oms.catalog.api.serializers import CURRENCY_PATTERN
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import ErrorSerializer, client_of, paginated, unique_skus, validated
+from oms.core.api.base import (
+    ErrorSerializer,
+    LeanSerializer,
+    client_of,
+    paginated,
+    unique_skus,
+    validated,
+)
 from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.errors import NotFound
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
@@ -47,7 +54,7 @@ CUSTOMER_FACING = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.MARKETPLACE)
 
 
 # --- input ---------------------------------------------------------------------------------
-class CustomerIn(serializers.Serializer):
+class CustomerIn(LeanSerializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -55,7 +62,7 @@ class CustomerIn(serializers.Serializer):
                                         default="")
 
 
-class OrderLineIn(serializers.Serializer):
+class OrderLineIn(LeanSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -63,7 +70,7 @@ class OrderLineIn(serializers.Serializer):
                                         max_value=100)
 
 
-class PaymentIn(serializers.Serializer):
+class PaymentIn(LeanSerializer):
     method = serializers.ChoiceField(PaymentMethod.choices)
     status = serializers.ChoiceField(["authorized", "captured", "pending"])
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -77,7 +84,7 @@ class PaymentIn(serializers.Serializer):
         return attrs
 
 
-class OrderIn(serializers.Serializer):
+class OrderIn(LeanSerializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
     customer = CustomerIn()
     currency = serializers.RegexField(CURRENCY_PATTERN)
@@ -88,31 +95,31 @@ class OrderIn(serializers.Serializer):
     language = serializers.ChoiceField(["de", "en"], required=False, default="de")
 
 
-class CancelLineIn(serializers.Serializer):
+class CancelLineIn(LeanSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
-class CancelIn(serializers.Serializer):
+class CancelIn(LeanSerializer):
     reason = serializers.CharField(max_length=500)
     lines = CancelLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
 
     validate_lines = staticmethod(unique_skus)
 
 
-class PreviewIn(serializers.Serializer):
+class PreviewIn(LeanSerializer):
     lines = LineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     delivery = DeliveryIn()
 
 
 # --- output --------------------------------------------------------------------------------
-class CustomerOut(serializers.Serializer):
+class CustomerOut(LeanSerializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     phone = serializers.CharField()
 
 
-class OrderLineOut(serializers.Serializer):
+class OrderLineOut(LeanSerializer):
     sku = serializers.CharField(source="product_id")
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -123,14 +130,14 @@ class OrderLineOut(serializers.Serializer):
     returned = serializers.IntegerField()
 
 
-class FulfillmentLineOut(serializers.Serializer):
+class FulfillmentLineOut(LeanSerializer):
     sku = serializers.CharField(source="order_line.product_id")
     quantity = serializers.IntegerField()
     shipped = serializers.IntegerField()
     cancelled = serializers.IntegerField()
 
 
-class OrderFulfillmentOut(serializers.Serializer):
+class OrderFulfillmentOut(LeanSerializer):
     id = serializers.IntegerField()
     location = serializers.CharField(source="location.code")
     kind = serializers.CharField()
@@ -151,7 +158,7 @@ def _shown_pickup_code(fo: FulfillmentOrder, show: bool) -> str | None:
     return pickup_code(fo) if show else None
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(LeanSerializer):
     id = serializers.IntegerField()
     method = serializers.CharField()
     status = serializers.CharField()
@@ -163,7 +170,7 @@ class PaymentOut(serializers.Serializer):
     psp_reference = serializers.CharField(allow_null=True)
 
 
-class OrderOut(serializers.Serializer):
+class OrderOut(LeanSerializer):
     """The order as the API shows it. The fields below are its documented shape (OpenAPI);
     `to_representation` builds the same document directly with `order_document`, because DRF
     builds some 45 field objects per serializer instance first, which cost more than the rest
@@ -255,7 +262,7 @@ def order_document(order: Order, *, show_pickup_code: bool = False) -> dict[str,
     }
 
 
-class OrderEventOut(serializers.Serializer):
+class OrderEventOut(LeanSerializer):
     type = serializers.CharField()
     at = serializers.DateTimeField()
     actor = serializers.CharField()
@@ -337,7 +344,7 @@ class OrdersView(APIView):
         return paginated(request, self, orders, OrderOut)
 
 
-class OrderListQuery(serializers.Serializer):
+class OrderListQuery(LeanSerializer):
     status = serializers.ChoiceField(OrderStatus.choices, required=False)
     customer_email = serializers.EmailField(required=False)
     updated_since = serializers.DateTimeField(required=False)

@@ -19,7 +19,7 @@ from inventory.reservations import (
 from inventory.sourcing import DeliveryRequest, LineRequest
 from oms.catalog.models import SKU_PATTERN
 from oms.catalog.validation import require_known_skus
-from oms.core.api.base import ErrorSerializer, client_of, validated
+from oms.core.api.base import ErrorSerializer, LeanSerializer, client_of, validated
 from oms.core.models import SELLING_KINDS, ClientKind
 from oms.core.permissions import allow_kinds
 
@@ -27,12 +27,12 @@ MAX_LINES = 200
 MAX_LINE_QUANTITY = 10_000
 
 
-class LineIn(serializers.Serializer):
+class LineIn(LeanSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
-class DeliveryIn(serializers.Serializer):
+class DeliveryIn(LeanSerializer):
     """`{"method": "ship", "address"?: {...}}` or `{"method": "pickup", "location": code}`."""
 
     method = serializers.ChoiceField(["ship", "pickup"])
@@ -57,18 +57,18 @@ def reject_duplicate_and_unknown_skus(lines: list[dict[str, Any]]) -> None:
     require_known_skus([ln["sku"] for ln in lines], attr="lines")
 
 
-class HoldIn(serializers.Serializer):
+class HoldIn(LeanSerializer):
     reference = serializers.CharField(max_length=200)
     lines = LineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     delivery = DeliveryIn()
     ttl_seconds = serializers.IntegerField(required=False, min_value=1)
 
 
-class ExtendIn(serializers.Serializer):
+class ExtendIn(LeanSerializer):
     ttl_seconds = serializers.IntegerField(min_value=1)
 
 
-class HoldLineOut(serializers.Serializer):
+class HoldLineOut(LeanSerializer):
     sku = serializers.CharField(source="product_id")
     quantity = serializers.IntegerField()
     location = serializers.CharField(source="location.code")

@@ -20,21 +20,21 @@ from inventory.models import (
 )
 from inventory.snapshot_sql import LevelRow
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import InstantField
+from oms.core.api.base import InstantField, LeanSerializer
 
 _SKU = re.compile(SKU_PATTERN)
 MAX_QUANTITY = 2_000_000_000
 SNAPSHOT_CLOCK_SKEW = timedelta(minutes=5)
 
 
-class AddressIn(serializers.Serializer):
+class AddressIn(LeanSerializer):
     street = serializers.CharField(max_length=200, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Z]{2}$", required=False)
 
 
-class LocationIn(serializers.Serializer):
+class LocationIn(LeanSerializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(LocationKind.choices)
     address = AddressIn(required=False, default=dict)
@@ -129,7 +129,7 @@ def _level_problem(item: Any) -> dict[str, list[serializers.ErrorDetail]] | None
     return None
 
 
-class SnapshotIn(serializers.Serializer):
+class SnapshotIn(LeanSerializer):
     location = serializers.CharField(max_length=50)
     as_of = InstantField()
     levels = LevelsField()
@@ -142,14 +142,14 @@ class SnapshotIn(serializers.Serializer):
         return value
 
 
-class SnapshotOut(serializers.Serializer):
+class SnapshotOut(LeanSerializer):
     applied = serializers.IntegerField()
     ignored = serializers.IntegerField()
     movements = serializers.IntegerField()
     shortfalls = serializers.IntegerField()
 
 
-class MovementIn(serializers.Serializer):
+class MovementIn(LeanSerializer):
     location = serializers.CharField(max_length=50)
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY)
@@ -173,7 +173,7 @@ class MovementOut(serializers.ModelSerializer):
                   "created_at"]
 
 
-class AvailabilityQuery(serializers.Serializer):
+class AvailabilityQuery(LeanSerializer):
     skus = serializers.CharField()
     locations = serializers.CharField(required=False)
     near = serializers.CharField(required=False)
@@ -212,7 +212,7 @@ class AvailabilityQuery(serializers.Serializer):
         return attrs
 
 
-class AvailabilityLocationOut(serializers.Serializer):
+class AvailabilityLocationOut(LeanSerializer):
     location = serializers.CharField()
     kind = serializers.CharField()
     on_hand = serializers.IntegerField()
@@ -222,11 +222,11 @@ class AvailabilityLocationOut(serializers.Serializer):
     distance_km = serializers.FloatField(required=False)
 
 
-class AvailabilitySkuOut(serializers.Serializer):
+class AvailabilitySkuOut(LeanSerializer):
     sku = serializers.CharField()
     ship_available = serializers.IntegerField()
     locations = AvailabilityLocationOut(many=True)
 
 
-class AvailabilityOut(serializers.Serializer):
+class AvailabilityOut(LeanSerializer):
     skus = AvailabilitySkuOut(many=True)

@@ -8,23 +8,24 @@ from rest_framework import serializers
 
 from oms.catalog.models import SKU_PATTERN, Product
 from oms.catalog.services import PriceData, ProductData
+from oms.core.api.base import LeanSerializer
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 
-class PriceIn(serializers.Serializer):
+class PriceIn(LeanSerializer):
     channel = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
     currency = serializers.RegexField(CURRENCY_PATTERN)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
 
 
-class MediaIn(serializers.Serializer):
+class MediaIn(LeanSerializer):
     url = serializers.URLField(max_length=1000)
     kind = serializers.ChoiceField(["image", "video", "document"], default="image")
     alt = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class ProductIn(serializers.Serializer):
+class ProductIn(LeanSerializer):
     name = serializers.CharField(max_length=255)
     ean = serializers.RegexField(r"^(\d{8}|\d{12,14})$", required=False, allow_blank=True,
                                  default="")
@@ -57,7 +58,7 @@ class BulkProductIn(ProductIn):
     sku = serializers.RegexField(SKU_PATTERN)
 
 
-class BulkIn(serializers.Serializer):
+class BulkIn(LeanSerializer):
     products = BulkProductIn(many=True, allow_empty=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -74,7 +75,7 @@ class BulkIn(serializers.Serializer):
         return products
 
 
-class PriceOut(serializers.Serializer):
+class PriceOut(LeanSerializer):
     channel = serializers.CharField()
     currency = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -88,6 +89,6 @@ class ProductOut(serializers.ModelSerializer):
         fields = ["sku", "name", "ean", "attributes", "media", "prices", "updated_at"]
 
 
-class BulkOut(serializers.Serializer):
+class BulkOut(LeanSerializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()

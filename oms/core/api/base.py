@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -12,6 +13,24 @@ from rest_framework.request import Request
 from oms.core.models import ApiClient
 
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+class LeanSerializer(serializers.Serializer):
+    """DRF's Serializer, cheaper to instantiate: DRF deep-copies every declared field for every
+    serializer instance, which builds each field anew (its validators included). A plain field
+    is only configured at declaration and bound to its parent later, so a shallow copy serves:
+    the copy's binding (name, parent, source) is its own, and what it shares (validators, error
+    messages, choices) is only read. Fields that hold other fields (nested serializers,
+    `child`) are still deep-copied."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
+                for name, field in self._declared_fields.items()}
+
+
+def _holds_fields(field: serializers.Field) -> bool:
+    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") \
+        or hasattr(field, "child_relation")
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> Any:
@@ -25,13 +44,13 @@ def client_of(request: Request) -> ApiClient:
     return request.user  # set by BearerTokenAuthentication; IsApiClient guarantees the type
 
 
-class ErrorItemSerializer(serializers.Serializer):
+class ErrorItemSerializer(LeanSerializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(LeanSerializer):
     """The one error format, for the OpenAPI schema."""
 
     type = serializers.ChoiceField(["validation_error", "client_error", "server_error"])

@@ -7,14 +7,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
+from oms.core.api.base import ErrorSerializer, LeanSerializer, client_of, paginated, validated
 from oms.core.api.schema import CURSOR_PARAMETERS, page_of
 from oms.core.models import ClientKind, WebhookSubscription
 from oms.core.permissions import allow_kinds
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 
 
-class SubscriptionIn(serializers.Serializer):
+class SubscriptionIn(LeanSerializer):
     url = serializers.CharField(max_length=500)
     topics = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
 
