@@ -39,6 +39,7 @@ from fulfillment.notifications.models import NotificationKind
 from fulfillment.notifications.services import notifications_create
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from oms.core.events import on_event
+from oms.core.model_sql import select_models
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -50,7 +51,8 @@ NO_STOCK = "no_stock"
 
 def _order(event: OutboxEvent, key: str) -> Order | None:
     number = event.payload.get(key)
-    order = Order.objects.select_related("customer").filter(number=str(number)).first()
+    found = select_models(Order, "orders_order.number = %s", [str(number)], related=["customer"])
+    order = found[0] if found else None
     if order is None:
         logger.warning("no order %r for event %s (%s): nothing to notify",
                        number, event.id, event.topic)

@@ -45,6 +45,7 @@ from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
 from oms.core.backoff import exponential_backoff
 from oms.core.commit_hooks import CommitHook, commit_hook
+from oms.core.model_sql import db_param, for_update, select_models
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -124,10 +125,9 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
             ],
             ignore_conflicts=True,
         )
-    pending = list(
-        Notification.objects.filter(event_id=event.id, kind=kind,
-                                    status=NotificationStatus.PENDING).order_by("pk")
-    )
+    pending = select_models(
+        Notification, "event_id = %s AND kind = %s AND status = %s ORDER BY id",
+        [db_param(Notification, "event_id", event.id), kind, NotificationStatus.PENDING])
     _send_on_commit([n.pk for n in pending])
     return pending
 
@@ -155,24 +155,19 @@ def backoff_delay(attempts: int) -> timedelta:
     return exponential_backoff(attempts, settings.NOTIFICATION_BACKOFF_BASE_SECONDS)
 
 
-SENT_FIELDS = ("kind", "channel", "order", "fulfillment", "language", "recipient", "subject",
-               "body_text", "body_html", "url", "status", "attempts", "next_attempt_at",
-               "sent_at", "error")
-
-
 def notification_send(*, notification_id: int, notifier: Notifier | None = None) -> str:
     """Send one pending notification once; returns its status afterwards ("locked" when another
     worker is sending it right now, "missing" for an unknown id)."""
     with transaction.atomic():
-        # Only what a message is built from: joining the fulfilment and its location too (read
-        # lazily for the few pickup notices) made this query cost more than the send.
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("order__customer")
-            # the order's status too: django-fsm reads it back if deferred
-            .only(*SENT_FIELDS, "order__number", "order__status", "order__customer__external_id")
-            .filter(pk=notification_id).first()
-        )
+        # With its order and customer, which the message needs, but not the fulfilment and its
+        # location (read lazily for the few pickup notices); written by hand, as compiling the
+        # query cost more than the send.
+        table = Notification._meta.db_table
+        locked = select_models(
+            Notification,
+            f"{table}.id = %s{for_update(of=table, skip_locked=True)}", [notification_id],
+            related=["order__customer"])
+        notification = locked[0] if locked else None
         if notification is None:
             exists = Notification.objects.filter(pk=notification_id).exists()
             return "locked" if exists else "missing"

@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.core.commit_hooks import CommitHook, commit_hook
+from oms.core.model_sql import db_param, for_update, placeholders, select_models
 from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
 from oms.core.relay_wakeup import relay_starting, relay_wanted
 
@@ -247,10 +248,7 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
 
     limit = limit or settings.OUTBOX_BATCH_SIZE
     with transaction.atomic():
-        pending = OutboxEvent.objects.filter(published_at__isnull=True)
-        if event_ids is not None:
-            pending = pending.filter(id__in=list(event_ids))
-        batch = list(pending.order_by("created_at").select_for_update(skip_locked=True)[:limit])
+        batch = _unpublished(event_ids, limit)
         wants = _current_wants() if batch else {}
         for event in batch:
             for name, handler in handlers_for(event.topic).items():
@@ -264,6 +262,20 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
                 published_at=timezone.now()
             )
     return len(batch)
+
+
+def _unpublished(event_ids: Iterable[str | UUID] | None, limit: int) -> list[OutboxEvent]:
+    """The oldest unpublished events (of `event_ids` if given), locked: read on every relay run,
+    without compiling a query."""
+    where, params = "published_at IS NULL", []
+    if event_ids is not None:
+        ids = [db_param(OutboxEvent, "id", i) for i in event_ids]
+        if not ids:
+            return []
+        where += f" AND id IN ({placeholders(len(ids))})"
+        params += ids
+    return select_models(OutboxEvent, f"{where} ORDER BY created_at LIMIT %s"
+                                      f"{for_update(skip_locked=True)}", [*params, limit])
 
 
 def _handle_in_relay(event: OutboxEvent, name: str, handler: Handler) -> bool:

@@ -6,7 +6,8 @@ too."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -41,41 +42,117 @@ def mark_loaded(instance: Model) -> None:
     instance._state.db = connection.alias
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One model's columns in a hand-written SELECT: from which position, loaded as which model,
+    and for a joined one, on which instance (by path) and foreign key it hangs."""
+    model: type[Model]
+    start: int
+    names: list[str]
+    converting: Converting
+    parent: str | None = None  # path of the instance it hangs on ("" is the selected model)
+    field: Any = None  # that instance's foreign key
+
+    @cached_property
+    def pk_at(self) -> int:
+        return self.start + self.names.index(self.model._meta.pk.attname)
+
+
 @cache
-def _select(model: type[Model], vendor: str) -> tuple[str, list[str], Converting]:
-    """`SELECT <every column> FROM <table>`, the attribute names in that order, and the
-    converters the ORM would apply to each column (JSON is read as text; SQLite returns dates,
-    decimals and UUIDs as strings)."""
+def _select(model: type[Model], related: tuple[str, ...],
+            vendor: str) -> tuple[str, dict[str, _Part]]:
+    """``SELECT <every column> FROM <table>``, with a LEFT JOIN per foreign-key path in
+    `related` (``"order__customer"``; the joined table is aliased by its path), and how to cut
+    a row into instances, with the converters the ORM would apply to each column (JSON is read
+    as text; SQLite returns dates, decimals and UUIDs as strings)."""
     db = connections[DEFAULT_DB_ALIAS]
+    table = model._meta.db_table
+    parts = {"": _part(model, table, 0, db)}
+    columns = [_qualified(table, model)]
+    joins = []
+    for path in related:
+        parent = ""
+        for name in path.split("__"):
+            here = f"{parent}__{name}" if parent else name
+            if here not in parts:
+                parent_part = parts[parent]
+                field = parent_part.model._meta.get_field(name)
+                target = field.related_model
+                alias = db.ops.quote_name(here)
+                start = sum(len(p.names) for p in parts.values())
+                parts[here] = replace(_part(target, here, start, db), parent=parent,
+                                      field=field)
+                columns.append(_qualified(here, target))
+                left = db.ops.quote_name(parent) if parent else db.ops.quote_name(table)
+                joins.append(
+                    f" LEFT JOIN {db.ops.quote_name(target._meta.db_table)} {alias}"
+                    f" ON {alias}.{db.ops.quote_name(field.target_field.column)}"
+                    f" = {left}.{db.ops.quote_name(field.column)}")
+            parent = here
+    sql = f"SELECT {', '.join(columns)} FROM {db.ops.quote_name(table)}{''.join(joins)}"
+    return sql, parts
+
+
+def _qualified(alias: str, model: type[Model]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{quote(alias)}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+def _part(model: type[Model], alias: str, start: int, db: Any) -> _Part:
     fields = list(model._meta.concrete_fields)
     converting = []
     for i, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
+        column = field.get_col(alias)
         converters = db.ops.get_db_converters(column) + field.get_db_converters(db)
         if converters:
-            converting.append((i, column, converters))
-    sql = f"SELECT {quoted_columns(fields)} FROM {db.ops.quote_name(model._meta.db_table)}"
-    return sql, [f.attname for f in fields], converting
+            converting.append((start + i, column, converters))
+    return _Part(model, start, [f.attname for f in fields], converting)
 
 
-def select_models(model: type[M], where: str, params: Sequence[Any]) -> list[M]:
-    """The instances of `model` whose rows match `where` (SQL with ``%s`` placeholders), as the
-    ORM would load them but without compiling a query: for lookups made on every request, where
-    compiling costs more than running them."""
+def select_models(model: type[M], where: str, params: Sequence[Any], *,
+                  related: Sequence[str] = ()) -> list[M]:
+    """The instances of `model` whose rows match `where` (SQL with ``%s`` placeholders; it may
+    go on with ORDER BY, LIMIT, FOR UPDATE), as the ORM would load them but without compiling a
+    query: for lookups made on every request or event, where compiling costs more than running
+    them. `related` works like ``select_related`` (foreign-key paths); with it, name columns
+    by table (``orders_order.number``) or by path (``customer.email``)."""
     db = connections[DEFAULT_DB_ALIAS]
-    sql, names, converting = _select(model, db.vendor)
+    sql, parts = _select(model, tuple(related), db.vendor)
     with db.cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where}", params)
         rows = cursor.fetchall()
     found = []
     for row in rows:
-        if converting:
-            row = list(row)
-            for i, column, converters in converting:
+        row = list(row)
+        loaded: dict[str, Model | None] = {}
+        for path, part in parts.items():
+            for i, column, converters in part.converting:
                 for convert in converters:
                     row[i] = convert(row[i], column, db)
-        found.append(model.from_db(db.alias, names, row))
+            # a LEFT JOIN that found nothing: no related instance
+            instance = None if row[part.pk_at] is None else part.model.from_db(
+                db.alias, part.names, row[part.start:part.start + len(part.names)])
+            loaded[path] = instance
+            if part.parent is not None and loaded[part.parent] is not None:
+                part.field.set_cached_value(loaded[part.parent], instance)
+        found.append(loaded[""])
     return found
+
+
+def for_update(*, of: str = "", skip_locked: bool = False) -> str:
+    """The locking clause that ends a `select_models` WHERE, as the ORM's select_for_update
+    would write it: nothing on SQLite (demo mode), which locks the whole database anyway."""
+    if not connection.features.has_select_for_update:
+        return ""
+    clause = " FOR UPDATE"
+    if of:
+        clause += f" OF {connection.ops.quote_name(of)}"
+    return clause + (" SKIP LOCKED" if skip_locked else "")
+
+
+def db_param(model: type[Model], field_name: str, value: Any) -> Any:
+    """`value` as the ORM would pass it for `field_name` in a query (a UUID is text on SQLite)."""
+    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
 
 
 def models_by_pk(model: type[M], pks: Sequence[Any]) -> dict[Any, M]:

@@ -9,10 +9,14 @@ import pytest
 from django.db.models import Model
 from django.utils import timezone
 
+from fulfillment.notifications.models import Notification
 from inventory.models import Location
-from oms.core.model_sql import models_by_pk, select_models
+from oms.core.model_sql import for_update, models_by_pk, select_models
 from oms.core.models import ApiClient, IdempotencyKey
+from oms.orders.models import Order, OrderLine
+from payments.models import Payment
 from tests.factories import ApiClientFactory, LocationFactory
+from tests.notifications.factories import a_payment, a_pending_notification, an_order
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +68,37 @@ def test_models_by_pk_is_in_bulk_and_asks_nothing_for_no_keys(django_assert_num_
         Location.objects.in_bulk([first.pk, second.pk])
     with django_assert_num_queries(0):
         assert models_by_pk(Location, []) == {}
+
+
+def test_related_paths_are_joined_and_read_without_a_query_like_select_related(
+        django_assert_num_queries) -> None:
+    # Given a payment of an order of a customer, and an order line of a product (by SKU)
+    order = an_order([("SKU-A", "Shirt", 2, "9.99")], number="7000001")
+    payment = a_payment(order, "card")
+    as_the_orm_reads_it = columns(Order.objects.get(pk=order.pk))
+    # When they are read by hand with their related rows
+    with django_assert_num_queries(2):
+        [paid] = select_models(Payment, "payments_payment.id = %s", [payment.pk],
+                               related=["order__customer"])
+        [line] = select_models(OrderLine, "orders_orderline.order_id = %s", [order.pk],
+                               related=["product"])
+        # Then the related instances are there without another query, loaded as the ORM does
+        assert columns(paid.order) == as_the_orm_reads_it
+        assert columns(paid.order.customer) == columns(order.customer)
+        assert line.product.name == "Shirt"
+    assert columns(paid) == columns(Payment.objects.get(pk=payment.pk))
+
+
+def test_a_missing_related_row_is_none_like_select_related() -> None:
+    # Given a notification that belongs to no fulfilment
+    notification = a_pending_notification(an_order([("SKU-B", "Cap", 1, "5.00")]))
+    [found] = select_models(Notification, "fulfillment_notification.id = %s", [notification.pk],
+                            related=["fulfillment", "order"])
+    assert found.fulfillment is None
+    assert found.order.number == notification.order.number
+
+
+def test_the_lock_clause_is_the_orms() -> None:
+    assert for_update() == " FOR UPDATE"
+    assert for_update(of="fulfillment_notification", skip_locked=True) == \
+        ' FOR UPDATE OF "fulfillment_notification" SKIP LOCKED'
