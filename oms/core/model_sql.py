@@ -61,35 +61,37 @@ class _Part:
 @cache
 def _select(model: type[Model], related: tuple[str, ...],
             vendor: str) -> tuple[str, dict[str, _Part]]:
-    """``SELECT <every column> FROM <table>``, with a LEFT JOIN per foreign-key path in
-    `related` (``"order__customer"``; the joined table is aliased by its path), and how to cut
-    a row into instances, with the converters the ORM would apply to each column (JSON is read
-    as text; SQLite returns dates, decimals and UUIDs as strings)."""
+    """``SELECT <every column> FROM <table>``, joined along each foreign-key path in `related`
+    (``"order__customer"``; the joined table is aliased by its path) as ``select_related``
+    joins: INNER for a key that cannot be null, LEFT from the first one that can; and how to
+    cut a row into instances, with the converters the ORM would apply to each column (JSON is
+    read as text; SQLite returns dates, decimals and UUIDs as strings)."""
     db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
     table = model._meta.db_table
     parts = {"": _part(model, table, 0, db)}
     columns = [_qualified(table, model)]
     joins = []
+    nullable = {"": False}
     for path in related:
         parent = ""
         for name in path.split("__"):
             here = f"{parent}__{name}" if parent else name
             if here not in parts:
-                parent_part = parts[parent]
-                field = parent_part.model._meta.get_field(name)
+                field = parts[parent].model._meta.get_field(name)
                 target = field.related_model
-                alias = db.ops.quote_name(here)
                 start = sum(len(p.names) for p in parts.values())
                 parts[here] = replace(_part(target, here, start, db), parent=parent,
                                       field=field)
                 columns.append(_qualified(here, target))
-                left = db.ops.quote_name(parent) if parent else db.ops.quote_name(table)
+                nullable[here] = nullable[parent] or field.null
+                join = "LEFT JOIN" if nullable[here] else "INNER JOIN"
                 joins.append(
-                    f" LEFT JOIN {db.ops.quote_name(target._meta.db_table)} {alias}"
-                    f" ON {alias}.{db.ops.quote_name(field.target_field.column)}"
-                    f" = {left}.{db.ops.quote_name(field.column)}")
+                    f" {join} {quote(target._meta.db_table)} {quote(here)}"
+                    f" ON {quote(here)}.{quote(field.target_field.column)}"
+                    f" = {quote(parent or table)}.{quote(field.column)}")
             parent = here
-    sql = f"SELECT {', '.join(columns)} FROM {db.ops.quote_name(table)}{''.join(joins)}"
+    sql = f"SELECT {', '.join(columns)} FROM {quote(table)}{''.join(joins)}"
     return sql, parts
 
 
@@ -103,7 +105,8 @@ def _part(model: type[Model], alias: str, start: int, db: Any) -> _Part:
     converting = []
     for i, field in enumerate(fields):
         column = field.get_col(alias)
-        converters = db.ops.get_db_converters(column) + field.get_db_converters(db)
+        # as the compiler does: a foreign key also gets its target field's converters
+        converters = db.ops.get_db_converters(column) + column.get_db_converters(db)
         if converters:
             converting.append((start + i, column, converters))
     return _Part(model, start, [f.attname for f in fields], converting)
@@ -115,7 +118,8 @@ def select_models(model: type[M], where: str, params: Sequence[Any], *,
     go on with ORDER BY, LIMIT, FOR UPDATE), as the ORM would load them but without compiling a
     query: for lookups made on every request or event, where compiling costs more than running
     them. `related` works like ``select_related`` (foreign-key paths); with it, name columns
-    by table (``orders_order.number``) or by path (``customer.email``)."""
+    by table (``orders_order.number``) or by path, quoted (``"customer".email``), and lock
+    with ``for_update(of=<table>)``: a row on the nullable side of a LEFT JOIN cannot be locked."""
     db = connections[DEFAULT_DB_ALIAS]
     sql, parts = _select(model, tuple(related), db.vendor)
     with db.cursor() as cursor:
@@ -159,5 +163,7 @@ def models_by_pk(model: type[M], pks: Sequence[Any]) -> dict[Any, M]:
     """`in_bulk` without compiling a query."""
     if not pks:
         return {}
-    found = select_models(model, f"{model._meta.pk.column} IN ({placeholders(len(pks))})", pks)
+    column = connection.ops.quote_name(model._meta.pk.column)
+    found = select_models(model, f"{column} IN ({placeholders(len(pks))})",
+                          [model._meta.pk.get_db_prep_value(pk, connection) for pk in pks])
     return {instance.pk: instance for instance in found}

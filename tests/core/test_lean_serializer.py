@@ -62,6 +62,30 @@ def test_each_instance_binds_its_own_copies_and_leaves_the_declaration_unbound()
     assert BasketIn(data={"reference": "R3", "lines": [{"sku": "A", "quantity": 1}]}).is_valid()
 
 
-def test_a_refusal_in_one_instance_does_not_leak_into_the_next() -> None:
-    assert errors(BasketIn, {"reference": "TOO-LONG", "lines": [{"sku": "a", "quantity": 1}]})
-    assert errors(BasketIn, {"reference": "OK", "lines": [{"sku": "A", "quantity": 1}]}) is None
+def test_what_one_instance_changes_on_its_fields_does_not_reach_the_next() -> None:
+    # Given an instance whose field got an extra validator and another error message
+    def no_x(value: str) -> None:
+        if "X" in value:
+            raise serializers.ValidationError("no X")
+
+    first = BasketIn(data={"reference": "X1", "lines": [{"sku": "A", "quantity": 1}]})
+    first.fields["reference"].validators.append(no_x)
+    first.fields["reference"].error_messages["max_length"] = "changed"
+    assert not first.is_valid()
+    # Then the next instance has neither
+    second = BasketIn(data={"reference": "X1", "lines": [{"sku": "A", "quantity": 1}]})
+    assert second.is_valid(), second.errors
+    assert second.fields["reference"].error_messages["max_length"] != "changed"
+
+
+class TaggedIn(LeanSerializer):
+    labels = serializers.JSONField(default=[])  # a mutable default, not a callable
+
+
+def test_a_mutable_default_is_not_shared_between_instances() -> None:
+    first = TaggedIn(data={})
+    assert first.is_valid()
+    first.validated_data["labels"].append("dirty")
+    second = TaggedIn(data={})
+    assert second.is_valid()
+    assert second.validated_data["labels"] == []

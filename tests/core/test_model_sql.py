@@ -98,7 +98,20 @@ def test_a_missing_related_row_is_none_like_select_related() -> None:
     assert found.order.number == notification.order.number
 
 
-def test_the_lock_clause_is_the_orms() -> None:
-    assert for_update() == " FOR UPDATE"
-    assert for_update(of="fulfillment_notification", skip_locked=True) == \
-        ' FOR UPDATE OF "fulfillment_notification" SKIP LOCKED'
+def test_the_lock_clause_is_the_one_the_orm_writes() -> None:
+    def orm_sql(queryset: object) -> str:
+        return str(queryset.query)  # type: ignore[attr-defined]
+
+    assert orm_sql(Notification.objects.select_for_update()).endswith(for_update())
+    assert orm_sql(Notification.objects.select_for_update(of=("self",), skip_locked=True)) \
+        .endswith(for_update(of="fulfillment_notification", skip_locked=True))
+
+
+def test_keys_that_cannot_be_null_are_inner_joins_so_the_whole_row_can_be_locked() -> None:
+    # Given a payment of an order (neither key can be null)
+    payment = a_payment(an_order([("SKU-C", "Belt", 1, "15.00")]), "invoice")
+    # When it is read locked with its order and customer, without naming a table to lock
+    [locked] = select_models(Payment, f"payments_payment.id = %s{for_update()}", [payment.pk],
+                             related=["order__customer"])
+    # Then PostgreSQL accepts it (FOR UPDATE cannot lock the nullable side of a LEFT JOIN)
+    assert locked.order.customer.email == payment.order.customer.email

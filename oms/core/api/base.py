@@ -19,18 +19,27 @@ class LeanSerializer(serializers.Serializer):
     """DRF's Serializer, cheaper to instantiate: DRF deep-copies every declared field for every
     serializer instance, which builds each field anew (its validators included). A plain field
     is only configured at declaration and bound to its parent later, so a shallow copy serves:
-    the copy's binding (name, parent, source) is its own, and what it shares (validators, error
-    messages, choices) is only read. Fields that hold other fields (nested serializers,
-    `child`) are still deep-copied."""
+    the copy's binding (name, parent, source) is its own, and so are its validator list and
+    error messages; what it still shares (choices, style) is only read. Fields that hold other
+    fields (nested serializers, `child`) or a mutable default are deep-copied, as DRF does."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
+        return {name: copy.deepcopy(field) if _deep(field) else _shallow_copy(field)
                 for name, field in self._declared_fields.items()}
 
 
-def _holds_fields(field: serializers.Field) -> bool:
+def _deep(field: serializers.Field) -> bool:
     return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") \
-        or hasattr(field, "child_relation")
+        or hasattr(field, "child_relation") \
+        or any(isinstance(value, (list, dict, set)) for value in (field.default, field.initial))
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    clone = copy.copy(field)
+    if "_validators" in field.__dict__:
+        clone._validators = list(field._validators)
+    clone.error_messages = dict(field.error_messages)
+    return clone
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> Any:
