@@ -23,15 +23,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from fulfillment.adapters.wms import Dispatch, WarehouseGateway, default_gateway
-from fulfillment.models import FulfillmentOrder
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.states import ENDED, DispatchStatus
 from oms.core.backoff import exponential_backoff
 from oms.core.events import event_emit
+from oms.core.model_sql import db_param, placeholders, select_models
 from oms.orders.models import Order
 from oms.orders.services import order_lock
 from oms.orders.states import OrderStatus
@@ -64,9 +65,17 @@ def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
                      "phone": order.customer.phone},
         "delivery": delivery,
         "lines": [{"sku": ln.order_line.product_id, "quantity": ln.open_quantity}
-                  for ln in fo.lines.select_related("order_line") if ln.open_quantity],
+                  for ln in _lines(fo) if ln.open_quantity],
         "created_at": fo.created_at.isoformat(),
     }
+
+
+def _lines(fo: FulfillmentOrder) -> list[FulfillmentLine]:
+    # Read for every dispatch: written by hand, without compiling a query.
+    return select_models(
+        FulfillmentLine,
+        "fulfillment_fulfillmentline.fulfillment_id = %s ORDER BY fulfillment_fulfillmentline.id",
+        [fo.pk], related=["order_line"])
 
 
 def _enqueue(pairs: list[tuple[int, int]]) -> None:
@@ -131,11 +140,10 @@ def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
     with transaction.atomic():
         # One conditional UPDATE claims the attempt: the row lock and the re-check of the token
         # under it let exactly one of two duplicate tasks through.
-        claimed = FulfillmentOrder.objects.filter(
-            pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING, dispatch_attempts=attempt,
-        ).exclude(status__in=ENDED).update(dispatch_attempts=attempt + 1,
-                                           dispatch_due_at=timezone.now() + _lease())
-        if not claimed:
+        if not _dispatch_update(
+                fulfillment_id, {"dispatch_attempts": attempt + 1,
+                                 "dispatch_due_at": timezone.now() + _lease()},
+                attempt=attempt, open_only=True):
             # cancelled or re-sourced before it went out: nothing to send, ever
             FulfillmentOrder.objects.filter(
                 pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
@@ -145,17 +153,37 @@ def _claim(fulfillment_id: int, attempt: int) -> Dispatch | None:
         # Read while the claim holds the row: a cancel waits until the payload is built, so what
         # is sent is the fulfilment as it stood when the attempt was taken.
         # Not the destination: only a transfer has one, and `wms_payload` reads it then.
-        fo = (FulfillmentOrder.objects.select_related("location", "order__customer")
-              .get(pk=fulfillment_id))
+        [fo] = select_models(FulfillmentOrder, "fulfillment_fulfillmentorder.id = %s",
+                             [fulfillment_id], related=["location", "order__customer"])
         return Dispatch(url=fo.location.wms_url, secret=fo.location.wms_secret,
                         message_id=f"fo_{fo.pk}", payload=wms_payload(fo))
 
 
 def _sent(fulfillment_id: int, now: datetime) -> bool:
     """The location took it: one UPDATE, if nobody changed the dispatch meanwhile."""
-    return bool(FulfillmentOrder.objects.filter(
-        pk=fulfillment_id, dispatch_status=DispatchStatus.PENDING,
-    ).update(dispatch_status=DispatchStatus.SENT, dispatched_at=now, dispatch_error=""))
+    return _dispatch_update(fulfillment_id, {"dispatch_status": DispatchStatus.SENT,
+                                             "dispatched_at": now, "dispatch_error": ""})
+
+
+def _dispatch_update(fulfillment_id: int, values: dict[str, Any], *, attempt: int | None = None,
+                     open_only: bool = False) -> bool:
+    """Set `values` on a pending dispatch (at `attempt`; of a fulfilment order that has not
+    ended): True if it was. Every dispatch makes two of these, so they are written by hand
+    instead of compiled."""
+    where = ["id = %s", "dispatch_status = %s"]
+    params: list[Any] = [fulfillment_id, DispatchStatus.PENDING]
+    if attempt is not None:
+        where.append("dispatch_attempts = %s")
+        params.append(attempt)
+    if open_only:
+        where.append(f"NOT (status IN ({placeholders(len(ENDED))}))")
+        params.extend(ENDED)
+    assignments = ", ".join(f"{name} = %s" for name in values)
+    new = [db_param(FulfillmentOrder, name, value) for name, value in values.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {FulfillmentOrder._meta.db_table} SET {assignments} "
+                       f"WHERE {' AND '.join(where)}", [*new, *params])
+        return cursor.rowcount == 1
 
 
 def fulfillment_dispatch(*, fulfillment_id: int, attempt: int,
