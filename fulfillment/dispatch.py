@@ -170,19 +170,23 @@ def _dispatch_update(fulfillment_id: int, values: dict[str, Any], *, attempt: in
     """Set `values` on a pending dispatch (at `attempt`; of a fulfilment order that has not
     ended): True if it was. Every dispatch makes two of these, so they are written by hand
     instead of compiled."""
-    where = ["id = %s", "dispatch_status = %s"]
+    def column(name: str) -> str:
+        return connection.ops.quote_name(FulfillmentOrder._meta.get_field(name).column)
+
+    where = [f"{column('id')} = %s", f"{column('dispatch_status')} = %s"]
     params: list[Any] = [fulfillment_id, DispatchStatus.PENDING]
     if attempt is not None:
-        where.append("dispatch_attempts = %s")
+        where.append(f"{column('dispatch_attempts')} = %s")
         params.append(attempt)
     if open_only:
-        where.append(f"NOT (status IN ({placeholders(len(ENDED))}))")
+        where.append(f"NOT ({column('status')} IN ({placeholders(len(ENDED))}))")
         params.extend(ENDED)
-    assignments = ", ".join(f"{name} = %s" for name in values)
+    assignments = ", ".join(f"{column(name)} = %s" for name in values)
     new = [db_param(FulfillmentOrder, name, value) for name, value in values.items()]
+    table = connection.ops.quote_name(FulfillmentOrder._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {FulfillmentOrder._meta.db_table} SET {assignments} "
-                       f"WHERE {' AND '.join(where)}", [*new, *params])
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE {' AND '.join(where)}",
+                       [*new, *params])
         return cursor.rowcount == 1
 
 
