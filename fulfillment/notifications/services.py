@@ -45,7 +45,7 @@ from fulfillment.notifications.content import render
 from fulfillment.notifications.models import Notification, NotificationStatus
 from oms.core.backoff import exponential_backoff
 from oms.core.commit_hooks import CommitHook, commit_hook
-from oms.core.model_sql import db_param, for_update, select_models
+from oms.core.model_sql import db_param, for_update, select_model, select_models
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -163,11 +163,10 @@ def notification_send(*, notification_id: int, notifier: Notifier | None = None)
         # location (read lazily for the few pickup notices); written by hand, as compiling the
         # query cost more than the send.
         table = Notification._meta.db_table
-        locked = select_models(
+        notification = select_model(
             Notification,
             f"{table}.id = %s{for_update(of=table, skip_locked=True)}", [notification_id],
             related=["order__customer"])
-        notification = locked[0] if locked else None
         if notification is None:
             exists = Notification.objects.filter(pk=notification_id).exists()
             return "locked" if exists else "missing"

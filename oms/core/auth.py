@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from oms.core.model_sql import select_models
+from oms.core.model_sql import select_model
 from oms.core.models import ApiClient
 
 TOKEN_PREFIX = "oms_"
@@ -43,8 +43,7 @@ def client_for_request(request: HttpRequest) -> ApiClient | None:
     client = None
     if token:
         # Every request asks this: read without compiling a query.
-        found = select_models(ApiClient, "token_hash = %s AND is_active", [hash_token(token)])
-        client = found[0] if found else None
+        client = select_model(ApiClient, "token_hash = %s AND is_active", [hash_token(token)])
     setattr(request, _REQUEST_CACHE_ATTR, client)
     return client
 

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from oms.core.auth import client_for_request
 from oms.core.errors import json_error_response
-from oms.core.model_sql import select_models
+from oms.core.model_sql import select_model
 from oms.core.models import ApiClient, IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -142,9 +142,8 @@ class IdempotencyMiddleware:
                     409, "client_error", "idempotency_key_in_use",
                     _("A request with this Idempotency-Key is still being processed."),
                 )
-            found = select_models(IdempotencyKey, 'client_id = %s AND "key" = %s',
+            stored = select_model(IdempotencyKey, 'client_id = %s AND "key" = %s',
                                   [client.pk, key])
-            stored = found[0] if found else None
             if stored is not None and stored.expires_at <= now:
                 stored.delete()
                 stored = None

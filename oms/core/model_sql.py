@@ -143,15 +143,21 @@ def select_models(model: type[M], where: str, params: Sequence[Any], *,
     return found
 
 
+def select_model(model: type[M], where: str, params: Sequence[Any], *,
+                 related: Sequence[str] = ()) -> M | None:
+    """The first of `select_models`, or None: ``.first()`` without compiling a query."""
+    found = select_models(model, where, params, related=related)
+    return found[0] if found else None
+
+
 def for_update(*, of: str = "", skip_locked: bool = False) -> str:
-    """The locking clause that ends a `select_models` WHERE, as the ORM's select_for_update
-    would write it: nothing on SQLite (demo mode), which locks the whole database anyway."""
+    """The locking clause that ends a `select_models` WHERE, the backend's own (as the ORM's
+    select_for_update writes it): nothing on SQLite (demo mode), which locks the whole database
+    anyway."""
     if not connection.features.has_select_for_update:
         return ""
-    clause = " FOR UPDATE"
-    if of:
-        clause += f" OF {connection.ops.quote_name(of)}"
-    return clause + (" SKIP LOCKED" if skip_locked else "")
+    locked = (connection.ops.quote_name(of),) if of else ()
+    return " " + connection.ops.for_update_sql(skip_locked=skip_locked, of=locked)
 
 
 def db_param(model: type[Model], field_name: str, value: Any) -> Any:
@@ -165,5 +171,5 @@ def models_by_pk(model: type[M], pks: Sequence[Any]) -> dict[Any, M]:
         return {}
     column = connection.ops.quote_name(model._meta.pk.column)
     found = select_models(model, f"{column} IN ({placeholders(len(pks))})",
-                          [model._meta.pk.get_db_prep_value(pk, connection) for pk in pks])
+                          [db_param(model, model._meta.pk.name, pk) for pk in pks])
     return {instance.pk: instance for instance in found}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Max
@@ -40,6 +40,17 @@ class OrderLineData:
     quantity: int
     unit_price: Decimal
     tax_rate: Decimal
+
+
+class Step(NamedTuple):
+    """A transition of the order's state machine and the topic that announces it."""
+    method: Callable[[Order], Callable[[], None]]
+    topic: str
+
+
+# The ways out of `placed`: taken at intake (`FirstStep`) or later, when the payment changes.
+CONFIRM = Step(lambda o: o.confirm, "order.confirmed")
+HOLD = Step(lambda o: o.hold, "order.on_hold")
 
 
 @dataclass(frozen=True)
@@ -177,8 +188,16 @@ def _record(order: Order, type_: str, actor: str, data: dict[str, Any],
     """Append to the audit trail and, if `topic`, publish through the outbox."""
     OrderEvent.objects.create(order=order, type=type_, at=timezone.now(), actor=actor, data=data)
     if topic:
-        event_emit(topic=topic, aggregate_type="order", aggregate_id=order.number,
-                   payload={**order_payload(order), **({"detail": data} if data else {})})
+        _publish(order, topic, data)
+
+
+def _publish(order: Order, topic: str, detail: dict[str, Any],
+             payload: dict[str, Any] | None = None) -> None:
+    """`topic` through the outbox: the order's payload (`payload` if already built) with the
+    `detail` of the change, if any."""
+    event_emit(topic=topic, aggregate_type="order", aggregate_id=order.number,
+               payload={**(payload or order_payload(order)),
+                        **({"detail": detail} if detail else {})})
 
 
 def order_create(*, data: NewOrder) -> Order:
@@ -220,23 +239,17 @@ def order_create(*, data: NewOrder) -> Order:
             OrderEvent(order=order, type=type_, at=now, actor=data.placed_by, data=detail)
             for type_, detail in trail])
         payload = order_payload(order)
-        event_emit(topic="order.placed", aggregate_type="order", aggregate_id=order.number,
-                   payload={**payload, "status": OrderStatus.PLACED.value})
+        _publish(order, "order.placed", {}, {**payload, "status": OrderStatus.PLACED.value})
         if step is not None:
-            topic, detail = step
-            event_emit(topic=topic, aggregate_type="order", aggregate_id=order.number,
-                       payload={**payload, "detail": detail})
+            _publish(order, *step, payload)
     return order
 
 
 def _first_step(order: Order, first: FirstStep) -> tuple[str, dict[str, Any]]:
     """Take the first step on the unsaved order; its audit entry and topic."""
-    if first.secured:
-        step, topic = (lambda o: o.confirm), "order.confirmed"
-    else:
-        step, topic = (lambda o: o.hold), "order.on_hold"
-    previous = _step(order, step, topic)
-    return topic, {"from": previous, "to": order.status, "reason": first.reason}
+    step = CONFIRM if first.secured else HOLD
+    previous = _step(order, step.method, step.topic)
+    return step.topic, {"from": previous, "to": order.status, "reason": first.reason}
 
 
 def is_duplicate_external_id(error: IntegrityError) -> bool:
@@ -285,13 +298,13 @@ def _transition(order: Order, step: Callable[[Order], Callable[[], None]], *, ac
 
 def order_confirm(*, order: Order, actor: str, reason: str = "") -> Order:
     """Payment is secured (authorized, captured, invoice or pay in store)."""
-    return _transition(order, lambda o: o.confirm, actor=actor, topic="order.confirmed",
+    return _transition(order, CONFIRM.method, actor=actor, topic=CONFIRM.topic,
                        data={"reason": reason} if reason else None)
 
 
 def order_hold(*, order: Order, actor: str, reason: str) -> Order:
     """Payment is pending or failed: nothing ships until it is secured."""
-    return _transition(order, lambda o: o.hold, actor=actor, topic="order.on_hold",
+    return _transition(order, HOLD.method, actor=actor, topic=HOLD.topic,
                        data={"reason": reason})
 
 
