@@ -13,7 +13,16 @@ Phases, all in the one benchmark database:
 2. ``pgbench``: 16 clients for a fixed time, each transaction ``UPDATE inventory_stocklevel SET
    reserved = reserved + 1 WHERE id = :id AND on_hand - reserved - safety_stock >= 1``; then
    ``reserved`` is reset to 0 and the table vacuumed;
+   then, for information, ``pgbench_hold_statement``: pgbench running the service's own hold
+   statement (:func:`inventory.reservations.cart_hold_statement`: the UPDATE, the reservation,
+   its line and the outbox event, with the values a real hold writes and fresh ids per
+   transaction) with the same clients. It splits the gap to the bare UPDATE in two: what the
+   statement costs inside the server, and what the application around it costs;
 3. ``plenty``: the 16 workers call ``reservation_hold`` in a loop for the same time;
+   then, for information, ``python_floor``: the same 16 processes send the two statements one
+   real hold sent (sourcing's read and the hold statement, recorded once per process) again and
+   again through psycopg directly, with fresh ids: the fastest any Python service making those
+   round trips could be on this machine;
    then, for information, ``plenty_<cores>_processes``: the same with only as many workers as
    the machine has cores, which shows what the 16-way oversubscription itself costs;
 4. reset: the holds are marked released, ``reserved`` set to 0, ``on_hand`` cut to fewer units
@@ -59,6 +68,7 @@ LOCATION = "WH-HOT"
 CHANNEL = "web"
 TARGET_RATIO = 0.5
 WARM_UP_HOLDS = 3
+FLOOR = "python_floor"
 PGBENCH_SCRIPT = """\
 UPDATE inventory_stocklevel SET reserved = reserved + 1
  WHERE id = :id AND on_hand - reserved - safety_stock >= 1;
@@ -66,6 +76,53 @@ UPDATE inventory_stocklevel SET reserved = reserved + 1
 
 
 # --- the worker processes ------------------------------------------------------------------
+
+
+class _Replay:
+    """The two statements one real hold sent (sourcing's read, then the hold statement), sent
+    again through psycopg directly with fresh ids: no Django, no sourcing logic, no model
+    instances. The fastest any Python service making the same round trips could be here."""
+
+    def __init__(self, statements: list[tuple[str, list[Any]]]) -> None:
+        from inventory.hold_sql import hold_sql
+
+        if len(statements) != 2 or statements[1][0] != hold_sql():
+            raise RuntimeError("a hold did not send sourcing's read and then the hold statement")
+        self.read, self.hold = statements
+        self.fresh = _per_transaction_positions()
+
+    @classmethod
+    def recorded(cls, hold: Any) -> _Replay:
+        from django.db import connection
+
+        sent: list[tuple[str, list[Any]]] = []
+
+        def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            sent.append((sql, list(params or [])))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            hold()
+        return cls([(sql, params) for sql, params in sent if "webhooksubscription" not in sql])
+
+    def run(self, connection: Any) -> None:
+        import uuid
+
+        from inventory.reservations import StockRaceLost
+
+        params = list(self.hold[1])
+        for position, kind in self.fresh.items():
+            params[position] = uuid.uuid4() if kind == "id" else None
+        reservation_id = params[min(p for p, kind in self.fresh.items() if kind == "id")]
+        for position, kind in self.fresh.items():
+            if kind == "aggregate_id":
+                params[position] = str(reservation_id)
+        with connection.connection.cursor() as cursor:
+            cursor.execute(*self.read)
+            cursor.fetchall()
+            cursor.execute(self.hold[0], params)
+            if cursor.rowcount != 1:
+                raise StockRaceLost(SKU)
 
 
 def _worker_main(db: str, worker: int, commands: Any, results: Any) -> None:
@@ -87,6 +144,8 @@ def _worker_main(db: str, worker: int, commands: Any, results: Any) -> None:
     for n in range(WARM_UP_HOLDS):  # imports, connection, first-query caches: not measured
         reservation_hold(reference=f"warm-up-{worker}-{n}", channel=CHANNEL, lines=lines,
                          delivery=delivery)
+    replay = _Replay.recorded(lambda: reservation_hold(
+        reference=f"replayed-{worker}", channel=CHANNEL, lines=lines, delivery=delivery))
     results.put(("ready", worker, os.getpid()))
     while True:
         command = commands.get()
@@ -104,8 +163,11 @@ def _worker_main(db: str, worker: int, commands: Any, results: Any) -> None:
             n += 1
             t0 = time.perf_counter()
             try:
-                reservation_hold(reference=f"{phase}-{worker}-{n}", channel=CHANNEL,
-                                 lines=lines, delivery=delivery)
+                if phase == FLOOR:
+                    replay.run(connection)
+                else:
+                    reservation_hold(reference=f"{phase}-{worker}-{n}", channel=CHANNEL,
+                                     lines=lines, delivery=delivery)
                 granted += 1
             except InsufficientStock:
                 refused += 1
@@ -186,6 +248,59 @@ class Workers:
         for q in (self.results, *self.commands):
             q.close()
             q.cancel_join_thread()
+
+
+# --- the hold statement without the application ---------------------------------------------
+
+
+def _per_transaction_positions() -> dict[int, str]:
+    """Which of the hold statement's parameters differ per hold: position -> "id" (the
+    reservation's and the event's primary keys) or "aggregate_id" (the event's, the
+    reservation's id)."""
+    from inventory.models import Reservation
+    from oms.core.models import OutboxEvent
+
+    reservation_columns = [f.attname for f in Reservation._meta.concrete_fields]
+    event_columns = [f.attname for f in OutboxEvent._meta.concrete_fields]
+    event_start = 4 + len(reservation_columns) + 4  # the UPDATE's 4, the reservation, the line
+    return {4 + reservation_columns.index("id"): "id",
+            event_start + event_columns.index("id"): "id",
+            event_start + event_columns.index("aggregate_id"): "aggregate_id"}
+
+
+def _hold_statement_script(config: BenchConfig, db: str) -> str:
+    """The statement a one-row cart hold runs, with the values a real hold writes rendered as
+    literals, except what must differ per transaction: the reservation's and the event's ids
+    (``gen_random_uuid()``) and the event's aggregate id (the new reservation's)."""
+    from psycopg import sql
+
+    from inventory.reservations import cart_hold_statement
+    from inventory.sourcing import DeliveryRequest, LineRequest, sourcing_decide
+
+    delivery = DeliveryRequest(method="ship")
+    decision = sourcing_decide(lines=[LineRequest(SKU, 1)], delivery=delivery)
+    statement, params = cart_hold_statement(reference="pgbench-hold", channel=CHANNEL,
+                                            delivery=delivery,
+                                            allocation=decision.allocations[0])
+    as_sql = {"id": "gen_random_uuid()", "aggregate_id": "id::text"}
+    per_transaction = {n: as_sql[kind] for n, kind in _per_transaction_positions().items()}
+    parts = statement.split("%s")
+    if len(parts) != len(params) + 1:
+        raise RuntimeError("the hold statement's placeholders do not match its parameters")
+    with raw_connection(config, db) as conn:
+        values = [per_transaction.get(n) or sql.Literal(value).as_string(conn)
+                  for n, value in enumerate(params)]
+    return "".join(part + value for part, value in zip(parts, [*values, ""], strict=True)) + ";\n"
+
+
+def _held_by_statement(config: BenchConfig, db: str, level_id: int) -> int:
+    with raw_connection(config, db) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM inventory_reservation r "
+            "JOIN inventory_reservationline l ON l.reservation_id = r.id "
+            "JOIN core_outboxevent e ON e.aggregate_id = r.id::text "
+            "WHERE r.reference = 'pgbench-hold' AND l.stock_level_id = %s", [level_id],
+        ).fetchone()[0]
 
 
 # --- phases --------------------------------------------------------------------------------
@@ -306,10 +421,21 @@ def run(config: BenchConfig) -> Results:
                                        defines={"id": level_id})
             after_pgbench = _stock(config, db, level_id)
             _reset(config, db, level_id)
+            step(f"pgbench_hold_statement: {PROCESSES} clients, {seconds:.0f} s of the service's "
+                 "hold statement")
+            statement = pgbench_run(config, db, _hold_statement_script(config, db),
+                                    clients=PROCESSES, threads=threads, duration_s=seconds)
+            after_statement = {**_stock(config, db, level_id),
+                               "holds_written": _held_by_statement(config, db, level_id)}
+            _reset(config, db, level_id)
             step(f"plenty: reservation_hold in a loop for {seconds:.0f} s")
             with WaitSampler(config, db) as plenty_waits:
                 plenty = _phase("plenty", workers.run("plenty", seconds=seconds))
             after_plenty = _stock(config, db, level_id)
+            _reset(config, db, level_id)
+            step(f"{FLOOR}: the same processes replay a hold's two statements through psycopg")
+            floor = _phase(FLOOR, workers.run(FLOOR, seconds=seconds))
+            after_floor = _stock(config, db, level_id)
             _reset(config, db, level_id)
             step(f"plenty_{cores}_processes: the same with as many processes as cores")
             few = _phase(f"plenty_{cores}_processes",
@@ -324,13 +450,15 @@ def run(config: BenchConfig) -> Results:
                                          "plenty": plenty_waits.fractions()}
 
     _report(results, baseline, after_pgbench, plenty, after_plenty, shortage, after_shortage,
-            few, after_few)
+            few, after_few, statement, after_statement, floor, after_floor)
     return results
 
 
 def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, int],
             plenty: Phase, after_plenty: dict[str, int], shortage: Phase,
-            after_shortage: dict[str, int], few: Phase, after_few: dict[str, int]) -> None:
+            after_shortage: dict[str, int], few: Phase, after_few: dict[str, int],
+            statement: PgbenchResult, after_statement: dict[str, int], floor: Phase,
+            after_floor: dict[str, int]) -> None:
     ratio = plenty.rate / baseline.tps if baseline.tps else math.nan
     table = [["metric", "holds/s", "ratio to pgbench", "granted", "refused", "errors",
               "seconds", "p50", "p95", "p99", "CPU/call", "target", ""]]
@@ -342,11 +470,29 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
         f"{base_lat.get('p95_ms', math.nan):.1f} ms", f"{base_lat.get('p99_ms', math.nan):.1f} ms",
         "", "", "",
     ])
-    for phase in (plenty, few, shortage):
+    statement_lat = statement.latency
+    table.append([
+        "hot_sku.pgbench_hold_statement", f"{thousands(statement.tps)} tps",
+        f"{statement.tps / baseline.tps:.2f}" if baseline.tps else "",
+        thousands(statement.transactions), "", str(statement.failed),
+        f"{statement.duration_s:.1f}", f"{statement_lat.get('p50_ms', math.nan):.1f} ms",
+        f"{statement_lat.get('p95_ms', math.nan):.1f} ms",
+        f"{statement_lat.get('p99_ms', math.nan):.1f} ms", "", "(information)", "",
+    ])
+    results.metrics["pgbench_hold_statement"] = {
+        **statement.as_json(),
+        "ratio_to_pgbench": round(statement.tps / baseline.tps, 4) if baseline.tps else None,
+        "service_plenty_to_statement": (round(plenty.rate / statement.tps, 4)
+                                        if statement.tps else None),
+        "service_plenty_to_python_floor": (round(plenty.rate / floor.rate, 4)
+                                           if floor.rate else None),
+    }
+    for phase in (plenty, floor, few, shortage):
         lat = latency_summary(phase.latencies)
         is_plenty = phase is plenty
+        metric = phase.name if phase is floor else f"service_{phase.name}"
         table.append([
-            f"hot_sku.service_{phase.name}", f"{thousands(phase.rate)} /s",
+            f"hot_sku.{metric}", f"{thousands(phase.rate)} /s",
             f"{phase.rate / baseline.tps:.2f}" if baseline.tps else "",
             thousands(phase.granted), thousands(phase.refused), str(len(phase.errors)),
             f"{phase.seconds:.1f}", f"{lat['p50_ms']:.1f} ms", f"{lat['p95_ms']:.1f} ms",
@@ -355,7 +501,7 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
             else "zero oversell" if phase is shortage else "(information)",
             verdict(ratio >= TARGET_RATIO) if is_plenty else "",
         ])
-        results.metrics[f"service_{phase.name}"] = {
+        results.metrics[metric] = {
             "holds_per_second": round(phase.rate, 1),
             "ratio_to_pgbench": round(phase.rate / baseline.tps, 4) if baseline.tps else None,
             "granted": phase.granted, "refused": phase.refused, "errors": len(phase.errors),
@@ -371,10 +517,14 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
     available = after_shortage["on_hand"] - after_shortage["safety_stock"]
     checks = {
         "pgbench: reserved == transactions": after_pgbench["reserved"] == baseline.transactions,
+        "pgbench_hold_statement: reserved == transactions == holds with line and event":
+            after_statement["reserved"] == statement.transactions
+            == after_statement["holds_written"] == after_statement["held_on_active_lines"],
         "plenty: reserved == holds granted": after_plenty["reserved"] == plenty.granted,
         "plenty: reserved == units on active reservation lines":
             after_plenty["reserved"] == after_plenty["held_on_active_lines"],
         f"{few.name}: reserved == holds granted": after_few["reserved"] == few.granted,
+        f"{FLOOR}: reserved == holds granted": after_floor["reserved"] == floor.granted,
         "shortage: reserved <= on_hand - safety_stock (no oversell)":
             after_shortage["reserved"] <= available,
         "shortage: reserved == holds granted": after_shortage["reserved"] == shortage.granted,
@@ -384,11 +534,13 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
             shortage.granted + shortage.refused + len(shortage.errors)
             == results.parameters["shortage_demand"],
     }
-    results.metrics["stock_after"] = {"pgbench": after_pgbench, "plenty": after_plenty,
+    results.metrics["stock_after"] = {"pgbench": after_pgbench,
+                                      "pgbench_hold_statement": after_statement,
+                                      "plenty": after_plenty, FLOOR: after_floor,
                                       few.name: after_few, "shortage": after_shortage}
     results.metrics["checks"] = checks
     results.metrics["shortage_units_left_unsold"] = available - after_shortage["reserved"]
-    for phase in (plenty, few, shortage):
+    for phase in (plenty, floor, few, shortage):
         if phase.errors:
             results.notes.append(f"{phase.name}: {len(phase.errors)} unexpected errors, first: "
                                  f"{phase.errors[0]}")
@@ -403,7 +555,15 @@ def _report(results: Results, baseline: PgbenchResult, after_pgbench: dict[str, 
           f"-T {baseline.duration_s:.0f}, one conditional UPDATE per transaction; service: "
           f"{PROCESSES} spawned processes in autocommit, each reservation_hold = the sourcing "
           "query + one statement (the conditional UPDATE, reservation, line and outbox rows) "
-          "and its commit; the relay is kicked only for an event someone wants (none here)")
+          "and its commit; the relay is kicked only for an event someone wants (none here); "
+          "pgbench_hold_statement: that one statement driven by pgbench, no application")
+    if statement.tps and baseline.tps and floor.rate:
+        print(f"  the gap, split: the hold statement alone reaches "
+              f"{statement.tps / baseline.tps:.2f} of the bare UPDATE inside the server; the "
+              f"service reaches {plenty.rate / statement.tps:.2f} of the statement alone; "
+              f"{FLOOR} (the same round trips from the same processes, no service code) "
+              f"{floor.rate / statement.tps:.2f}: the service runs at "
+              f"{plenty.rate / floor.rate:.2f} of its own round trips without its code")
     print(f"  shortage: on_hand {thousands(after_shortage['on_hand'])}, demand "
           f"{thousands(results.parameters['shortage_demand'])}: granted "
           f"{thousands(shortage.granted)}, refused {thousands(shortage.refused)}, reserved "

@@ -15,8 +15,11 @@ Phases:
    before and after: what one real intake writes;
 2. ``http``: N orders from ``--senders`` concurrent senders (default 4); orders/s over the wall
    time, client-side latency per request (connect to last byte);
-3. ``http_sequential``: fewer orders from one sender, for the latency without queueing;
-4. ``pgbench``: the same concurrency for a fixed time, each transaction one order written by
+3. ``http_per_worker`` (when there are more senders than gunicorn workers): as many senders as
+   workers, so every worker is busy and no request waits in the listen queue; for information:
+   with more senders than workers, a request's latency is mostly its wait for a free worker;
+4. ``http_sequential``: fewer orders from one sender, for the latency without queueing;
+5. ``pgbench``: the same concurrency for a fixed time, each transaction one order written by
    hand (see :func:`bench.intake_baseline.baseline_script`), every row built from the
    probe order's row so it writes the same bytes. pgbench is first run once alone and its row counts
    are compared with the probe's, table by table.
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bench.cpu import POSTGRES, CpuMonitor, gunicorn_pgid
 from bench.harness import (
     BenchConfig,
     Results,
@@ -75,6 +79,7 @@ NAME = "intake"
 DEFAULT_SENDERS = 4
 FULL_ORDERS = 2_000
 FULL_SEQUENTIAL = 200
+FULL_PER_WORKER = 400
 FULL_WARM_UP = 40
 FULL_PGBENCH_SECONDS = 10.0
 CUSTOMER_POOL = 2_000
@@ -329,10 +334,12 @@ def run(config: BenchConfig) -> Results:
     senders = config.senders or DEFAULT_SENDERS
     n_orders = scaled(FULL_ORDERS, config.scale, 100)
     n_sequential = scaled(FULL_SEQUENTIAL, config.scale, 30)
+    n_per_worker = scaled(FULL_PER_WORKER, config.scale, 40)
     n_warm_up = scaled(FULL_WARM_UP, config.scale, 8)
     pgbench_seconds = max(3.0, FULL_PGBENCH_SECONDS * config.scale)
     results = Results(NAME, config, parameters={
         "orders": n_orders, "sequential_orders": n_sequential, "warm_up_orders": n_warm_up,
+        "per_worker_orders": n_per_worker if senders > config.gunicorn_workers else 0,
         "senders": senders, "gunicorn_workers": config.gunicorn_workers,
         "pgbench_clients": senders, "pgbench_seconds": pgbench_seconds,
         "lines_per_order": len(HOT_SKUS), "units_per_line": "1-3",
@@ -350,7 +357,7 @@ def run(config: BenchConfig) -> Results:
         network = network_setup(config, db, rng)
         step(f"starting a celery worker (--concurrency={WORKER_CONCURRENCY}) and gunicorn "
              f"-w {config.gunicorn_workers}")
-        with celery_worker(config, db, WORKER_CONCURRENCY, name=NAME), \
+        with celery_worker(config, db, WORKER_CONCURRENCY, name=NAME) as worker, \
                 gunicorn_server(config, db) as server:
             relay = Relay(redis_client(config.redis_url), celery_queues())
             warm = send_orders(server, network.token, pool_orders(rng, "warm", n_warm_up),
@@ -361,9 +368,19 @@ def run(config: BenchConfig) -> Results:
             probe = probe_order(config, db, server, network, relay)
             vacuum_analyze(config, db)
             step(f"http: {n_orders} orders from {senders} concurrent senders")
+            monitor = CpuMonitor({"celery worker": worker.proc.pid,
+                                  "gunicorn": gunicorn_pgid(server)}, db).start()
             with WaitSampler(config, db) as http_waits:
                 concurrent = send_orders(server, network.token,
                                          pool_orders(rng, "http", n_orders), senders, relay)
+            http_cpu = monitor.stop()
+            per_worker = None
+            if senders > config.gunicorn_workers:
+                step(f"http_per_worker: {n_per_worker} orders from "
+                     f"{config.gunicorn_workers} senders, one per gunicorn worker")
+                per_worker = send_orders(server, network.token,
+                                         pool_orders(rng, "worker", n_per_worker),
+                                         config.gunicorn_workers, relay)
             step(f"http_sequential: {n_sequential} orders from one sender")
             sequential = send_orders(server, network.token,
                                      pool_orders(rng, "seq", n_sequential), 1, relay)
@@ -383,7 +400,8 @@ def run(config: BenchConfig) -> Results:
     results.parameters["pgbench_script"] = script
     results.metrics["backend_states"] = {"pgbench": pgbench_waits.fractions(),
                                          "http": http_waits.fractions()}
-    _report(results, concurrent, sequential, baseline, probe, pgbench_delta,
+    results.metrics["http_cpu_seconds"] = http_cpu
+    _report(results, concurrent, per_worker, sequential, baseline, probe, pgbench_delta,
             {"after_http": http_consistent, "after_pgbench": pgbench_consistent})
     return results
 
@@ -407,7 +425,32 @@ def http_metrics(run: HttpRun) -> dict[str, Any]:
     }
 
 
-def _report(results: Results, concurrent: HttpRun, sequential: HttpRun, baseline: PgbenchResult,
+CPU_SHOWN = {"gunicorn": "gunicorn", "celery worker": "worker", POSTGRES: "PostgreSQL",
+             "benchmark process": "senders", "other processes": "other"}
+
+
+def _report_cpu(results: Results, concurrent: HttpRun) -> None:
+    """CPU per order in the HTTP phase, and the rate the web server and database alone would
+    cap it at if the worker's share were free."""
+    cpu = results.metrics.get("http_cpu_seconds")
+    done = concurrent.orders - len(concurrent.failures)
+    if not cpu or not done or not cpu.get("machine capacity"):
+        return
+    per_order = {label: cpu.get(key, 0.0) / done * 1000 for key, label in CPU_SHOWN.items()}
+    cores = cpu["machine capacity"] / concurrent.seconds
+    web_and_db = per_order["gunicorn"] + per_order["PostgreSQL"]
+    cap = cores * 1000 / web_and_db if web_and_db else math.nan
+    results.metrics["http"]["cpu_ms_per_order"] = {k: round(v, 1) for k, v in per_order.items()}
+    results.metrics["http"]["web_and_database_cap_orders_per_second"] = round(cap, 1)
+    print("  CPU per order in the http phase: " + ", ".join(
+        f"{label} {ms:.1f} ms" for label, ms in per_order.items())
+        + f"; machine {cpu['machine busy'] / cpu['machine capacity']:.0%} busy on "
+        f"{cores:.0f} cores. With the worker's share free, gunicorn and PostgreSQL alone "
+        f"would cap the rate at {cap:.0f} orders/s")
+
+
+def _report(results: Results, concurrent: HttpRun, per_worker: HttpRun | None,
+            sequential: HttpRun, baseline: PgbenchResult,
             probe: Probe, pgbench_delta: dict[str, int],
             consistency: dict[str, tuple[int, int]]) -> None:
     ratio = concurrent.rate / baseline.tps if baseline.tps else math.nan
@@ -424,18 +467,20 @@ def _report(results: Results, concurrent: HttpRun, sequential: HttpRun, baseline
         "intake.http", concurrent,
         f">= {TARGET_RATIO} of pgbench, p95 < {TARGET_P95_MS:.0f} ms",
         verdict(ratio >= TARGET_RATIO and p95 < TARGET_P95_MS), ratio))
-    table.append(http_row("intake.http_sequential", sequential,
-                          ratio=sequential.rate / baseline.tps if baseline.tps else None))
+    extra = [("http_per_worker", per_worker)] if per_worker else []
+    for name, run in [*extra, ("http_sequential", sequential)]:
+        table.append(http_row(f"intake.{name}", run, "(information)",
+                              ratio=run.rate / baseline.tps if baseline.tps else None))
+        results.metrics[name] = http_metrics(run)
     results.metrics["pgbench_by_hand"] = baseline.as_json()
     results.metrics["http"] = {
         **http_metrics(concurrent), "ratio_to_pgbench": round(ratio, 4),
         "target": {"ratio_to_pgbench": TARGET_RATIO, "p95_ms_below": TARGET_P95_MS,
                    "ratio_met": ratio >= TARGET_RATIO, "p95_met": p95 < TARGET_P95_MS},
     }
-    results.metrics["http_sequential"] = http_metrics(sequential)
     results.metrics["rows_per_order"] = {"http_probe": probe.delta, "pgbench": pgbench_delta}
     results.metrics["stock_reserved_vs_active_lines"] = consistency
-    for name, run in (("http", concurrent), ("http_sequential", sequential)):
+    for name, run in [("http", concurrent), *extra, ("http_sequential", sequential)]:
         if run.failures:
             results.notes.append(f"{name}: {len(run.failures)} failed, first: {run.failures[0]}")
     copied = sorted(t for t in probe.rows if t not in MIRRORED)
@@ -461,6 +506,16 @@ def _report(results: Results, concurrent: HttpRun, sequential: HttpRun, baseline
           f"-T {baseline.duration_s:.0f}: per order the intake transaction and the relay's, "
           "same JSON documents as the probe order; latency client-side (HTTP: connect to last "
           "byte); units reserved differ by the random quantities")
+    if concurrent.latencies:
+        # Little's law for closed-loop senders: mean latency = senders / rate, and p95 >= mean
+        mean_ms = sum(concurrent.latencies) / len(concurrent.latencies) * 1000
+        needed = concurrent.senders / (TARGET_P95_MS / 1000)
+        results.metrics["http"]["p95_needs_orders_per_second_above"] = round(needed, 1)
+        print(f"  {concurrent.senders} senders in a closed loop: mean latency {mean_ms:.0f} ms "
+              f"(= senders / rate while every sender waits); a p95 under "
+              f"{TARGET_P95_MS:.0f} ms needs a mean under it, so more than {needed:.0f} "
+              "orders/s through the HTTP phase")
+    _report_cpu(results, concurrent)
     for name, states in results.metrics.get("backend_states", {}).items():
         print(f"  database connections during {name}: " + ", ".join(
             f"{share:.0%} {key}" for key, share in list(states.items())[:6]))

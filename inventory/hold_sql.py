@@ -110,7 +110,7 @@ def reserved_change(changes: Iterable[tuple[int, int]], now: datetime) -> int | 
 
 
 @cache
-def _hold_sql() -> str:
+def hold_sql() -> str:
     """One stock row's UPDATE and everything the hold writes, as one statement. Each INSERT
     selects FROM the CTE before it, so if the UPDATE matches no row (the units are gone) nothing
     is inserted. (The parts of one statement run concurrently; the data flow through RETURNING
@@ -126,6 +126,15 @@ def _hold_sql() -> str:
     )
 
 
+def hold_params(reservation: Reservation, line: NewLine, event: OutboxEvent,
+                now: datetime) -> list[Any]:
+    """`hold_sql`'s parameters, in its placeholders' order: the UPDATE's four, the
+    reservation's columns, the line's four, the event's columns."""
+    level_id, _sku, _location_id, units = line
+    return [units, connection.ops.adapt_datetimefield_value(now), level_id, units,
+            *db_values(reservation), *line, *db_values(event)]
+
+
 def hold_write(reservation: Reservation, line: NewLine, event: OutboxEvent,
                now: datetime) -> bool:
     """PostgreSQL, outside any transaction: take `line`'s units from its stock row and write the
@@ -135,11 +144,8 @@ def hold_write(reservation: Reservation, line: NewLine, event: OutboxEvent,
 
     The hot row's lock is held from the UPDATE to the end of the statement's commit, all inside
     the server: no round trip to an application process that may be waiting for a CPU."""
-    level_id, _sku, _location_id, units = line
-    params = [units, connection.ops.adapt_datetimefield_value(now), level_id, units,
-              *db_values(reservation), *line, *db_values(event)]
     with connection.cursor() as cursor:
-        cursor.execute(_hold_sql(), params)
+        cursor.execute(hold_sql(), hold_params(reservation, line, event, now))
         if cursor.rowcount != 1:
             return False
     mark_loaded(reservation)

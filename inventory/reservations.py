@@ -28,7 +28,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.hold_sql import NewLine, hold_write, reservation_insert, reserved_change
+from inventory.hold_sql import (
+    NewLine,
+    hold_params,
+    hold_sql,
+    hold_write,
+    reservation_insert,
+    reserved_change,
+)
 from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
 from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -39,6 +46,7 @@ from oms.core.events import (
     outbox_row,
     outbox_row_committed,
 )
+from oms.core.models import OutboxEvent
 
 T = TypeVar("T")
 RACE_RETRIES = 3
@@ -179,15 +187,30 @@ class _CartHold:
         apply_reserved_deltas(decision.allocations, [])
         return reservation
 
-    def write_in_one_statement(self, allocation: Allocation) -> Reservation:
-        now = timezone.now()
+    def rows(self, allocation: Allocation,
+             now: datetime) -> tuple[Reservation, NewLine, OutboxEvent]:
+        """The reservation, its line and its `reservation.held` event, unsaved."""
         reservation = self.reservation(now)
         event = outbox_row(topic=HELD, aggregate_type="reservation", aggregate_id=reservation.pk,
                            payload=_held_payload(reservation), now=now)
-        if not hold_write(reservation, new_lines([allocation])[0], event, now):
+        return reservation, new_lines([allocation])[0], event
+
+    def write_in_one_statement(self, allocation: Allocation) -> Reservation:
+        now = timezone.now()
+        reservation, line, event = self.rows(allocation, now)
+        if not hold_write(reservation, line, event, now):
             raise StockRaceLost(allocation.sku)
         outbox_row_committed(event)
         return reservation
+
+
+def cart_hold_statement(*, reference: str, channel: str, delivery: DeliveryRequest,
+                        allocation: Allocation) -> tuple[str, list[object]]:
+    """The statement and parameters a one-row cart hold runs (`hold_sql.hold_write`), for a
+    benchmark that drives the same SQL without the application."""
+    now = timezone.now()
+    hold = _CartHold(reference, channel, delivery, _validated_ttl(None))
+    return hold_sql(), hold_params(*hold.rows(allocation, now), now)
 
 
 def _held_payload(reservation: Reservation) -> dict[str, object]:

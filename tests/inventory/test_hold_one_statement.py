@@ -21,11 +21,12 @@ from inventory.models import Location, Reservation, ReservationLine, StockLevel
 from inventory.reservations import (
     RACE_RETRIES,
     InsufficientStock,
+    cart_hold_statement,
     reservation_extend,
     reservation_hold,
     reservation_release,
 )
-from inventory.sourcing import DeliveryRequest, LineRequest
+from inventory.sourcing import DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.models import OutboxEvent
 from oms.core.relay_wakeup import relay_starting
 from tests.conftest import RunConcurrently
@@ -111,6 +112,27 @@ def test_a_cart_hold_outside_a_transaction_is_one_statement_after_sourcing(kasse
     assert list(held.lines.values_list("stock_level_id", "product_id", "quantity")) == [
         (level.pk, "A", 2)]
     assert [e.aggregate_id for e in held_events()] == [str(held.pk)]
+
+
+def test_the_statement_handed_to_a_benchmark_is_the_one_a_hold_runs(kassel):
+    # Given 5 units of A at Kassel and a hold already made through the service
+    level = stock(kassel, "A", 5)
+    with CaptureQueriesContext(connection) as captured:
+        hold(("A", 1), reference="through-the-service")
+    ran = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(ONE_STATEMENT)]
+    allocation = sourcing_decide(lines=[LineRequest("A", 2)], delivery=SHIP).allocations[0]
+    # When the statement cart_hold_statement hands out is run as it is
+    statement, params = cart_hold_statement(reference="by-hand", channel="web", delivery=SHIP,
+                                            allocation=allocation)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+    # Then it is the statement the service ran, and it held 2 more units with a line and event
+    assert len(ran) == 1 and ran[0].startswith(statement.split("%s")[0])
+    assert statement.count("%s") == len(params)
+    assert reserved(level) == 3
+    by_hand = Reservation.objects.get(reference="by-hand")
+    assert list(by_hand.lines.values_list("stock_level_id", "quantity")) == [(level.pk, 2)]
+    assert [e.aggregate_id for e in held_events()][-1] == str(by_hand.pk)
 
 
 def test_holds_repeated_on_one_connection_reuse_the_statements_postgresql_prepared(kassel):
@@ -326,7 +348,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from inventory.models import StockLevel
 from inventory.reservations import InsufficientStock, reservation_hold
-from inventory.sourcing import DeliveryRequest, LineRequest
+from inventory.sourcing import DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.models import OutboxEvent
 
 level = StockLevel.objects.filter(product_id="DEMO-0001", on_hand__gt=0).order_by("pk").first()
