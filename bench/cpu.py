@@ -50,6 +50,13 @@ def gunicorn_pgid(server: Server) -> int | None:
     return None
 
 
+def ms_per_order(cpu: dict[str, Any], categories: dict[str, str],
+                 orders: int) -> dict[str, float]:
+    """CPU milliseconds per order of each category of a `CpuMonitor.stop()` result, under the
+    label `categories` maps it to."""
+    return {label: cpu.get(key, 0.0) / orders * 1000 for key, label in categories.items()}
+
+
 class CpuMonitor:
     """CPU seconds per category over a phase: our process groups (by name), this process, the
     PostgreSQL backends of the benchmark database, every other process by command name, and the

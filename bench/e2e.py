@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bench.cpu import POSTGRES, CpuMonitor, gunicorn_pgid
+from bench.cpu import POSTGRES, CpuMonitor, gunicorn_pgid, ms_per_order
 from bench.e2e_wms import DISPATCH_PATH, PROBE_PATH, PROBE_TASK, Arrival, WmsReceiver
 from bench.harness import (
     REPO_ROOT,
@@ -846,7 +846,8 @@ def report(results: Results, queues: Queues, healthz: list[float],
     worker_cpu = lag.cpu.get("celery worker", math.nan)
     cpu_per_task_ms = worker_cpu / all_tasks * 1000 if all_tasks else math.nan
     ours = ("celery worker", "gunicorn", POSTGRES)
-    cpu_per_order_ms = {k: round(lag.cpu.get(k, 0.0) / n_orders * 1000, 1) for k in ours}
+    cpu_per_order_ms = {k: round(v, 1) for k, v in
+                        ms_per_order(lag.cpu, {k: k for k in ours}, n_orders).items()}
     cpu_per_order_ms["total"] = round(sum(cpu_per_order_ms.values()), 1)
     other_share = lag.cpu.get("other processes", 0.0) / lag.cpu["machine capacity"] \
         if lag.cpu.get("machine capacity") else 0.0

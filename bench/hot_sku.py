@@ -84,12 +84,12 @@ class _Replay:
     instances. The fastest any Python service making the same round trips could be here."""
 
     def __init__(self, statements: list[tuple[str, list[Any]]]) -> None:
-        from inventory.hold_sql import hold_sql
+        from inventory.hold_sql import hold_param_positions, hold_sql
 
         if len(statements) != 2 or statements[1][0] != hold_sql():
             raise RuntimeError("a hold did not send sourcing's read and then the hold statement")
         self.read, self.hold = statements
-        self.fresh = _per_transaction_positions()
+        self.fresh = hold_param_positions()
 
     @classmethod
     def recorded(cls, hold: Any) -> _Replay:
@@ -111,12 +111,10 @@ class _Replay:
         from inventory.reservations import StockRaceLost
 
         params = list(self.hold[1])
-        for position, kind in self.fresh.items():
-            params[position] = uuid.uuid4() if kind == "id" else None
-        reservation_id = params[min(p for p, kind in self.fresh.items() if kind == "id")]
-        for position, kind in self.fresh.items():
-            if kind == "aggregate_id":
-                params[position] = str(reservation_id)
+        reservation_id = uuid.uuid4()
+        params[self.fresh.reservation_id] = reservation_id
+        params[self.fresh.event_id] = uuid.uuid4()
+        params[self.fresh.event_aggregate_id] = str(reservation_id)
         with connection.connection.cursor() as cursor:
             cursor.execute(*self.read)
             cursor.fetchall()
@@ -253,27 +251,13 @@ class Workers:
 # --- the hold statement without the application ---------------------------------------------
 
 
-def _per_transaction_positions() -> dict[int, str]:
-    """Which of the hold statement's parameters differ per hold: position -> "id" (the
-    reservation's and the event's primary keys) or "aggregate_id" (the event's, the
-    reservation's id)."""
-    from inventory.models import Reservation
-    from oms.core.models import OutboxEvent
-
-    reservation_columns = [f.attname for f in Reservation._meta.concrete_fields]
-    event_columns = [f.attname for f in OutboxEvent._meta.concrete_fields]
-    event_start = 4 + len(reservation_columns) + 4  # the UPDATE's 4, the reservation, the line
-    return {4 + reservation_columns.index("id"): "id",
-            event_start + event_columns.index("id"): "id",
-            event_start + event_columns.index("aggregate_id"): "aggregate_id"}
-
-
 def _hold_statement_script(config: BenchConfig, db: str) -> str:
     """The statement a one-row cart hold runs, with the values a real hold writes rendered as
     literals, except what must differ per transaction: the reservation's and the event's ids
     (``gen_random_uuid()``) and the event's aggregate id (the new reservation's)."""
     from psycopg import sql
 
+    from inventory.hold_sql import hold_param_positions
     from inventory.reservations import cart_hold_statement
     from inventory.sourcing import DeliveryRequest, LineRequest, sourcing_decide
 
@@ -282,8 +266,10 @@ def _hold_statement_script(config: BenchConfig, db: str) -> str:
     statement, params = cart_hold_statement(reference="pgbench-hold", channel=CHANNEL,
                                             delivery=delivery,
                                             allocation=decision.allocations[0])
-    as_sql = {"id": "gen_random_uuid()", "aggregate_id": "id::text"}
-    per_transaction = {n: as_sql[kind] for n, kind in _per_transaction_positions().items()}
+    fresh = hold_param_positions()
+    per_transaction = {fresh.reservation_id: "gen_random_uuid()",
+                       fresh.event_id: "gen_random_uuid()",
+                       fresh.event_aggregate_id: "id::text"}  # the reservation CTE's id
     parts = statement.split("%s")
     if len(parts) != len(params) + 1:
         raise RuntimeError("the hold statement's placeholders do not match its parameters")

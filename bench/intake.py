@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bench.cpu import POSTGRES, CpuMonitor, gunicorn_pgid
+from bench.cpu import POSTGRES, CpuMonitor, gunicorn_pgid, ms_per_order
 from bench.harness import (
     BenchConfig,
     Results,
@@ -401,7 +401,8 @@ def run(config: BenchConfig) -> Results:
     results.metrics["backend_states"] = {"pgbench": pgbench_waits.fractions(),
                                          "http": http_waits.fractions()}
     results.metrics["http_cpu_seconds"] = http_cpu
-    _report(results, concurrent, per_worker, sequential, baseline, probe, pgbench_delta,
+    _report(results, concurrent, http_cpu, per_worker, sequential, baseline, probe,
+            pgbench_delta,
             {"after_http": http_consistent, "after_pgbench": pgbench_consistent})
     return results
 
@@ -429,14 +430,13 @@ CPU_SHOWN = {"gunicorn": "gunicorn", "celery worker": "worker", POSTGRES: "Postg
              "benchmark process": "senders", "other processes": "other"}
 
 
-def _report_cpu(results: Results, concurrent: HttpRun) -> None:
+def _report_cpu(results: Results, concurrent: HttpRun, cpu: dict[str, Any]) -> None:
     """CPU per order in the HTTP phase, and the rate the web server and database alone would
     cap it at if the worker's share were free."""
-    cpu = results.metrics.get("http_cpu_seconds")
     done = concurrent.orders - len(concurrent.failures)
-    if not cpu or not done or not cpu.get("machine capacity"):
+    if not done or not cpu.get("machine capacity"):
         return
-    per_order = {label: cpu.get(key, 0.0) / done * 1000 for key, label in CPU_SHOWN.items()}
+    per_order = ms_per_order(cpu, CPU_SHOWN, done)
     cores = cpu["machine capacity"] / concurrent.seconds
     web_and_db = per_order["gunicorn"] + per_order["PostgreSQL"]
     cap = cores * 1000 / web_and_db if web_and_db else math.nan
@@ -449,7 +449,8 @@ def _report_cpu(results: Results, concurrent: HttpRun) -> None:
         f"would cap the rate at {cap:.0f} orders/s")
 
 
-def _report(results: Results, concurrent: HttpRun, per_worker: HttpRun | None,
+def _report(results: Results, concurrent: HttpRun, http_cpu: dict[str, Any],
+            per_worker: HttpRun | None,
             sequential: HttpRun, baseline: PgbenchResult,
             probe: Probe, pgbench_delta: dict[str, int],
             consistency: dict[str, tuple[int, int]]) -> None:
@@ -508,14 +509,14 @@ def _report(results: Results, concurrent: HttpRun, per_worker: HttpRun | None,
           "byte); units reserved differ by the random quantities")
     if concurrent.latencies:
         # Little's law for closed-loop senders: mean latency = senders / rate, and p95 >= mean
-        mean_ms = sum(concurrent.latencies) / len(concurrent.latencies) * 1000
+        mean_ms = latency_summary(concurrent.latencies)["mean_ms"]
         needed = concurrent.senders / (TARGET_P95_MS / 1000)
         results.metrics["http"]["p95_needs_orders_per_second_above"] = round(needed, 1)
         print(f"  {concurrent.senders} senders in a closed loop: mean latency {mean_ms:.0f} ms "
               f"(= senders / rate while every sender waits); a p95 under "
               f"{TARGET_P95_MS:.0f} ms needs a mean under it, so more than {needed:.0f} "
               "orders/s through the HTTP phase")
-    _report_cpu(results, concurrent)
+    _report_cpu(results, concurrent, http_cpu)
     for name, states in results.metrics.get("backend_states", {}).items():
         print(f"  database connections during {name}: " + ", ".join(
             f"{share:.0%} {key}" for key, share in list(states.items())[:6]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Model
@@ -133,6 +133,23 @@ def hold_params(reservation: Reservation, line: NewLine, event: OutboxEvent,
     level_id, _sku, _location_id, units = line
     return [units, connection.ops.adapt_datetimefield_value(now), level_id, units,
             *db_values(reservation), *line, *db_values(event)]
+
+
+class HoldPositions(NamedTuple):
+    """Where the values that differ from one hold to the next sit in `hold_params`."""
+
+    reservation_id: int
+    event_id: int
+    event_aggregate_id: int  # the reservation's id, as text
+
+
+@cache
+def hold_param_positions() -> HoldPositions:
+    reservation = [f.attname for f in Reservation._meta.concrete_fields]
+    event = [f.attname for f in OutboxEvent._meta.concrete_fields]
+    event_start = 4 + len(reservation) + 4  # after the UPDATE's four, the reservation, the line
+    return HoldPositions(4 + reservation.index("id"), event_start + event.index("id"),
+                         event_start + event.index("aggregate_id"))
 
 
 def hold_write(reservation: Reservation, line: NewLine, event: OutboxEvent,

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 import inventory.reservations
+from inventory.hold_sql import hold_param_positions
 from inventory.models import Location, Reservation, ReservationLine, StockLevel
 from inventory.reservations import (
     RACE_RETRIES,
@@ -133,6 +134,11 @@ def test_the_statement_handed_to_a_benchmark_is_the_one_a_hold_runs(kassel):
     by_hand = Reservation.objects.get(reference="by-hand")
     assert list(by_hand.lines.values_list("stock_level_id", "quantity")) == [(level.pk, 2)]
     assert [e.aggregate_id for e in held_events()][-1] == str(by_hand.pk)
+    # and hold_param_positions names where the new ids sit among the parameters
+    fresh = hold_param_positions()
+    assert params[fresh.reservation_id] == by_hand.pk
+    assert params[fresh.event_id] == held_events()[-1].pk
+    assert params[fresh.event_aggregate_id] == str(by_hand.pk)
 
 
 def test_holds_repeated_on_one_connection_reuse_the_statements_postgresql_prepared(kassel):
