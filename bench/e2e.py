@@ -113,7 +113,7 @@ CHANNEL = "web"
 LOCATION = "WH-E2E"
 PLENTY = 1_000_000_000
 SKUS = {f"E2E-{i:03d}": Decimal(f"{5 + i}.99") for i in range(1, 21)}
-ADDRESS = {"name": "Kim Weber", "street": "Unter den Linden 1", "postcode": "10117",
+ADDRESS = {"name": "Kim Weber", "line1": "Unter den Linden 1", "postal_code": "10117",
            "city": "Berlin", "country": "DE"}
 # What gunicorn and the worker get on top of the harness environment: tasks go through Redis to
 # the worker, dispatches over HTTP to the receiver, and nothing leaves the machine.

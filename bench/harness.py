@@ -73,6 +73,8 @@ class BenchConfig:
             # dropped, so no SMTP server is needed and none on this machine is ever written to.
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "DEBUG": "false",
+            # Every receiver a benchmark pushes to (the e2e WMS) listens on 127.0.0.1.
+            "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
 

@@ -71,7 +71,7 @@ SOURCING = (
     '"WH-MUC", "kind": "warehouse", "priority": 30, "distance_km": null, "chosen": false, '
     '"lines": [], "reason": "could serve the whole order but ranks lower"}]}'
 )
-ADDRESS = ('{"name": "Bench Customer", "street": "Hauptstraße 1", "postcode": "34117", '
+ADDRESS = ('{"name": "Bench Customer", "line1": "Hauptstraße 1", "postal_code": "34117", '
            '"city": "Kassel", "country": "DE"}')
 RESPONSE_BODY = "x" * 1100  # a stored response of about the size an order's 201 has
 

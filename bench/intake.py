@@ -101,7 +101,7 @@ LOCATIONS = [
      ["click_and_collect", "ship_from_store", "accepts_returns"], 50),
     ("ST-KOE", "store", "Köln", 50.94, 6.96, ["ship_from_store"], 50),
 ]
-ADDRESS = {"name": "Kim Weber", "street": "Unter den Linden 1", "postcode": "10117",
+ADDRESS = {"name": "Kim Weber", "line1": "Unter den Linden 1", "postal_code": "10117",
            "city": "Berlin", "country": "DE"}
 
 

@@ -104,7 +104,7 @@ def _place(client: ApiClient, request: OrderRequest) -> Order:
         hold = None
         if request.reservation_id:
             hold = reservation_lock_hold(reservation_id=request.reservation_id,
-                                         channel=client.channel)
+                                         client=client)
         credit = hold_credit(hold)
 
         def decide() -> Decision:

@@ -24,6 +24,7 @@ from inventory.models import (
 )
 from inventory.services import LocationData, location_upsert
 from oms.core.admin_base import ReadOnlyAdmin
+from oms.core.outbound import validate_outbound_url
 
 
 def stores_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Location] | None:
@@ -77,6 +78,14 @@ class LocationForm(forms.ModelForm):
         model = Location
         fields = ["code", "name", "kind", "address", "lat", "lon", *[c.value for c in Capability],
                   "priority", "wms_url"]
+
+    def clean_wms_url(self) -> str:
+        """The outbound URL rule (oms/core/outbound.py), shown on the field like any other form
+        error rather than failing in `location_upsert` after the form was accepted."""
+        url: str = self.cleaned_data["wms_url"]
+        if url:
+            validate_outbound_url(url)
+        return url
 
 
 @admin.register(Location)

@@ -229,6 +229,11 @@ class Reservation(ConcurrentTransitionMixin, models.Model):
     pickup_location = models.CharField(_("pickup store"), max_length=50, blank=True, default="")
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     consumed_by = models.CharField(_("consumed by order"), max_length=50, blank=True, default="")
+    # The API client that made a cart hold (its unique name): a client confined to a store sees
+    # the holds it made and those at its store (inventory.scope.holds_in_scope). A database
+    # default too: processes of the previous release insert holds without this column.
+    placed_by = models.CharField(_("placed by"), max_length=100, blank=True, default="",
+                                 db_default="")
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 

@@ -37,6 +37,7 @@ from inventory.hold_sql import (
     reserved_change,
 )
 from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
+from inventory.scope import holds_in_scope
 from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from oms.core.events import (
@@ -46,7 +47,7 @@ from oms.core.events import (
     outbox_row,
     outbox_row_committed,
 )
-from oms.core.models import OutboxEvent
+from oms.core.models import ApiClient, OutboxEvent
 
 T = TypeVar("T")
 RACE_RETRIES = 3
@@ -134,10 +135,12 @@ def _validated_ttl(ttl_seconds: int | None) -> timedelta:
 
 
 def unsaved_reservation(*, kind: str, reference: str, channel: str, delivery: DeliveryRequest,
-                        expires_at: datetime | None, now: datetime) -> Reservation:
+                        expires_at: datetime | None, now: datetime,
+                        placed_by: str = "") -> Reservation:
     return Reservation(
         kind=kind, reference=reference, channel=channel, delivery_method=delivery.method,
         pickup_location=delivery.location, expires_at=expires_at, created_at=now, updated_at=now,
+        placed_by=placed_by,
     )
 
 
@@ -167,11 +170,12 @@ class _CartHold:
     channel: str
     delivery: DeliveryRequest
     ttl: timedelta
+    placed_by: str = ""
 
     def reservation(self, now: datetime) -> Reservation:
         return unsaved_reservation(kind=ReservationKind.CART, reference=self.reference,
                                    channel=self.channel, delivery=self.delivery,
-                                   expires_at=now + self.ttl, now=now)
+                                   expires_at=now + self.ttl, now=now, placed_by=self.placed_by)
 
     def write(self, decision: Decision) -> Reservation:
         if _in_one_statement(decision):
@@ -233,19 +237,21 @@ def _in_one_statement(decision: Decision) -> bool:
 
 
 def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineRequest],
-                     delivery: DeliveryRequest, ttl_seconds: int | None = None) -> Reservation:
-    """Hold every line for a cart, all or nothing, until the deadline."""
-    hold = _CartHold(reference, channel, delivery, _validated_ttl(ttl_seconds))
+                     delivery: DeliveryRequest, ttl_seconds: int | None = None,
+                     placed_by: str = "") -> Reservation:
+    """Hold every line for a cart, all or nothing, until the deadline. `placed_by`: the name of
+    the API client making the hold (what a store-confined client's scope counts as its own)."""
+    hold = _CartHold(reference, channel, delivery, _validated_ttl(ttl_seconds), placed_by)
     return _retry_lost_races(lambda: sourcing_decide(lines=lines, delivery=delivery),
                              hold.write)
 
 
-def reservation_get(*, reservation_id: object, channel: str | None) -> Reservation:
-    """A cart hold visible to a channel (None: any channel), else 404. An order's own
-    reservation is never reachable here: it changes only with its order."""
+def reservation_get(*, reservation_id: object, client: ApiClient | None) -> Reservation:
+    """A cart hold within `client`'s scope (`holds_in_scope`; None: any hold), else 404. An
+    order's own reservation is never reachable here: it changes only with its order."""
     reservations = Reservation.objects.filter(pk=reservation_id, kind=ReservationKind.CART)
-    if channel is not None:
-        reservations = reservations.filter(channel=channel)
+    if client is not None:
+        reservations = holds_in_scope(client, reservations)
     reservation = reservations.prefetch_related("lines__location").first()
     if reservation is None:
         raise NotFound(_("No such reservation."), attr="reservation_id")
@@ -329,15 +335,17 @@ def reservations_expire_due(*, now: datetime | None = None, limit: int = 500) ->
     return len(due)
 
 
-def reservation_lock_hold(*, reservation_id: object, channel: str) -> Reservation | None:
+def reservation_lock_hold(*, reservation_id: object, client: ApiClient) -> Reservation | None:
     """Lock the cart hold an order names. Returns it while it still holds units (also past
     its deadline when the sweep has not ended it yet: the order then releases it as expired in
     its own final pass over the stock rows); None if it already ended, and the order reserves
     afresh. A hold already consumed is a conflict."""
     # Its lines are read twice (the credit for sourcing, then the release), and again on a
     # retry after a lost race: once here is enough, nothing changes them meanwhile.
-    hold = (Reservation.objects.select_for_update(no_key=True).prefetch_related("lines")
-            .filter(pk=reservation_id, kind=ReservationKind.CART, channel=channel).first())
+    # Only a hold within the client's scope: a till names its own store's holds, not another's.
+    holds = holds_in_scope(client, Reservation.objects.filter(pk=reservation_id,
+                                                             kind=ReservationKind.CART))
+    hold = holds.select_for_update(no_key=True).prefetch_related("lines").first()
     if hold is None:
         raise NotFound(_("No such reservation."), attr="reservation_id")
     if hold.state == ReservationState.CONSUMED:

@@ -25,6 +25,7 @@ from inventory.snapshot_sql import LevelRow, UnknownSkus, apply_snapshot
 from oms.catalog.validation import require_known_skus, require_unique_skus, unknown_skus_error
 from oms.core.errors import Conflict, InvalidInput
 from oms.core.events import NewEvent, event_emit, events_emit
+from oms.core.outbound import outbound_url_refusal
 from oms.core.webhooks.signing import generate_secret
 
 
@@ -53,6 +54,10 @@ def location_upsert(*, data: LocationData) -> tuple[Location, bool]:
             )])
     if (data.lat is None) != (data.lon is None):
         raise InvalidInput([("invalid", _("Give both lat and lon, or neither."), "lat")])
+    refusal = outbound_url_refusal(data.wms_url) if data.wms_url else None
+    if refusal is not None:
+        # the API and the cockpit form check it first; every other caller is checked here
+        raise InvalidInput([(refusal.code, refusal.message, "wms_url")])
     fields = {
         "name": data.name,
         "kind": data.kind,

@@ -67,7 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oms.core.request_limits.RequestLimitsMiddleware",
     "oms.core.idempotency.IdempotencyMiddleware",
+    "oms.core.atomic_writes.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -131,16 +133,24 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 WHITENOISE_USE_FINDERS = True
 
-# The API is JSON only; bodies of 50,000 snapshot rows are a few MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+# The API is JSON only. A body may have API_MAX_BODY_BYTES, or API_BULK_MAX_BODY_BYTES on the
+# bulk feeds (10,000 products, 50,000 stock levels); larger ones answer 413 before they are read
+# (oms.core.request_limits). Django's own bound stays above both for every other page.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+API_BULK_MAX_BODY_BYTES = int(os.environ.get("API_BULK_MAX_BODY_BYTES",
+                                          str(32 * 1024 * 1024)))
+# Deeper JSON is refused by the parser (400 parse_error); no payload of the API nests beyond 8.
+API_MAX_JSON_DEPTH = 32
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oms.core.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["oms.core.permissions.IsApiClient"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms.core.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["oms.core.api.renderers.FastJSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, adding what every operation answers (oms/core/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "oms.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": "oms.core.pagination.CursorPagination",
@@ -233,6 +243,13 @@ OUTBOX_RELAY_MARK_SECONDS = 30
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Outbound URLs (webhook subscriptions, WMS endpoints; oms/core/outbound.py) must reach public
+# addresses. Development, the demo and the test suite (receivers on 127.0.0.1) lift the address
+# checks; the http(s)-only rule always holds.
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool(
+    "OUTBOUND_ALLOW_PRIVATE_NETWORKS",
+    default=DEBUG or DEMO_MODE or bool(os.environ.get("PYTEST_VERSION")),
+)
 SNAPSHOT_MAX_LEVELS = 50_000
 PRODUCTS_BULK_MAX = 10_000
 AVAILABILITY_MAX_SKUS = 100

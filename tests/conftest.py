@@ -89,6 +89,18 @@ def api() -> Any:
     return make
 
 
+@pytest.fixture
+def shop(api: Any) -> ApiClientSession:
+    """The webshop of channel `web`."""
+    return api("webshop", channel="web")
+
+
+@pytest.fixture
+def pim(api: Any) -> ApiClientSession:
+    """The PIM, the system that feeds products."""
+    return api("pim")
+
+
 def error_codes(response: Any) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,13 +35,15 @@ from oms.core.api.base import (
     ErrorSerializer,
     InstantField,
     LeanSerializer,
+    PageQuery,
     StrictCharField,
     client_of,
     paginated,
     unique_skus,
     validated,
+    validated_query,
 )
-from oms.core.api.schema import CURSOR_PARAMETERS, page_of
+from oms.core.api.schema import page_of
 from oms.core.errors import InvalidInput, NotFound
 from oms.core.models import ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
@@ -149,33 +151,24 @@ def transfer_for_receiver(client: ApiClient, pk: int) -> FulfillmentOrder:
     return transfer
 
 
-class ListQuery(LeanSerializer):
+class ListQuery(PageQuery):
     location = serializers.CharField(required=False, max_length=50)
     status = serializers.ChoiceField(FulfillmentStatus.choices, required=False)
     kind = serializers.ChoiceField(FulfillmentKind.choices, required=False)
-    order = serializers.CharField(required=False, max_length=30)
-    customer_email = serializers.EmailField(required=False)
-    pickup_code = serializers.CharField(required=False, max_length=20)
-    cursor = serializers.CharField(required=False)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    order = serializers.CharField(required=False, max_length=30, help_text="Order number")
+    customer_email = serializers.EmailField(required=False, max_length=254)
+    pickup_code = serializers.CharField(required=False, max_length=20, help_text=(
+        "The code a customer shows: finds their ready pickup (store-confined clients)."))
 
 
 class FulfillmentsView(APIView):
     permission_classes = [allow_kinds(read=READERS)]
 
-    @extend_schema(operation_id="fulfillments_list",
-                   parameters=[OpenApiParameter("location", str),
-                               OpenApiParameter("status", str, enum=FulfillmentStatus.values),
-                               OpenApiParameter("kind", str, enum=FulfillmentKind.values),
-                               OpenApiParameter("order", str, description="Order number"),
-                               OpenApiParameter("customer_email", str),
-                               OpenApiParameter("pickup_code", str, description=(
-                                   "The code a customer shows: finds their ready pickup")),
-                               *CURSOR_PARAMETERS],
+    @extend_schema(operation_id="fulfillments_list", parameters=[ListQuery],
                    responses={200: page_of(FulfillmentOut), 400: ErrorSerializer,
                               429: ErrorSerializer})
     def get(self, request: Request) -> Response:
-        query = validated(ListQuery, request.query_params)
+        query = validated_query(request, ListQuery)
         fulfillments = fulfillments_visible_to(client_of(request))
         if "location" in query:
             fulfillments = fulfillments.filter(location__code=query["location"])
@@ -206,6 +199,7 @@ class FulfillmentView(APIView):
 
     @extend_schema(responses={200: FulfillmentOut, 404: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
+        validated_query(request)
         return Response(FulfillmentOut(
             fulfillment_for_client(client_of(request), pk, incoming=True)).data)
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from fulfillment.cancellation import order_cancel
 from fulfillment.intake import OrderRequest, order_place, order_sourcing_preview
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from fulfillment.order_scope import orders_in_scope
 from fulfillment.pickup import pickup_code
 from inventory.api.reservations import (
     MAX_LINE_QUANTITY,
@@ -29,15 +30,20 @@ from inventory.api.reservations import (
 from inventory.sourcing import LineRequest
 from oms.catalog.api.serializers import CURRENCY_PATTERN
 from oms.catalog.models import SKU_PATTERN
+from oms.core.api.address import PHONE_PATTERN, require_shipping_address
 from oms.core.api.base import (
+    EXTERNAL_ID_PATTERN,
     ErrorSerializer,
+    InstantField,
     LeanSerializer,
+    PageQuery,
     client_of,
     paginated,
     unique_skus,
     validated,
+    validated_query,
 )
-from oms.core.api.schema import CURSOR_PARAMETERS, page_of
+from oms.core.api.schema import page_of
 from oms.core.errors import NotFound
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
 from oms.core.permissions import allow_kinds
@@ -57,9 +63,10 @@ CUSTOMER_FACING = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.MARKETPLACE)
 class CustomerIn(LeanSerializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True,
-                                        default="")
+    phone = serializers.RegexField(PHONE_PATTERN, max_length=50, required=False,
+                                   allow_blank=True, default="")
+    external_id = serializers.RegexField(EXTERNAL_ID_PATTERN, max_length=100, required=False,
+                                         allow_blank=True, default="")
 
 
 class OrderLineIn(LeanSerializer):
@@ -85,7 +92,8 @@ class PaymentIn(LeanSerializer):
 
 
 class OrderIn(LeanSerializer):
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    external_id = serializers.RegexField(EXTERNAL_ID_PATTERN, max_length=100, required=False,
+                                         allow_blank=True)
     customer = CustomerIn()
     currency = serializers.RegexField(CURRENCY_PATTERN)
     lines = OrderLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
@@ -93,6 +101,12 @@ class OrderIn(LeanSerializer):
     payment = PaymentIn()
     reservation_id = serializers.UUIDField(required=False, allow_null=True)
     language = serializers.ChoiceField(["de", "en"], required=False, default="de")
+
+    def validate_delivery(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        # A cart hold may ship "somewhere in Germany"; an order ships to a door.
+        if delivery["method"] == "ship":
+            require_shipping_address(delivery.get("address") or {})
+        return delivery
 
 
 class CancelLineIn(LeanSerializer):
@@ -270,7 +284,7 @@ class OrderEventOut(LeanSerializer):
 
 
 # --- reads ---------------------------------------------------------------------------------
-def orders_visible_to(client: ApiClient) -> QuerySet[Order]:
+def orders_visible_to(client: ApiClient, *, one: bool = False) -> QuerySet[Order]:
     orders = Order.objects.select_related("customer").prefetch_related(
         "lines", "payments",
         Prefetch("fulfillments", queryset=FulfillmentOrder.objects.select_related("location")
@@ -278,13 +292,12 @@ def orders_visible_to(client: ApiClient) -> QuerySet[Order]:
                                             .select_related("order_line")))
                  .order_by("pk")),
     )
-    if client.kind in SELLING_KINDS:
-        orders = orders.filter(channel=client.channel)
-    return orders
+    # Channel and store/supplier confinement: decided in one place (fulfillment.order_scope).
+    return orders_in_scope(client, orders, one=one)
 
 
 def order_for_client(client: ApiClient, number: str) -> Order:
-    order = orders_visible_to(client).filter(number=number).first()
+    order = orders_visible_to(client, one=True).filter(number=number).first()
     if order is None:
         raise NotFound(_("No order %(number)s.") % {"number": number}, attr="number")
     return order
@@ -308,6 +321,12 @@ def _order_request(data: dict[str, Any]) -> OrderRequest:
 
 
 # --- views ---------------------------------------------------------------------------------
+class OrderListQuery(PageQuery):
+    status = serializers.ChoiceField(OrderStatus.choices, required=False)
+    customer_email = serializers.EmailField(required=False, max_length=254)
+    updated_since = InstantField(required=False, help_text="ISO 8601 with offset.")
+
+
 class OrdersView(APIView):
     permission_classes = [allow_kinds(*SELLING_KINDS, read=ORDER_READERS)]
 
@@ -324,16 +343,11 @@ class OrdersView(APIView):
 
     @extend_schema(
         operation_id="orders_list",
-        parameters=[
-            OpenApiParameter("status", str, enum=OrderStatus.values),
-            OpenApiParameter("customer_email", str),
-            OpenApiParameter("updated_since", str, description="ISO 8601 with offset"),
-            *CURSOR_PARAMETERS,
-        ],
+        parameters=[OrderListQuery],
         responses={200: page_of(OrderOut), 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = validated(OrderListQuery, request.query_params)
+        query = validated_query(request, OrderListQuery)
         orders = orders_visible_to(client_of(request))
         if "status" in query:
             orders = orders.filter(status=query["status"])
@@ -344,19 +358,12 @@ class OrdersView(APIView):
         return paginated(request, self, orders, OrderOut)
 
 
-class OrderListQuery(LeanSerializer):
-    status = serializers.ChoiceField(OrderStatus.choices, required=False)
-    customer_email = serializers.EmailField(required=False)
-    updated_since = serializers.DateTimeField(required=False)
-    cursor = serializers.CharField(required=False)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
-
-
 class OrderView(APIView):
     permission_classes = [allow_kinds(read=ORDER_READERS)]
 
     @extend_schema(responses={200: OrderOut, 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
+        validated_query(request)
         client = client_of(request)
         return Response(OrderOut(order_for_client(client, number), context={
             "show_pickup_code": client.kind in CUSTOMER_FACING}).data)
@@ -365,9 +372,10 @@ class OrderView(APIView):
 class OrderEventsView(APIView):
     permission_classes = [allow_kinds(read=ORDER_READERS)]
 
-    @extend_schema(parameters=CURSOR_PARAMETERS,
+    @extend_schema(parameters=[PageQuery],
                    responses={200: page_of(OrderEventOut), 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
+        validated_query(request, PageQuery)
         order = order_for_client(client_of(request), number)
         events = OrderEvent.objects.filter(order=order)
         return paginated(request, self, events, OrderEventOut, ordering="pk")

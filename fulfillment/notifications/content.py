@@ -100,8 +100,9 @@ def items(units: Units) -> list[dict[str, Any]]:
 
 def address_lines(address: Mapping[str, Any]) -> list[str]:
     town = " ".join(str(address.get(k) or "").strip() for k in ("postal_code", "city")).strip()
-    parts = [address.get("name"), address.get("street"), address.get("street2"), town,
-             address.get("country")]
+    # A customer's address has line1/line2 (oms.core.api.address); a store's has street.
+    parts = [address.get("name"), address.get("line1") or address.get("street"),
+             address.get("line2"), town, address.get("country")]
     return [str(p).strip() for p in parts if p and str(p).strip()]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -19,7 +20,14 @@ from inventory.reservations import (
 from inventory.sourcing import DeliveryRequest, LineRequest
 from oms.catalog.models import SKU_PATTERN
 from oms.catalog.validation import require_known_skus
-from oms.core.api.base import ErrorSerializer, LeanSerializer, client_of, validated
+from oms.core.api.address import PostalAddressIn
+from oms.core.api.base import (
+    ErrorSerializer,
+    LeanSerializer,
+    client_of,
+    validated,
+    validated_query,
+)
 from oms.core.models import SELLING_KINDS, ClientKind
 from oms.core.permissions import allow_kinds
 
@@ -37,7 +45,7 @@ class DeliveryIn(LeanSerializer):
 
     method = serializers.ChoiceField(["ship", "pickup"])
     location = serializers.RegexField(LOCATION_CODE_PATTERN, required=False)
-    address = serializers.DictField(required=False, default=dict)
+    address = PostalAddressIn(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["method"] == "pickup" and not attrs.get("location"):
@@ -61,11 +69,14 @@ class HoldIn(LeanSerializer):
     reference = serializers.CharField(max_length=200)
     lines = LineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     delivery = DeliveryIn()
-    ttl_seconds = serializers.IntegerField(required=False, min_value=1)
+    ttl_seconds = serializers.IntegerField(required=False, min_value=1,
+                                           max_value=settings.RESERVATION_MAX_TTL_SECONDS)
 
 
 class ExtendIn(LeanSerializer):
-    ttl_seconds = serializers.IntegerField(min_value=1)
+    # The bound as configured at start-up, for the schema; the service checks the current one.
+    ttl_seconds = serializers.IntegerField(min_value=1,
+                                           max_value=settings.RESERVATION_MAX_TTL_SECONDS)
 
 
 class HoldLineOut(LeanSerializer):
@@ -85,11 +96,6 @@ class HoldOut(serializers.ModelSerializer):
 SELLERS = tuple(SELLING_KINDS)
 
 
-def _channel_of(request: Request) -> str | None:
-    client = client_of(request)
-    return None if client.kind == ClientKind.STAFF else client.channel
-
-
 class ReservationsView(APIView):
     permission_classes = [allow_kinds(*SELLERS)]
 
@@ -98,12 +104,13 @@ class ReservationsView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(HoldIn, request.data)
         reject_duplicate_and_unknown_skus(data["lines"])
+        client = client_of(request)
         hold = reservation_hold(
-            reference=data["reference"], channel=client_of(request).channel,
+            reference=data["reference"], channel=client.channel, placed_by=client.name,
             lines=[LineRequest(ln["sku"], ln["quantity"]) for ln in data["lines"]],
             delivery=delivery_request(data["delivery"]), ttl_seconds=data.get("ttl_seconds"),
         )
-        return Response(HoldOut(reservation_get(reservation_id=hold.pk, channel=None)).data,
+        return Response(HoldOut(reservation_get(reservation_id=hold.pk, client=None)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -112,13 +119,14 @@ class ReservationView(APIView):
 
     @extend_schema(responses={200: HoldOut, 404: ErrorSerializer})
     def get(self, request: Request, pk: str) -> Response:
+        validated_query(request)
         return Response(HoldOut(reservation_get(reservation_id=pk,
-                                                channel=_channel_of(request))).data)
+                                                client=client_of(request))).data)
 
     @extend_schema(request=None, responses={204: None, 404: ErrorSerializer,
                                             409: ErrorSerializer})
     def delete(self, request: Request, pk: str) -> Response:
-        hold = reservation_get(reservation_id=pk, channel=_channel_of(request))
+        hold = reservation_get(reservation_id=pk, client=client_of(request))
         reservation_release(reservation=hold)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -130,6 +138,6 @@ class ReservationExtendView(APIView):
                                                  409: ErrorSerializer})
     def post(self, request: Request, pk: str) -> Response:
         data = validated(ExtendIn, request.data)
-        hold = reservation_get(reservation_id=pk, channel=_channel_of(request))
+        hold = reservation_get(reservation_id=pk, client=client_of(request))
         extended = reservation_extend(reservation=hold, ttl_seconds=data["ttl_seconds"])
-        return Response(HoldOut(reservation_get(reservation_id=extended.pk, channel=None)).data)
+        return Response(HoldOut(reservation_get(reservation_id=extended.pk, client=None)).data)

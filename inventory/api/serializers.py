@@ -21,10 +21,12 @@ from inventory.models import (
 from inventory.snapshot_sql import LevelRow
 from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import InstantField, LeanSerializer
+from oms.core.outbound import OutboundUrlField
 
 _SKU = re.compile(SKU_PATTERN)
 MAX_QUANTITY = 2_000_000_000
 SNAPSHOT_CLOCK_SKEW = timedelta(minutes=5)
+NEAR_PATTERN = r"^\s*-?\d{1,3}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?\s*$"
 
 
 class AddressIn(LeanSerializer):
@@ -46,8 +48,7 @@ class LocationIn(LeanSerializer):
                                          required=False, default=list, max_length=10)
     priority = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False,
                                         default=100)
-    wms_url = serializers.URLField(max_length=500, required=False, allow_blank=True,
-                                   default="")
+    wms_url = OutboundUrlField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class LocationOut(serializers.ModelSerializer):
@@ -72,11 +73,13 @@ def location_code_valid(code: str) -> bool:
     return bool(re.match(LOCATION_CODE_PATTERN, code))
 
 
+# The schema states what `_level_problem` checks, from the same constants.
 @extend_schema_field({
-    "type": "array", "maxItems": 50_000, "minItems": 1,
+    "type": "array", "maxItems": settings.SNAPSHOT_MAX_LEVELS, "minItems": 1,
     "items": {"type": "object", "required": ["sku", "on_hand"], "properties": {
-        "sku": {"type": "string"}, "on_hand": {"type": "integer", "minimum": 0},
-        "safety_stock": {"type": "integer", "minimum": 0}}},
+        "sku": {"type": "string", "pattern": SKU_PATTERN},
+        "on_hand": {"type": "integer", "minimum": 0, "maximum": MAX_QUANTITY},
+        "safety_stock": {"type": "integer", "minimum": 0, "maximum": MAX_QUANTITY}}},
 })
 class LevelsField(serializers.Field):
     """Up to 50,000 ``{"sku", "on_hand", "safety_stock"?}`` rows, checked in one tight loop:
@@ -174,10 +177,13 @@ class MovementOut(serializers.ModelSerializer):
 
 
 class AvailabilityQuery(LeanSerializer):
-    skus = serializers.CharField()
-    locations = serializers.CharField(required=False)
-    near = serializers.CharField(required=False)
-    radius_km = serializers.FloatField(required=False, min_value=0.1, max_value=2000)
+    skus = serializers.CharField(max_length=10_000, help_text="Comma-separated SKUs.")
+    locations = serializers.CharField(required=False, max_length=10_000,
+                                      help_text="Comma-separated location codes.")
+    # The pattern is the shape; the ranges (-90..90, -180..180) are checked in validate_near.
+    near = serializers.RegexField(NEAR_PATTERN, required=False, help_text="lat,lon")
+    radius_km = serializers.FloatField(required=False, min_value=0.1, max_value=2000,
+                                       help_text="Default 25 when near is given.")
 
     def validate_skus(self, value: str) -> list[str]:
         skus = [s.strip() for s in value.split(",") if s.strip()]

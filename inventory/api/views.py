@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,8 +30,15 @@ from inventory.services import (
     stock_snapshot_apply,
 )
 from oms.catalog.validation import require_known_skus
-from oms.core.api.base import ErrorSerializer, client_of, paginated, validated
-from oms.core.api.schema import CURSOR_PARAMETERS, page_of
+from oms.core.api.base import (
+    ErrorSerializer,
+    PageQuery,
+    client_of,
+    paginated,
+    validated,
+    validated_query,
+)
+from oms.core.api.schema import page_of
 from oms.core.errors import InvalidInput
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
@@ -46,9 +53,10 @@ AVAILABILITY_READERS = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.POS,
 class LocationListView(APIView):
     permission_classes = [allow_kinds(*LOCATION_WRITERS, read=tuple(ClientKind))]
 
-    @extend_schema(operation_id="locations_list", parameters=CURSOR_PARAMETERS,
+    @extend_schema(operation_id="locations_list", parameters=[PageQuery],
                    responses={200: page_of(LocationOut)})
     def get(self, request: Request) -> Response:
+        validated_query(request, PageQuery)
         client = client_of(request)
         return paginated(request, self, visible_locations(client), LocationOut,
                          context={"client": client})
@@ -59,6 +67,7 @@ class LocationView(APIView):
 
     @extend_schema(responses={200: LocationOut, 404: ErrorSerializer})
     def get(self, request: Request, code: str) -> Response:
+        validated_query(request)
         client = client_of(request)
         return Response(LocationOut(location_for_client(client, code),
                                     context={"client": client}).data)
@@ -80,6 +89,7 @@ class LocationView(APIView):
 
 class SnapshotView(APIView):
     permission_classes = [allow_kinds(*STOCK_WRITERS)]
+    body_limit_setting = "API_BULK_MAX_BODY_BYTES"  # 50,000 levels (oms.core.request_limits)
 
     @extend_schema(request=SnapshotIn, responses={200: SnapshotOut, 400: ErrorSerializer,
                                                    404: ErrorSerializer})
@@ -111,16 +121,11 @@ class AvailabilityView(APIView):
     permission_classes = [allow_kinds(read=AVAILABILITY_READERS)]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("skus", str, required=True, description="Comma-separated SKUs"),
-            OpenApiParameter("locations", str, description="Comma-separated location codes"),
-            OpenApiParameter("near", str, description="lat,lon"),
-            OpenApiParameter("radius_km", float, description="Default 25 when near is given"),
-        ],
+        parameters=[AvailabilityQuery],
         responses={200: AvailabilityOut, 400: ErrorSerializer},
     )
     def get(self, request: Request) -> HttpResponse:
-        query = validated(AvailabilityQuery, request.query_params)
+        query = validated_query(request, AvailabilityQuery)
         codes = query.get("locations")
         near = None
         if "near" in query:

@@ -174,9 +174,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     )
 
 
-def json_error_response(status: int, error_type: str, code: str, detail: str) -> JsonResponse:
+def json_error_response(status: int, error_type: str, code: str, detail: str, *,
+                        attr: str | None = None) -> JsonResponse:
     return JsonResponse(
-        error_body(error_type, [{"code": code, "detail": detail, "attr": None}]), status=status
+        error_body(error_type, [{"code": code, "detail": detail, "attr": attr}]), status=status
     )
 
 

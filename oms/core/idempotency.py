@@ -32,6 +32,7 @@ client when to come back.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -47,6 +48,9 @@ from oms.core.model_sql import select_model
 from oms.core.models import ApiClient, IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# 1-255 printable ASCII characters (API.md). Anything else is refused before it is used in a
+# lock name, a query or a log line.
+KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
 REPLAYED_HEADER = "Idempotent-Replayed"
 RETRY_AFTER = "Retry-After"
 KEPT_HEADERS = ("Location", RETRY_AFTER)
@@ -123,10 +127,11 @@ class IdempotencyMiddleware:
         key = request.headers.get(HEADER)
         if request.method != "POST" or key is None or not request.path.startswith("/api/"):
             return self.get_response(request)
-        if not 1 <= len(key) <= 255 or not key.isprintable():
+        if not KEY_PATTERN.fullmatch(key):
             return json_error_response(
                 400, "validation_error", "invalid_idempotency_key",
-                _("Idempotency-Key must be 1 to 255 printable characters."),
+                _("Idempotency-Key must be 1 to 255 printable ASCII characters."),
+                attr=HEADER,
             )
         client = client_for_request(request)
         if client is None:
@@ -154,10 +159,9 @@ class IdempotencyMiddleware:
                         _("This Idempotency-Key was used with a different request."),
                     )
                 return _replay(stored, now)
-            with transaction.atomic():
-                response = self.get_response(request)
-                if response.status_code >= 400 and not getattr(response, "keeps_writes", False):
-                    transaction.set_rollback(True)
+            # AtomicWritesMiddleware, next in line, runs the request in a savepoint of this
+            # transaction and rolls it back if the answer refuses.
+            response = self.get_response(request)
             if _worth_storing(response):
                 _store(client, key, fingerprint, response, now)
             return response

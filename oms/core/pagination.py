@@ -1,20 +1,54 @@
+from __future__ import annotations
+
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor
 from rest_framework.pagination import CursorPagination as DrfCursorPagination
 from rest_framework.request import Request
 
+from oms.core.api.base import MAX_PAGE_SIZE, PageQuery, validated_query
+
 
 class CursorPagination(DrfCursorPagination):
-    """``{"next", "previous", "results"}`` with opaque cursors (API.md, Conventions)."""
+    """``{"next", "previous", "results"}`` with opaque cursors (API.md, Conventions).
+
+    `limit` and `cursor` are validated here, for every list: DRF falls back to the default
+    page size for `limit=0`, `limit=abc` or `limit=100000` and answers 404 for a mangled
+    cursor (or 500 for a well-formed one whose position is not a key); each is bad input,
+    answered 400 with the parameter as `attr`."""
 
     ordering = "-pk"
     page_size_query_param = "limit"
-    max_page_size = 500
+    max_page_size = MAX_PAGE_SIZE
+    model: type[Model] | None = None
 
-    def decode_cursor(self, request: Request) -> Any:
+    def paginate_queryset(self, queryset: QuerySet, request: Request,
+                          view: Any = None) -> list[Any] | None:
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view=view)
+
+    def get_page_size(self, request: Request) -> int:
+        page = validated_query(request, PageQuery, others=True)
+        return page.get("limit", self.page_size)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:  # DRF answers 404 for a mangled cursor; it is bad input
-            raise ValidationError({"cursor": [self.invalid_cursor_message]},
-                                  code="invalid") from None
+            raise self._invalid_cursor() from None
+        if cursor is not None and cursor.position is not None and self.model is not None:
+            # The position is compared with the ordering's column: it must be one of its values.
+            name = self.ordering[0].lstrip("-")
+            meta = self.model._meta  # Django's documented Model _meta API
+            field = meta.pk if name == "pk" else meta.get_field(name)
+            try:
+                field.to_python(cursor.position)
+            except DjangoValidationError:
+                raise self._invalid_cursor() from None
+        return cursor
+
+    def _invalid_cursor(self) -> ValidationError:
+        return ValidationError({"cursor": [self.invalid_cursor_message]}, code="invalid")

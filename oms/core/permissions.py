@@ -28,6 +28,9 @@ def allow_kinds(*kinds: str, read: Iterable[str] = ()) -> type[BasePermission]:
 
     class KindPermission(IsApiClient):
         message = _("This client kind may not perform this action.")
+        # Read by the OpenAPI schema (oms.core.api.schema), which documents the 403.
+        kinds_for_writes = write_kinds
+        kinds_for_reads = read_kinds
 
         def has_permission(self, request: Request, view: APIView) -> bool:
             if not super().has_permission(request, view):

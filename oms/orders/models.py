@@ -67,6 +67,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["channel", "updated_at"], name="order_channel_updated"),
             models.Index(fields=["channel", "status"], name="order_channel_status"),
             models.Index(fields=["customer", "created_at"], name="order_customer_created"),
+            # A store- or supplier-confined client's orders (fulfillment.order_scope).
+            models.Index(fields=["placed_by"], name="order_placed_by"),
+            models.Index(fields=["pickup_location"], name="order_pickup_location",
+                         condition=~Q(pickup_location="")),
         ]
 
     def __str__(self) -> str:

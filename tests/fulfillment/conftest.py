@@ -12,11 +12,6 @@ __all__ = ["network", "order_body"]
 
 
 @pytest.fixture
-def shop(api: Any) -> Any:
-    return api("webshop", channel="web")
-
-
-@pytest.fixture
 def wms(api: Any) -> Any:
     """An unscoped WMS client (scoped ones are made in the tests that need them)."""
     return api("wms")

@@ -41,7 +41,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     language = "de"
     delivery_method = "ship"
     delivery_address = factory.LazyFunction(lambda: {
-        "street": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin",
+        "line1": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin",
         "country": "DE"})
     placed_by = "test"
     created_at = factory.LazyFunction(timezone.now)

@@ -13,11 +13,6 @@ from oms.catalog.models import Product
 from tests.orders.conftest import order_body
 
 
-@pytest.fixture
-def shop(api):
-    return api("webshop", channel="web")
-
-
 @pytest.mark.parametrize(("language", "subject", "phrases"), [
     ("de", "Ihre Bestellung {number} ist bestätigt",
      ["Guten Tag Kim,", "1 × Wanderjacke (Art.-Nr. JACKET)", "Gesamtbetrag: 10,00\u00a0€"]),

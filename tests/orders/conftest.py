@@ -42,6 +42,8 @@ def network(db: Any) -> Network:
 
 
 _psp_references = itertools.count(1)
+SHIPPING_ADDRESS = {"name": "Kim Weber", "line1": "Unter den Linden 1", "postal_code": "10117",
+                    "city": "Berlin", "country": "DE"}
 
 
 def order_body(lines: list[tuple[str, int]], *, price: str = "10.00", **overrides: Any) -> dict:
@@ -54,7 +56,7 @@ def order_body(lines: list[tuple[str, int]], *, price: str = "10.00", **override
         "currency": "EUR",
         "lines": [{"sku": sku, "quantity": qty, "unit_price": price, "tax_rate": "19.00"}
                   for sku, qty in lines],
-        "delivery": {"method": "ship", "address": {"city": "Berlin", "country": "DE"}},
+        "delivery": {"method": "ship", "address": SHIPPING_ADDRESS},
         "payment": {"method": "card", "status": "authorized", "amount": str(total),
                     "psp_reference": f"psp_{next(_psp_references)}"},
     }

@@ -12,11 +12,6 @@ from tests.orders.conftest import level, order_body
 
 
 @pytest.fixture
-def shop(api):
-    return api("webshop", channel="web")
-
-
-@pytest.fixture
 def order(network, shop):
     network.stock(network.kassel, "A", 5)
     network.stock(network.kassel, "B", 5)

@@ -15,11 +15,6 @@ from tests.conftest import error_codes
 from tests.orders.conftest import level, order_body
 
 
-@pytest.fixture
-def shop(api):
-    return api("webshop", channel="web")
-
-
 def test_an_order_is_reserved_written_and_confirmed_in_one_go(network, shop):
     # Given Kassel has 5 of A and 3 of B
     network.stock(network.kassel, "A", 5)

@@ -7,11 +7,6 @@ import pytest
 from tests.orders.conftest import order_body
 
 
-@pytest.fixture
-def shop(api):
-    return api("webshop", channel="web")
-
-
 def place(shop, network, email="kim@example.de", **overrides):
     body = order_body([("A", 1)], **overrides)
     body["customer"]["email"] = email

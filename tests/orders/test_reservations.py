@@ -19,11 +19,6 @@ def hold_body(lines, **extra):
             "delivery": {"method": "ship"}, **extra}
 
 
-@pytest.fixture
-def shop(api):
-    return api("webshop", channel="web")
-
-
 def test_a_hold_reserves_every_line_for_fifteen_minutes_by_default(network, shop):
     network.stock(network.kassel, "A", 5)
     network.stock(network.kassel, "B", 5)

@@ -45,11 +45,6 @@ def psp(settings: Any) -> Iterator[FakePaymentServiceProvider]:
 
 
 @pytest.fixture
-def shop(api: Any) -> Any:
-    return api("webshop", channel="web")
-
-
-@pytest.fixture
 def psp_client(api: Any) -> Any:
     return api("psp")
 

@@ -9,8 +9,11 @@ from rest_framework import serializers
 from oms.catalog.models import SKU_PATTERN, Product
 from oms.catalog.services import PriceData, ProductData
 from oms.core.api.base import LeanSerializer
+from oms.core.api.bounded_json import BoundedJSONField
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_PRICES = 100
+MAX_MEDIA = 50
 
 
 class PriceIn(LeanSerializer):
@@ -29,9 +32,9 @@ class ProductIn(LeanSerializer):
     name = serializers.CharField(max_length=255)
     ean = serializers.RegexField(r"^(\d{8}|\d{12,14})$", required=False, allow_blank=True,
                                  default="")
-    attributes = serializers.DictField(required=False, default=dict)
-    prices = PriceIn(many=True, required=False, allow_null=False)
-    media = MediaIn(many=True, required=False, default=list)
+    attributes = BoundedJSONField(required=False, default=dict)
+    prices = PriceIn(many=True, required=False, allow_null=False, max_length=MAX_PRICES)
+    media = MediaIn(many=True, required=False, default=list, max_length=MAX_MEDIA)
 
     def validate_prices(self, prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         keys = [(p["channel"], p["currency"]) for p in prices]

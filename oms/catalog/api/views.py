@@ -13,7 +13,7 @@ from oms.catalog.api.serializers import BulkIn, BulkOut, ProductIn, ProductOut
 from oms.catalog.models import SKU_PATTERN
 from oms.catalog.selectors import product_get
 from oms.catalog.services import products_upsert
-from oms.core.api.base import ErrorSerializer, validated
+from oms.core.api.base import ErrorSerializer, validated, validated_query
 from oms.core.errors import InvalidInput, NotFound
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
@@ -27,6 +27,7 @@ class ProductView(APIView):
 
     @extend_schema(responses={200: ProductOut, 404: ErrorSerializer})
     def get(self, request: Request, sku: str) -> Response:
+        validated_query(request)
         product = product_get(sku=sku)
         if product is None:
             raise NotFound(_("No product with this SKU."), attr="sku")
@@ -48,6 +49,7 @@ class ProductView(APIView):
 
 class ProductBulkView(APIView):
     permission_classes = [allow_kinds(*CATALOG_WRITERS)]
+    body_limit_setting = "API_BULK_MAX_BODY_BYTES"  # 10,000 products (oms.core.request_limits)
 
     @extend_schema(request=BulkIn, responses={200: BulkOut, 400: ErrorSerializer})
     def post(self, request: Request) -> Response:

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from oms.core.models import ApiClient
 
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# Another system's identifier: any printable text, never control characters (tabs, line breaks).
+EXTERNAL_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 
 class LeanSerializer(serializers.Serializer):
@@ -64,6 +66,58 @@ class ErrorSerializer(LeanSerializer):
 
     type = serializers.ChoiceField(["validation_error", "client_error", "server_error"])
     errors = ErrorItemSerializer(many=True)
+
+
+MAX_PAGE_SIZE = 500
+# A cursor is the short token of `next`/`previous` (an offset and a position), never more.
+MAX_CURSOR_LENGTH = 200
+
+
+class NoQuery(LeanSerializer):
+    """The query of a read that takes no parameters: any parameter is refused."""
+
+
+class PageQuery(LeanSerializer):
+    """The query parameters of every cursor-paginated list (API.md, Conventions). The
+    paginator validates them itself, so no list can forget them; a list with filters
+    declares a subclass naming them too, which also documents them (the schema's parameters
+    are this serializer's fields)."""
+
+    cursor = serializers.CharField(required=False, max_length=MAX_CURSOR_LENGTH,
+                                   help_text="Opaque cursor from `next` or `previous`.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE,
+                                     help_text="Page size, 1 to 500 (default 50).")
+
+
+def validated_query(request: Request,
+                    serializer_class: type[serializers.Serializer] = NoQuery, *,
+                    others: bool = False) -> Any:
+    """The query parameters of `request`, validated by `serializer_class`, which names every
+    parameter the endpoint takes (and, given to `extend_schema(parameters=[...])`, documents
+    them). Any error answers 400 with the parameter's name as `attr`.
+
+    Unknown, repeated and empty parameters are refused (`unknown_parameter`,
+    `repeated_parameter`, `blank`) rather than ignored, as a strict public API does: a
+    misspelt filter (`?stauts=open`) would otherwise answer an unfiltered list that looks
+    right. Swagger UI sends only the parameters the schema declares, so it is not affected;
+    neither is the `next`/`previous` link, which repeats the list's own parameters.
+    `others=True` leaves parameters it does not name to another check (the paginator
+    validates its own, whatever the view took)."""
+    known = serializer_class().fields
+    for name in request.query_params:
+        if name not in known:
+            if others:
+                continue
+            raise serializers.ValidationError({name: [serializers.ErrorDetail(
+                str(_("Unknown query parameter.")), code="unknown_parameter")]})
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            raise serializers.ValidationError({name: [serializers.ErrorDetail(
+                str(_("Give this query parameter once.")), code="repeated_parameter")]})
+        if values == [""]:  # DRF would take `?limit=` for no limit at all, as in HTML forms
+            raise serializers.ValidationError({name: [serializers.ErrorDetail(
+                str(_("Give a value, or leave the parameter out.")), code="blank")]})
+    return validated(serializer_class, request.query_params)
 
 
 def paginated(request: Request, view: Any, queryset: Any,

@@ -7,16 +7,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.core.api.base import ErrorSerializer, LeanSerializer, client_of, paginated, validated
-from oms.core.api.schema import CURSOR_PARAMETERS, page_of
+from oms.core.api.base import (
+    ErrorSerializer,
+    LeanSerializer,
+    PageQuery,
+    client_of,
+    paginated,
+    validated,
+    validated_query,
+)
+from oms.core.api.schema import page_of
 from oms.core.models import ClientKind, WebhookSubscription
+from oms.core.outbound import OutboundUrlField
 from oms.core.permissions import allow_kinds
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 
 
 class SubscriptionIn(LeanSerializer):
-    url = serializers.CharField(max_length=500)
-    topics = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
+    url = OutboundUrlField(max_length=500)
+    topics = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100,
+                                   allow_empty=False)
 
 
 class SubscriptionOut(serializers.ModelSerializer):
@@ -40,8 +50,9 @@ class WebhookSubscriptionsView(APIView):
         subscription = webhook_subscription_create(owner=client_of(request), **data)
         return Response(SubscriptionCreatedOut(subscription).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(SubscriptionOut)})
+    @extend_schema(parameters=[PageQuery], responses={200: page_of(SubscriptionOut)})
     def get(self, request: Request) -> Response:
+        validated_query(request, PageQuery)
         subscriptions = WebhookSubscription.objects.filter(owner=client_of(request))
         return paginated(request, self, subscriptions, SubscriptionOut)
 

@@ -1,4 +1,8 @@
-"""Sending an HTTP POST to a subscriber: a Protocol, the real urllib implementation, a fake."""
+"""Sending an HTTP POST to a subscriber: a Protocol, the real urllib implementation, a fake.
+
+The real sender goes through the outbound guard (oms/core/outbound.py): the URL is checked again
+before sending (a row may predate the rule), the connected peer is checked after DNS resolution,
+and redirects are not followed. A refusal is a failed attempt like an unreachable host."""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
+
+from oms.core.outbound import outbound_opener, outbound_url_refusal
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,21 @@ class WebhookSender(Protocol):
 class HttpWebhookSender:
     def __init__(self, timeout: float | None = None) -> None:
         self.timeout = timeout or settings.WEBHOOK_TIMEOUT_SECONDS
+        self.opener = outbound_opener()
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        with translation.override(None):  # the attempt's log is for operators: English
+            refusal = outbound_url_refusal(url)
+        if refusal is not None:
+            return SendResult(status=None, error=f"refused: {refusal.code}: {refusal.message}")
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return SendResult(status=response.status)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                return SendResult(status=exc.code,
+                                  error=f"HTTP {exc.code} (redirects are not followed)")
             return SendResult(status=exc.code, error=f"HTTP {exc.code}")
         except (urllib.error.URLError, OSError) as exc:
             return SendResult(status=None, error=str(getattr(exc, "reason", exc))[:500])

@@ -12,8 +12,6 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +26,7 @@ from oms.core.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from oms.core.outbound import outbound_url_refusal
 from oms.core.webhooks.sender import WebhookSender, default_sender
 from oms.core.webhooks.signing import generate_secret, signed_headers
 from oms.core.webhooks.topics import subscribed_topics_forget
@@ -41,10 +40,11 @@ def webhook_subscription_create(
     *, owner: ApiClient, url: str, topics: list[str]
 ) -> WebhookSubscription:
     errors: list[tuple[str, str, str | None]] = []
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        errors.append(("invalid", _("Enter a valid http or https URL."), "url"))
+    # The API validated the URL already; checked again here because every write path (the
+    # cockpit, a shell, a future import) passes through this service.
+    refusal = outbound_url_refusal(url)
+    if refusal is not None:
+        errors.append((refusal.code, refusal.message, "url"))
     if not topics:
         errors.append(("required", _("Name at least one topic, or \"*\" for all."), "topics"))
     if errors:

@@ -1,0 +1,61 @@
+"""Limits on a request that are checked before anything reads it, answered in the API's one
+error format (issue 17).
+
+- The body: at most `API_MAX_BODY_BYTES`, or `API_BULK_MAX_BODY_BYTES` for the views that
+  name it in `body_limit_setting` (the bulk feeds: 10,000 products or 50,000 stock levels).
+  Checked against Content-Length before the body is read, so an oversized upload costs
+  nothing: 413 `request_too_large`.
+  Django's own `DATA_UPLOAD_MAX_MEMORY_SIZE` stays as the outer bound for every other page.
+- A NUL character in the path or the query string: PostgreSQL cannot compare text with it, so
+  `/orders/%00` would fail inside a query; 400 `null_character` here instead.
+
+The web server's own limits (request line, header size) are set in `docker/gunicorn.conf.py`
+as high as it allows, so that whatever a client can send reaches these checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+from oms.core.errors import json_error_response
+
+API_PREFIX = "/api/"
+
+
+def body_limit(request: HttpRequest) -> int:
+    """The most bytes the view answering `request` takes: the setting its class names in
+    `body_limit_setting` (read per request, so a changed setting takes effect), by default
+    `API_MAX_BODY_BYTES`."""
+    try:
+        view_class = getattr(resolve(request.path_info).func, "view_class", None)
+    except Resolver404:
+        view_class = None
+    return getattr(settings, getattr(view_class, "body_limit_setting", "API_MAX_BODY_BYTES"))
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return json_error_response(400, "validation_error", "null_character",
+                                       _("The URL may not contain NUL characters."))
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():
+            return json_error_response(400, "client_error", "bad_request",
+                                       _("Content-Length is not a number."))
+        limit = body_limit(request) if int(length) > settings.API_MAX_BODY_BYTES else 0
+        if limit and int(length) > limit:
+            return json_error_response(
+                413, "client_error", "request_too_large",
+                _("The body has %(size)d bytes; this endpoint takes at most %(max)d.")
+                % {"size": int(length), "max": limit})
+        return self.get_response(request)

@@ -1,0 +1,410 @@
+"""Every endpoint under /api/v1/ keeps every scoped client in its scope (issue 17, API.md: "an
+object outside its scope answers 404, never 403 with data, never the object").
+
+The matrix below has one entry per URL pattern and method, read from the URL configuration, and
+says for each scoped client kind what happens when it names an object of another scope:
+
+- a `pos` confined to store ST-A, asking for an object of store ST-B (same channel);
+- a `supplier` confined to site SUP-A, asking for an object of site SUP-B;
+- a `webshop` of channel `web`, asking for an object of channel `other`;
+- a `wms` confined to warehouse WH-A, asking for an object of warehouse WH-B;
+- a `staff` client, asking for an object another staff client owns (webhook subscriptions).
+
+HIDDEN: a single object answers 404, a list answers without it; and nothing changed. Then the
+same request from a client of the other scope (the insider) does reach the object, so the 404
+comes from the scope and not from a wrong path or body. NOT_ADMITTED: the kind may not call the
+endpoint at all (403, nothing about the object, nothing changed). Exempt(reason): not confined,
+on purpose. An endpoint missing from the matrix fails `test_every_endpoint_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from inventory.models import Location, Reservation, StockLevel, StockMovement
+from oms.core.models import OutboxEvent, WebhookSubscription
+from oms.orders.models import Order, OrderEvent, OrderLine
+from tests.factories import StockLevelFactory, StoreFactory, WebhookSubscriptionFactory
+from tests.inventory.factories import SupplierSiteFactory, WarehouseFactory
+
+pytestmark = pytest.mark.django_db
+
+SKU = "SCOPE-1"
+KINDS = ("pos", "supplier", "webshop", "wms", "staff")
+
+
+# --- what each kind expects ---------------------------------------------------------------------
+class Hidden:
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
+class NotAdmitted:
+    def __repr__(self) -> str:
+        return "NOT_ADMITTED"
+
+
+@dataclass(frozen=True)
+class Exempt:
+    reason: str
+
+
+HIDDEN, NOT_ADMITTED = Hidden(), NotAdmitted()
+Expectation = Hidden | NotAdmitted | Exempt
+
+BACK_OFFICE = Exempt("staff is the unconfined back office; its only owned objects are webhook "
+                     "subscriptions")
+
+
+# --- the other scope's world ------------------------------------------------------------------
+@dataclass
+class Foreign:
+    """Objects of scope B, and clients of scope A (outsider) and B (insider)."""
+
+    outsider: Any
+    insider: Any
+    location: Location
+    order: dict[str, Any]
+    fulfillment: FulfillmentOrder
+    transfer: FulfillmentOrder
+    hold: dict[str, Any]
+    subscription: WebhookSubscription
+
+
+def _order_body(delivery: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "customer": {"email": "kim@example.de", "name": "Kim"},
+        "currency": "EUR",
+        "lines": [{"sku": SKU, "quantity": 1, "unit_price": "10.00", "tax_rate": "19.00"}],
+        "delivery": delivery,
+        "payment": {"method": "cash", "status": "pending", "amount": "10.00"},
+        **extra,
+    }
+
+
+SHIP = {"method": "ship", "address": {"name": "Kim", "line1": "Unter den Linden 1",
+                                     "postal_code": "10117", "city": "Berlin", "country": "DE"}}
+
+
+def _clients(api: Any, kind: str) -> tuple[Any, Any, Location, Any, dict[str, Any]]:
+    """(outsider, insider, the foreign location, who places the foreign order, its delivery)."""
+    if kind == "pos":
+        StoreFactory(code="ST-A")
+        store = StoreFactory(code="ST-B")
+        insider = api("pos", channel="web", location_code="ST-B")
+        return (api("pos", channel="web", location_code="ST-A"), insider, store, insider,
+                {"method": "pickup", "location": "ST-B"})
+    if kind == "supplier":
+        SupplierSiteFactory(code="SUP-A")
+        site = SupplierSiteFactory(code="SUP-B")
+        return (api("supplier", supplier_code="SUP-A"), api("supplier", supplier_code="SUP-B"),
+                site, api("webshop", channel="web"), SHIP)
+    if kind == "wms":
+        WarehouseFactory(code="WH-A")
+        warehouse = WarehouseFactory(code="WH-B")
+        return (api("wms", location_code="WH-A"), api("wms", location_code="WH-B"), warehouse,
+                api("webshop", channel="web"), SHIP)
+    if kind == "webshop":
+        warehouse = WarehouseFactory(code="WH-X")
+        insider = api("webshop", channel="other")
+        return api("webshop", channel="web"), insider, warehouse, insider, SHIP
+    warehouse = WarehouseFactory(code="WH-X")
+    return api("staff"), api("staff"), warehouse, api("webshop", channel="web"), SHIP
+
+
+def a_foreign_world(api: Any, kind: str) -> Foreign:
+    """An order served at the foreign location (placed through the API, so it has its
+    reservations), its fulfilment order, a transfer to the location, a cart hold in the
+    foreign scope, and a webhook subscription of the insider (staff) or another staff client."""
+    outsider, insider, location, seller, delivery = _clients(api, kind)
+    StockLevelFactory(product__sku=SKU, location=location, on_hand=50)
+    placed = seller.post("/api/v1/orders", _order_body(delivery))
+    assert placed.status_code == 201, placed.content
+    order = placed.json()
+    fulfillment = FulfillmentOrder.objects.get(order__number=order["number"])
+    assert fulfillment.location == location
+    held = seller.post("/api/v1/reservations", {
+        "reference": "cart-b", "lines": [{"sku": SKU, "quantity": 1}], "delivery": delivery})
+    assert held.status_code == 201, held.content
+    now = timezone.now()
+    transfer = FulfillmentOrder.objects.create(
+        order=fulfillment.order, location=WarehouseFactory(code="WH-T"), destination=location,
+        kind="transfer", created_at=now, updated_at=now)
+    FulfillmentLine.objects.create(fulfillment=transfer, quantity=1,
+                                   order_line=OrderLine.objects.get(order=fulfillment.order))
+    owner = insider.api_client if kind == "staff" else None
+    subscription = WebhookSubscriptionFactory(**({"owner": owner} if owner else {}))
+    return Foreign(outsider, insider, location, order, fulfillment, transfer, held.json(),
+                   subscription)
+
+
+def world_state() -> tuple[Any, ...]:
+    """Everything an endpoint under test could write: compared before and after a refusal."""
+    return (
+        list(Order.objects.order_by("pk").values_list("number", "status", "updated_at")),
+        list(OrderLine.objects.order_by("pk").values_list("allocated", "cancelled")),
+        list(FulfillmentOrder.objects.order_by("pk").values_list(
+            "status", "updated_at", "pickup_failed_attempts")),
+        list(Reservation.objects.order_by("pk").values_list("pk", "state", "expires_at")),
+        list(StockLevel.objects.order_by("pk").values_list("on_hand", "reserved")),
+        list(Location.objects.order_by("pk").values_list("code", "name", "priority")),
+        list(WebhookSubscription.objects.order_by("pk").values_list("pk", "is_active")),
+        StockMovement.objects.count(), OrderEvent.objects.count(), OutboxEvent.objects.count(),
+    )
+
+
+# --- requests ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: Callable[[Foreign], str]
+    body: Callable[[Foreign], Any] | None = None
+    # For lists: whether the foreign object is among the results.
+    listed: Callable[[Foreign, dict[str, Any]], bool] | None = None
+
+    def send(self, client: Any, world: Foreign) -> Any:
+        path = self.path(world)
+        if self.method == "get":
+            return client.get(path)
+        if self.method == "delete":
+            return client.delete(path)
+        return getattr(client, self.method)(path, self.body(world) if self.body else None)
+
+
+def _numbers(world: Foreign, page: dict[str, Any]) -> bool:
+    return world.order["number"] in [o["number"] for o in page["results"]]
+
+
+def _fulfillment_ids(world: Foreign, page: dict[str, Any]) -> bool:
+    return world.fulfillment.pk in [f["id"] for f in page["results"]]
+
+
+def _location_codes(world: Foreign, page: dict[str, Any]) -> bool:
+    return world.location.code in [loc["code"] for loc in page["results"]]
+
+
+def _subscription_ids(world: Foreign, page: dict[str, Any]) -> bool:
+    return world.subscription.pk in [s["id"] for s in page["results"]]
+
+
+def _order(suffix: str = "") -> Callable[[Foreign], str]:
+    return lambda w: f"/api/v1/orders/{w.order['number']}{suffix}"
+
+
+def _fo(suffix: str = "") -> Callable[[Foreign], str]:
+    return lambda w: f"/api/v1/fulfillments/{w.fulfillment.pk}{suffix}"
+
+
+def _hold(suffix: str = "") -> Callable[[Foreign], str]:
+    return lambda w: f"/api/v1/reservations/{w.hold['id']}{suffix}"
+
+
+def _static(path: str) -> Callable[[Foreign], str]:
+    return lambda w: path
+
+
+SELLERS_ONLY = {"supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
+LOCATION_SYSTEMS = {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
+                    "staff": BACK_OFFICE}
+STAFF_ONLY = {"pos": NOT_ADMITTED, "supplier": NOT_ADMITTED, "webshop": NOT_ADMITTED,
+              "wms": NOT_ADMITTED}
+CATALOGUE = Exempt("the catalogue is shared by design: every client reads the same products")
+NETWORK = Exempt("the store and warehouse network is public: a webshop's store finder lists "
+                 "every store")
+PUBLIC_STOCK = Exempt("availability is the public stock picture a channel shows its customers "
+                      "(which store has the size); it names no order, customer or hold")
+NO_OBJECT = Exempt("a dry run over public stock: it names no stored object")
+NEW_HOLD = Exempt("creates a new hold of the client's own; a pickup may be held at any store, "
+                  "as the webshop does")
+OWN_SUBSCRIPTION = Exempt("creates a subscription the client owns")
+FEED = Exempt("the PSP's event feed: no scoped kind may call it")
+
+# (method, route as in oms/urls.py) → (request, expectation per kind)
+MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
+    ("get", "products/<path:sku>"): (
+        Call("get", _static(f"/api/v1/products/{SKU}")),
+        dict.fromkeys(KINDS, CATALOGUE)),
+    ("put", "products/<path:sku>"): (
+        Call("put", _static(f"/api/v1/products/{SKU}"), lambda w: {"name": "Renamed"}),
+        {**STAFF_ONLY, "staff": CATALOGUE}),
+    ("post", "products/bulk"): (
+        Call("post", _static("/api/v1/products/bulk"),
+             lambda w: {"products": [{"sku": SKU, "name": "Renamed"}]}),
+        {**STAFF_ONLY, "staff": CATALOGUE}),
+    ("get", "locations"): (
+        Call("get", _static("/api/v1/locations"), listed=_location_codes),
+        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
+         "staff": BACK_OFFICE}),
+    ("get", "locations/<str:code>"): (
+        Call("get", lambda w: f"/api/v1/locations/{w.location.code}"),
+        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
+         "staff": BACK_OFFICE}),
+    ("put", "locations/<str:code>"): (
+        Call("put", lambda w: f"/api/v1/locations/{w.location.code}",
+             lambda w: {"name": "Taken over", "kind": w.location.kind, "lat": 50.0,
+                        "lon": 10.0, "address": {}, "capabilities": []}),
+        {**STAFF_ONLY, "staff": BACK_OFFICE}),
+    ("post", "stock/snapshots"): (
+        Call("post", _static("/api/v1/stock/snapshots"),
+             lambda w: {"location": w.location.code, "as_of": "2025-03-01T09:00:00+01:00",
+                        "levels": [{"sku": SKU, "on_hand": 0}]}),
+        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
+         "staff": BACK_OFFICE}),
+    ("post", "stock/movements"): (
+        Call("post", _static("/api/v1/stock/movements"),
+             lambda w: {"location": w.location.code, "sku": SKU, "quantity": -1,
+                        "kind": "adjustment", "reference": "scope"}),
+        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
+         "staff": BACK_OFFICE}),
+    ("get", "availability"): (
+        Call("get", _static(f"/api/v1/availability?skus={SKU}")),
+        dict.fromkeys(KINDS, PUBLIC_STOCK)),
+    ("post", "reservations"): (
+        Call("post", _static("/api/v1/reservations")),
+        {"pos": NEW_HOLD, "webshop": NEW_HOLD, **SELLERS_ONLY}),
+    ("get", "reservations/<uuid:pk>"): (
+        Call("get", _hold()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("delete", "reservations/<uuid:pk>"): (
+        Call("delete", _hold()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("post", "reservations/<uuid:pk>/extend"): (
+        Call("post", _hold("/extend"), lambda w: {"ttl_seconds": 600}),
+        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("post", "sourcing/preview"): (
+        Call("post", _static("/api/v1/sourcing/preview")),
+        {"pos": NO_OBJECT, "webshop": NO_OBJECT, **SELLERS_ONLY}),
+    # Placing an order names one stored object: the cart hold it consumes.
+    ("post", "orders"): (
+        Call("post", _static("/api/v1/orders"),
+             lambda w: _order_body(
+                 {"method": "pickup", "location": w.location.code}
+                 if w.location.kind == "store" else SHIP, reservation_id=w.hold["id"])),
+        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("get", "orders"): (
+        Call("get", _static("/api/v1/orders"), listed=_numbers),
+        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("get", "orders/<str:number>"): (
+        Call("get", _order()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("get", "orders/<str:number>/events"): (
+        Call("get", _order("/events")), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("post", "orders/<str:number>/cancel"): (
+        Call("post", _order("/cancel"), lambda w: {"reason": "not mine"}),
+        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+    ("get", "fulfillments"): (
+        Call("get", _static("/api/v1/fulfillments"), listed=_fulfillment_ids), LOCATION_SYSTEMS),
+    ("get", "fulfillments/<int:pk>"): (Call("get", _fo()), LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/accept"): (Call("post", _fo("/accept")), LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/reject"): (
+        Call("post", _fo("/reject"), lambda w: {"reason": "not mine"}), LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/pick"): (
+        Call("post", _fo("/pick"), lambda w: {"lines": [{"sku": SKU, "picked": 1}]}),
+        LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/ship"): (
+        Call("post", _fo("/ship"), lambda w: {"carrier": "dhl", "tracking_number": "T-1"}),
+        LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/handover"): (
+        Call("post", _fo("/handover"), lambda w: {"pickup_code": "ABC123"}), LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/receive"): (
+        Call("post", lambda w: f"/api/v1/fulfillments/{w.transfer.pk}/receive"),
+        LOCATION_SYSTEMS),
+    ("post", "fulfillments/<int:pk>/tracking-events"): (
+        Call("post", _fo("/tracking-events"),
+             lambda w: {"status": "in_transit", "at": "2030-01-01T00:00:00+00:00"}),
+        LOCATION_SYSTEMS),
+    ("post", "payments/events"): (
+        Call("post", _static("/api/v1/payments/events"),
+             lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",
+                        "currency": "EUR", "at": "2030-01-01T00:00:00+00:00"}),
+        {**STAFF_ONLY, "staff": FEED}),
+    ("get", "webhook-subscriptions"): (
+        Call("get", _static("/api/v1/webhook-subscriptions"), listed=_subscription_ids),
+        {**STAFF_ONLY, "staff": HIDDEN}),
+    ("post", "webhook-subscriptions"): (
+        Call("post", _static("/api/v1/webhook-subscriptions"),
+             lambda w: {"url": "http://127.0.0.1:9/hook", "topics": ["*"]}),
+        {**STAFF_ONLY, "staff": OWN_SUBSCRIPTION}),
+    ("delete", "webhook-subscriptions/<int:pk>"): (
+        Call("delete", lambda w: f"/api/v1/webhook-subscriptions/{w.subscription.pk}"),
+        {**STAFF_ONLY, "staff": HIDDEN}),
+}
+
+
+# --- the URL configuration ---------------------------------------------------------------
+def api_endpoints() -> set[tuple[str, str]]:
+    """(method, route) of every view under /api/v1/, as the URL configuration declares them."""
+    found: set[tuple[str, str]] = set()
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and str(entry.pattern) == "api/v1/":
+            for pattern in entry.url_patterns:
+                assert isinstance(pattern, URLPattern), f"nested include under api/v1/: {pattern}"
+                view = pattern.callback.view_class
+                found |= {(method, str(pattern.pattern))
+                          for method in ("get", "post", "put", "patch", "delete")
+                          if hasattr(view, method)}
+    return found
+
+
+def test_every_endpoint_is_in_the_matrix():
+    endpoints = api_endpoints()
+    missing = sorted(f"{m.upper()} /api/v1/{r}" for m, r in endpoints - set(MATRIX))
+    stale = sorted(f"{m.upper()} /api/v1/{r}" for m, r in set(MATRIX) - endpoints)
+    assert not missing, f"endpoints missing from the scope matrix: {missing}"
+    assert not stale, f"scope matrix entries without an endpoint: {stale}"
+
+
+@pytest.mark.parametrize(("key", "kind"), [(k, kind) for k in MATRIX for kind in KINDS],
+                         ids=[f"{m.upper()} {r} as {kind}" for m, r in MATRIX for kind in KINDS])
+def test_every_scoped_kind_is_decided_for_every_endpoint(key, kind):
+    assert kind in MATRIX[key][1], f"{key}: no scope decision for {kind}"
+
+
+CASES = [(key, kind, expected) for key, (_, kinds) in MATRIX.items()
+         for kind, expected in kinds.items() if not isinstance(expected, Exempt)]
+
+
+@pytest.mark.parametrize(("key", "kind", "expected"), CASES,
+                         ids=[f"{m.upper()} {r} as {kind} {exp!r}" for (m, r), kind, exp
+                              in CASES])
+def test_an_object_of_another_scope_does_not_exist_for_a_scoped_client(
+        api, key, kind, expected):
+    # given an object of another store, supplier site, warehouse, channel or owner
+    call = MATRIX[key][0]
+    world = a_foreign_world(api, kind)
+    before = world_state()
+
+    # when a client of this kind, in its own scope, names it
+    response = call.send(world.outsider, world)
+
+    # then it does not exist for the client (or the kind may not call the endpoint at all)
+    if expected is NOT_ADMITTED:
+        assert response.status_code == 403, response.content
+    elif call.listed is not None:
+        assert response.status_code == 200, response.content
+        assert not call.listed(world, response.json())
+    else:
+        assert response.status_code == 404, response.content
+        assert response.json()["errors"][0]["code"] == "not_found"
+    # and nothing changed
+    assert world_state() == before
+
+    # and a client of the object's own scope does reach it: the 404 is the scope's
+    if expected is HIDDEN:
+        own = call.send(world.insider, world)
+        if call.listed is not None:
+            assert own.status_code == 200 and call.listed(world, own.json()), own.content
+        else:
+            assert own.status_code != 404, own.content
+
+
+def test_an_exemption_says_why():
+    for key, (_, kinds) in MATRIX.items():
+        for kind, expected in kinds.items():
+            if isinstance(expected, Exempt):
+                assert len(expected.reason) > 20, f"{key} {kind}: say why it is exempt"
+
