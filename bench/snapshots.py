@@ -29,22 +29,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.harness import (
-    BenchConfig,
-    Results,
-    Server,
-    Stopwatch,
+from bench.harness.config import BenchConfig
+from bench.harness.database import (
+    STOCK_COLUMNS,
     bench_database,
-    gunicorn_server,
-    http_call,
+    products_create,
+    raw_connection,
+)
+from bench.harness.processes import Server, gunicorn_server, http_call, warm_up_workers
+from bench.harness.report import (
+    Results,
+    Stopwatch,
     latency_summary,
     print_table,
-    raw_connection,
     scaled,
     step,
     thousands,
     verdict,
-    warm_up_workers,
 )
 
 NAME = "snapshots"
@@ -53,7 +54,6 @@ FULL_LOCATIONS = 100
 DEFAULT_SENDERS = 2
 TARGET_ROWS_PER_SECOND = 50_000
 TARGET_RATIO_TO_COPY = 0.3
-COPY_COLUMNS = "sku, location_id, on_hand, reserved, safety_stock, updated_at"
 
 
 @dataclass(frozen=True)
@@ -99,12 +99,9 @@ def _plan(config: BenchConfig) -> Plan:
 def _setup(plan: Plan) -> tuple[list[Any], str]:
     from inventory.models import Capability
     from inventory.services import LocationData, location_upsert
-    from oms.catalog.services import ProductData, products_upsert
     from oms.core.clients import api_client_create
 
-    for start in range(0, len(plan.skus), 1000):
-        products_upsert(products=[ProductData(sku=s, name=f"Bench product {s}")
-                                  for s in plan.skus[start:start + 1000]])
+    products_create(plan.skus)
     locations = []
     for n, code in enumerate(plan.location_codes):
         warehouse = n % 10 == 0
@@ -138,7 +135,7 @@ def _measure_copy(config: BenchConfig, db: str, plan: Plan, location_ids: Sequen
         conn.commit()
         with Stopwatch() as watch:
             with conn.cursor() as cursor, cursor.copy(
-                f"COPY inventory_stocklevel ({COPY_COLUMNS}) FROM STDIN"
+                f"COPY inventory_stocklevel ({STOCK_COLUMNS}) FROM STDIN"
             ) as copy:
                 for chunk in chunks:
                     copy.write(chunk)
@@ -154,7 +151,7 @@ def _measure_service(plan: Plan, locations: Sequence[Any], counts: Sequence[Sequ
     from django.db import connection
 
     from inventory.services import stock_snapshot_apply
-    from inventory.snapshot_sql import LevelRow
+    from inventory.sql.snapshot import LevelRow
 
     batches = [[LevelRow(sku, n) for sku, n in zip(plan.skus, per_location, strict=True)]
                for per_location in counts]
@@ -322,5 +319,4 @@ def _report(results: Results, plan: Plan, measured: dict[str, Measured]) -> None
     print(f"  http: {results.parameters['http_senders']} concurrent senders, "
           f"gunicorn -w {results.parameters['gunicorn_workers']}, one request per location, "
           "each with an Idempotency-Key; the stock tables are truncated before http_fresh")
-    for note in results.notes:
-        print(f"  ! {note}")
+    results.print_notes()

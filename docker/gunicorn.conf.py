@@ -9,10 +9,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = "-"
 max_requests = 10_000
-# gunicorn refuses a request line or header over these limits itself, in plain text. They are
-# the most it allows (8190 for the line) or generous, so that what a client sends reaches the
-# service, which answers in the API's JSON error format (oms.core.request_limits). A body has
-# no limit here: the service checks Content-Length before reading it.
+# gunicorn refuses a request line or header over these limits itself, in plain text or HTML.
+# The request line is at the most gunicorn allows (8190 bytes); a header may have 16 KiB and a
+# request 200 headers, well above what any client of the API sends, while still bounding what
+# one request may make a worker hold. Within them, everything reaches the service, which
+# answers in the API's JSON error format (oms.core.request_limits). A body has no limit here:
+# the service checks Content-Length before reading it.
 limit_request_line = 8190
 limit_request_field_size = 16384
 limit_request_fields = 200

@@ -12,27 +12,37 @@ from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.cancellation import order_cancel
 from fulfillment.dispatch import dispatch_retry
 from fulfillment.lifecycle import fulfillment_accept, fulfillment_reject, fulfillment_ship
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.notifications.models import Notification
-from fulfillment.notifications.services import notification_retry
+from fulfillment.notifications.services import NOTIFICATION, notification_retry
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
+from fulfillment.use_cases.order_cancellation import order_cancel
 from inventory.admin import StoreListFilter, StoreScopedAdmin
 from inventory.models import Location
 from oms.core.admin_base import ReadOnlyAdmin
+from oms.core.attempts.admin import AttemptColumns, attempt_status_filter
 from oms.core.errors import DomainError
 from oms.orders.admin import OrderAdmin, ReadOnlyInline
 from oms.orders.models import Order
 from payments.models import Payment
 
-# The admin index links the store screens (to pick, hand over, dashboard).
+# The admin is the cockpit staff work in: its own name in the header, the tab title and on the
+# index (AdminSite's documented attributes), and an index linking the store screens (to pick,
+# hand over, dashboard). The error pages (oms/templates/errors/) show the same header.
+admin.site.site_header = _("OMS Cockpit")
+admin.site.site_title = _("OMS Cockpit")
+admin.site.index_title = _("Store cockpit")
 admin.site.index_template = "cockpit/admin_index.html"
+# The store screens' tabs and the index lead everywhere staff go; without the sidebar a change
+# list keeps the whole width of a 1280 px store laptop. No "View site": the cockpit is the site.
+admin.site.enable_nav_sidebar = False
+admin.site.site_url = None
 
 
 def _served_by(stores: QuerySet[Location], order: str = "pk") -> Exists:
@@ -61,9 +71,10 @@ class FulfillmentOrderAdmin(StoreScopedAdmin, ReadOnlyAdmin):
     """Per location (filter on the right) with state, dispatch and history. The actions call
     the same services as the WMS endpoints; store pickups link to their store screen."""
 
-    list_display = ["pk", "order", "location", "kind", "status", "dispatch_status", "created_at",
-                    "updated_at", "store_screen"]
-    list_filter = [("location", StoreListFilter), "status", "kind", "dispatch_status"]
+    # What staff act on; "updated" is on the page itself (a 1280 px screen has no room for it).
+    list_display = ["id", "order", "location", "kind", "status", "dispatch_mode", "created_at",
+                    "store_screen"]
+    list_filter = [("location", StoreListFilter), "status", "kind", "dispatch_mode"]
     search_fields = ["order__number"]
     list_select_related = ["order", "location"]
     inlines = [FulfillmentLineInline, ShipmentInline]
@@ -98,7 +109,7 @@ class FulfillmentOrderAdmin(StoreScopedAdmin, ReadOnlyAdmin):
                   or e.data.get("fulfillment") == fo.pk]
         return format_html("<table>{}</table>", format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((f"{e.at:%Y-%m-%d %H:%M:%S}", e.type, e.actor) for e in events)))
+            ((formats.localize(timezone.localtime(e.at)), e.type, e.actor) for e in events)))
 
     def _run(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder],
              step: Callable[[FulfillmentOrder, str], object], done: str) -> None:
@@ -195,16 +206,17 @@ class OrderCockpitAdmin(StoreScopedAdmin, OrderAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(StoreScopedAdmin, ReadOnlyAdmin):
+class NotificationAdmin(AttemptColumns, StoreScopedAdmin, ReadOnlyAdmin):
     """What each customer was sent, when, and whether it went out; failed ones can be retried."""
 
     def scope(self, queryset: QuerySet[Notification],
               stores: QuerySet[Location]) -> QuerySet[Notification]:
         return queryset.filter(_served_by(stores, order="order"))
 
-    list_display = ["order", "kind", "channel", "recipient", "language", "status", "attempts",
-                    "created_at", "sent_at"]
-    list_filter = ["kind", "channel", "status", "language"]
+    attempt_kind = NOTIFICATION
+    list_display = ["order", "kind", "channel", "recipient", "language", "sending", "tries",
+                    "created_at", "finished_at"]
+    list_filter = ["kind", "channel", attempt_status_filter(NOTIFICATION), "language"]
     search_fields = ["order__number", "recipient"]
     list_select_related = ["order"]
     actions = ["retry"]

@@ -11,7 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from fulfillment.states import (
     CANCELLABLE,
     SHIPPABLE,
-    DispatchStatus,
+    DispatchMode,
     FulfillmentKind,
     FulfillmentStatus,
     ShipmentStatus,
@@ -23,9 +23,10 @@ F = FulfillmentStatus
 
 
 class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fulfillments")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fulfillments",
+                              verbose_name=_("order"))
     location = models.ForeignKey(Location, on_delete=models.PROTECT,
-                                 related_name="fulfillments")
+                                 related_name="fulfillments", verbose_name=_("location"))
     kind = models.CharField(_("kind"), max_length=10, choices=FulfillmentKind.choices)
     # Kind transfer: the store it restocks, for the order's pickup there.
     destination = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True,
@@ -34,15 +35,10 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     status = FSMField(_("status"), default=F.PENDING, choices=FulfillmentStatus.choices,
                       protected=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
-    # Handing the order to the location's system is a database timer (ARCHITECTURE.md rule 8):
-    # a beat sweep re-queues dispatches whose `dispatch_due_at` has passed.
-    dispatch_status = models.CharField(_("dispatch"), max_length=10,
-                                       choices=DispatchStatus.choices,
-                                       default=DispatchStatus.PENDING)
-    dispatch_attempts = models.PositiveIntegerField(_("dispatch attempts"), default=0)
-    dispatch_due_at = models.DateTimeField(_("dispatch due"), null=True, blank=True)
-    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
-    dispatch_error = models.TextField(_("last dispatch error"), blank=True, default="")
+    # How it reaches the location's system; a pushed one's tries are an attempt of kind
+    # ``wms_dispatch`` (oms.core.attempts, fulfillment.dispatch).
+    dispatch_mode = models.CharField(_("dispatch"), max_length=10,
+                                     choices=DispatchMode.choices, default=DispatchMode.PUSHED)
     # Click-and-collect (kind pickup). The code is never stored: `pickup_code_salt` and the
     # SECRET_KEY derive it (fulfillment.pickup_codes), the hash verifies it.
     pickup_code_salt = models.CharField(_("pickup code salt"), max_length=32, blank=True,
@@ -66,8 +62,6 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["location", "status", "created_at"],
                          name="fulfillment_worklist"),
-            models.Index(fields=["dispatch_due_at"], name="fulfillment_dispatch_due",
-                         condition=Q(dispatch_status="pending")),
             models.Index(fields=["pickup_deadline"], name="pickup_deadline_due",
                          condition=Q(status="ready_for_pickup")),
             models.Index(fields=["pickup_reminder_due"], name="pickup_reminder_due",
@@ -111,7 +105,8 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
 class FulfillmentLine(models.Model):
     fulfillment = models.ForeignKey(FulfillmentOrder, on_delete=models.CASCADE,
                                     related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("order line"))
     quantity = models.PositiveIntegerField(_("quantity"))
     picked = models.PositiveIntegerField(_("picked"), null=True, blank=True)
     shipped = models.PositiveIntegerField(_("shipped"), default=0)

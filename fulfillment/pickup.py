@@ -11,7 +11,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -73,14 +72,6 @@ def pickup_code(fulfillment: FulfillmentOrder) -> str | None:
     if fulfillment.status != F.READY_FOR_PICKUP or not fulfillment.pickup_code_salt:
         return None
     return derive_code(fulfillment.pk, fulfillment.pickup_code_salt)
-
-
-def pickups_matching_code(fulfillments: QuerySet[FulfillmentOrder], code: str) -> list[int]:
-    """The ready pickups among `fulfillments` whose code is `code`. Codes are stored salted and
-    hashed, so each waiting pickup is checked; a store has at most a few thousand."""
-    return [pk for pk, salt, stored in fulfillments.filter(status=F.READY_FOR_PICKUP)
-            .values_list("pk", "pickup_code_salt", "pickup_code_hash")
-            if code_matches(salt, stored, code)]
 
 
 def pickup_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],

@@ -14,8 +14,6 @@ from fulfillment.states import ENDED, FulfillmentKind, ShipmentStatus
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
-from oms.core.model_sql import models_by_pk
-from oms.core.related import remember_related
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
 
@@ -48,7 +46,7 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
     by_location: dict[int, list] = defaultdict(list)
     for allocation in decision.allocations:
         by_location[allocation.location_id].append(allocation)
-    locations = models_by_pk(Location, list(by_location))
+    locations = Location.objects.in_bulk(list(by_location))
     with transaction.atomic(savepoint=False):  # see oms.orders.services.order_create
         fulfillments = [
             FulfillmentOrder(order=order, location=locations[location_id],
@@ -58,13 +56,11 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
         ]
         pushed = dispatch_plan(fulfillments, order_status=order.status, now=now)
         FulfillmentOrder.objects.bulk_create(fulfillments)
-        lines = FulfillmentLine.objects.bulk_create([
+        FulfillmentLine.objects.bulk_create([
             FulfillmentLine(fulfillment=fo, order_line=order_lines[a.sku], quantity=a.quantity)
             for fo in fulfillments
             for a in by_location[fo.location_id]
         ])
-        for fo in fulfillments:
-            remember_related(fo, "lines", [ln for ln in lines if ln.fulfillment is fo])
         events_emit(NewEvent("fulfillment.created", "fulfillment", str(fo.pk),
                              fulfillment_payload(fo)) for fo in fulfillments)
         dispatches_enqueue(pushed)

@@ -31,13 +31,13 @@ class FulfillmentKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer to a store")
 
 
-class DispatchStatus(models.TextChoices):
-    """Handing the fulfilment order to the location's system (its WMS, a supplier portal)."""
+class DispatchMode(models.TextChoices):
+    """How the fulfilment order reaches the location's system (its WMS, a supplier portal).
+    A pushed one has an attempt (`fulfillment.dispatch`, kind ``wms_dispatch``) that says how
+    the push went."""
 
     HELD = "held", _("Waiting for the payment")
-    PENDING = "pending", _("To be sent")
-    SENT = "sent", _("Sent")
-    DEAD = "dead", _("Gave up")
+    PUSHED = "pushed", _("Pushed to the location")
     POLLED = "polled", _("No push endpoint: the location polls")
 
 

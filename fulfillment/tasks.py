@@ -1,28 +1,17 @@
-"""Thin Celery tasks for fulfilment."""
+"""Thin Celery tasks for fulfilment: the dispatch to a location's system. The pickup timers'
+sweeps are in `fulfillment.pickup_tasks`: `fulfillment.dispatch` enqueues from this module, and
+the sweeps import the pickup services, which create dispatches; together they made a cycle."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from fulfillment.dispatch import dispatches_requeue_due, fulfillment_dispatch
-from fulfillment.pickup import pickup_reminders_due, pickups_expire_due
+from oms.core.attempts.services import attempt_run
 
 
 @shared_task(ignore_result=True)
-def dispatch_fulfillment(fulfillment_id: int, attempt: int) -> str:
-    return fulfillment_dispatch(fulfillment_id=fulfillment_id, attempt=attempt)
+def dispatch_fulfillment(attempt_id: int, tries: int) -> str:
+    """One try of a dispatch (kind ``wms_dispatch``); its own queue, which workers serve
+    first. The beat sweep of all attempts is `oms.core.tasks.requeue_due_attempts`."""
+    return attempt_run(attempt_id=attempt_id, tries=tries)
 
-
-@shared_task(ignore_result=True)
-def requeue_due_dispatches() -> int:
-    return dispatches_requeue_due()
-
-
-@shared_task(ignore_result=True)
-def expire_due_pickups() -> int:
-    return pickups_expire_due()
-
-
-@shared_task(ignore_result=True)
-def remind_due_pickups() -> int:
-    return pickup_reminders_due()

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from inventory.models import Capability
+from inventory.models import Capability, Location, StockLevel
 from inventory.services import LocationData, location_upsert, stock_snapshot_apply
-from inventory.snapshot_sql import LevelRow
+from inventory.sql.snapshot import LevelRow
 from oms.catalog.services import PriceData, ProductData, products_upsert
 from oms.core.clients import api_client_create, api_client_rotate_token
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
@@ -92,19 +92,29 @@ def seed_products(count: int) -> list[str]:
     return [p.sku for p in products]
 
 
-def seed_stock(skus: list[str]) -> None:
-    rng = random.Random(7)
-    from inventory.models import Location
-
+def seed_stock(skus: list[str]) -> int:
+    """Stock for each SKU at the warehouse and every store, only where the location has no
+    stock level for it yet; returns how many levels were created. Seeding again leaves the
+    counts that orders, picks and staff changed alone: a fresh snapshot could drop them below
+    what open pickups reserve. The quantities depend only on site and SKU, so a larger
+    --products run adds the same stock a first run with that many products would have."""
     now = timezone.now()
-    warehouse = Location.objects.get(code=WAREHOUSE.code)
-    stock_snapshot_apply(location=warehouse, as_of=now, actor="demo",
-                         levels=[LevelRow(s, rng.randrange(0, 200), 2) for s in skus])
-    for site in STORES:
-        store = Location.objects.get(code=site.code)
-        stock_snapshot_apply(location=store, as_of=now, actor="demo",
-                             levels=[LevelRow(s, rng.choice([0, 0, 1, 2, 3, 5, 8]))
-                                     for s in skus])
+    created = 0
+    for site in [WAREHOUSE, *STORES]:
+        location = Location.objects.get(code=site.code)
+        stocked = set(StockLevel.objects.filter(location=location, product_id__in=skus)
+                      .values_list("product_id", flat=True))
+        levels = []
+        for sku in skus:
+            if sku in stocked:
+                continue
+            rng = random.Random(f"{site.code}:{sku}")
+            levels.append(LevelRow(sku, rng.randrange(0, 200), 2) if site is WAREHOUSE
+                          else LevelRow(sku, rng.choice([0, 0, 1, 2, 3, 5, 8])))
+        if levels:
+            stock_snapshot_apply(location=location, as_of=now, actor="demo", levels=levels)
+            created += len(levels)
+    return created
 
 
 def seed_clients() -> dict[str, str]:

@@ -110,14 +110,15 @@ class StockLevel(models.Model):
     keeps the new row version on the same page."""
 
     product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
-                                related_name="stock_levels", db_index=False)
+                                related_name="stock_levels", db_index=False,
+                                verbose_name=_("product"))
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels",
-                                 db_index=False)
+                                 db_index=False, verbose_name=_("location"))
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.IntegerField(_("safety stock"), default=0)
     snapshot_as_of = models.DateTimeField(_("last snapshot as of"), null=True, blank=True)
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(_("updated"))
 
     class Meta:
         verbose_name = _("stock level")
@@ -174,9 +175,10 @@ class StockMovement(models.Model):
     location that has movements (PROTECT)."""
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements",
-                                 db_index=False, db_constraint=False)
+                                 db_index=False, db_constraint=False, verbose_name=_("location"))
     product = models.ForeignKey(Product, to_field="sku", db_column="sku", on_delete=models.PROTECT,
-                                related_name="movements", db_index=False, db_constraint=False)
+                                related_name="movements", db_index=False, db_constraint=False,
+                                verbose_name=_("product"))
     quantity = models.IntegerField(_("quantity"))
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     reference = models.CharField(_("reference"), max_length=200, blank=True, default="")
@@ -277,9 +279,9 @@ class ReservationLine(models.Model):
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, to_field="sku", db_column="sku",
                                 on_delete=models.PROTECT, related_name="+",
-                                db_constraint=False, db_index=False)
+                                db_constraint=False, db_index=False, verbose_name=_("product"))
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+",
-                                 db_constraint=False)
+                                 db_constraint=False, verbose_name=_("location"))
     quantity = models.PositiveIntegerField(_("quantity held"))
 
     class Meta:

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.hold_sql import NewLine, lines_insert
 from inventory.models import (
     MovementKind,
     Reservation,
@@ -32,6 +31,7 @@ from inventory.reservations import (
     reservation_payload,
 )
 from inventory.sourcing import Allocation, Decision, DeliveryRequest
+from inventory.sql.hold import NewLine, lines_insert
 from oms.core.errors import InvalidTransition
 from oms.core.events import event_emit
 

@@ -7,7 +7,7 @@ last in their transaction, after every other row is written, so each hot stock r
 only for the UPDATE and the commit. If an UPDATE matches no row, someone took the units after the
 sourcing decision was made: the savepoint is rolled back and sourcing asked again, a few times,
 before the caller gets ``409 insufficient_stock``. The reservation rows and the UPDATEs are
-plain SQL (`inventory.hold_sql`): a cart hold is the hottest write path of the service.
+plain SQL (`inventory.sql.hold`): a cart hold is the hottest write path of the service.
 
 A cart hold called outside any transaction on PostgreSQL whose decision takes units from one
 stock row goes one step further: the UPDATE, the reservation, its line and the outbox event are
@@ -28,7 +28,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.hold_sql import (
+from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
+from inventory.scope import holds_in_scope
+from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
+from inventory.sql.hold import (
     NewLine,
     hold_params,
     hold_sql,
@@ -36,9 +39,6 @@ from inventory.hold_sql import (
     reservation_insert,
     reserved_change,
 )
-from inventory.models import Reservation, ReservationKind, ReservationLine, ReservationState
-from inventory.scope import holds_in_scope
-from inventory.sourcing import Allocation, Decision, DeliveryRequest, LineRequest, sourcing_decide
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from oms.core.events import (
     NewEvent,
@@ -149,8 +149,7 @@ def new_reservation(*, kind: str, reference: str, channel: str, delivery: Delive
                     now: datetime) -> Reservation:
     reservation = unsaved_reservation(kind=kind, reference=reference, channel=channel,
                                       delivery=delivery, expires_at=expires_at, now=now)
-    reservation_insert(reservation, new_lines(allocations))
-    return reservation
+    return reservation_insert(reservation, new_lines(allocations))
 
 
 def new_lines(allocations: Iterable[Allocation]) -> list[NewLine]:
@@ -184,8 +183,7 @@ class _CartHold:
 
     def write_in_transaction(self, decision: Decision) -> Reservation:
         now = timezone.now()
-        reservation = self.reservation(now)
-        reservation_insert(reservation, new_lines(decision.allocations))
+        reservation = reservation_insert(self.reservation(now), new_lines(decision.allocations))
         event_emit(topic=HELD, aggregate_type="reservation", aggregate_id=reservation.pk,
                    payload=_held_payload(reservation))
         apply_reserved_deltas(decision.allocations, [])
@@ -201,17 +199,18 @@ class _CartHold:
 
     def write_in_one_statement(self, allocation: Allocation) -> Reservation:
         now = timezone.now()
-        reservation, line, event = self.rows(allocation, now)
-        if not hold_write(reservation, line, event, now):
+        written = hold_write(*self.rows(allocation, now), now)
+        if written is None:
             raise StockRaceLost(allocation.sku)
+        reservation, event = written
         outbox_row_committed(event)
         return reservation
 
 
 def cart_hold_statement(*, reference: str, channel: str, delivery: DeliveryRequest,
                         allocation: Allocation) -> tuple[str, list[object]]:
-    """The statement and parameters a one-row cart hold runs (`hold_sql.hold_write`), for a
-    benchmark that drives the same SQL without the application."""
+    """The statement and parameters a one-row cart hold runs (`inventory.sql.hold.hold_write`),
+    for a benchmark that drives the same SQL without the application."""
     now = timezone.now()
     hold = _CartHold(reference, channel, delivery, _validated_ttl(None))
     return hold_sql(), hold_params(*hold.rows(allocation, now), now)
@@ -222,8 +221,8 @@ def _held_payload(reservation: Reservation) -> dict[str, object]:
 
 
 def _in_one_statement(decision: Decision) -> bool:
-    """Whether a hold is written as one statement (`hold_sql.hold_write`): on PostgreSQL, outside
-    any transaction (inside one, the caller's commit ends the hold, and the transactional path
+    """Whether a hold is written as one statement (`inventory.sql.hold.hold_write`): outside any
+    transaction (inside one, the caller's commit ends the hold, and the transactional path
     keeps its statements as they were), for a decision taking units from one stock row.
 
     A decision over several rows keeps the transaction: all or nothing then needs a rollback when
@@ -232,8 +231,8 @@ def _in_one_statement(decision: Decision) -> bool:
     function (a migration); either way every lost race would be logged by the server as an ERROR
     and come back as a database error to tell apart from real ones. The hot path, a cart line
     served from one row, needs none of that."""
-    return (len(decision.allocations) == 1 and connection.vendor == "postgresql"
-            and not connection.in_atomic_block and connection.get_autocommit())
+    return (len(decision.allocations) == 1 and not connection.in_atomic_block
+            and connection.get_autocommit())
 
 
 def reservation_hold(*, reference: str, channel: str, lines: Sequence[LineRequest],

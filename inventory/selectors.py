@@ -1,16 +1,17 @@
-"""Reads of stock: availability (available-to-promise) per SKU and location."""
+"""Reads of stock: availability (available-to-promise) per SKU and location; which location
+codes exist."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection
-
+from inventory.models import Location
 from inventory.sites import active_sites
+from inventory.sql.stock import stock_rows_select
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -51,7 +52,7 @@ def availability_get(
     # One slot per listed location, in listing order: filling slots and dropping the empty ones
     # costs less than sorting every SKU's entries.
     slots: dict[str, list[dict[str, Any] | None]] = {sku: [None] * len(listed) for sku in skus}
-    for sku, location_id, on_hand, reserved, safety in _stock_rows(skus, needed):
+    for sku, location_id, on_hand, reserved, safety in stock_rows_select(skus, needed):
         available = on_hand - reserved - safety
         if available < 0:
             available = 0
@@ -91,9 +92,8 @@ def _locations(location_codes: Sequence[str] | None, near: Near | None,
             distance = distance_km(near.lat, near.lon, site.lat, site.lon)
             if distance > near.radius_km:
                 continue
-        # bool(): SQLite hands booleans to a plain cursor as 0 and 1.
         candidates.append(((distance or 0.0, site.priority, site.code), site.pk, site.code,
-                           site.kind, bool(site.offers_pickup), distance))
+                           site.kind, site.offers_pickup, distance))
     candidates.sort(key=itemgetter(0))
     listed = {
         pk: (rank, code, kind, pickup, None if distance is None else round(distance, 1))
@@ -102,18 +102,9 @@ def _locations(location_codes: Sequence[str] | None, near: Near | None,
     return shipping, listed
 
 
-def _stock_rows(skus: Sequence[str], location_ids: Collection[int] | None,
-                ) -> list[tuple[str, int, int, int, int]]:
-    # A plain cursor: model instances or ORM value rows for 20 SKUs x 200 locations cost more
-    # than the query itself (bench/availability.py).
-    sql = ("SELECT sku, location_id, on_hand, reserved, safety_stock FROM inventory_stocklevel "
-           f"WHERE sku IN ({', '.join(['%s'] * len(skus))})")
-    params: list[Any] = list(skus)
-    if location_ids is not None:
-        if not location_ids:
-            return []
-        sql += f" AND location_id IN ({', '.join(['%s'] * len(location_ids))})"
-        params += location_ids
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+
+
+def location_codes_unknown(*, codes: Sequence[str]) -> list[str]:
+    """The codes among `codes` no location has, in the order given."""
+    known = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))
+    return [c for c in codes if c not in known]

@@ -21,7 +21,7 @@ from inventory.models import (
     StockLevel,
     StockMovement,
 )
-from inventory.snapshot_sql import LevelRow, UnknownSkus, apply_snapshot
+from inventory.sql.snapshot import LevelRow, UnknownSkus, apply_snapshot
 from oms.catalog.validation import require_known_skus, require_unique_skus, unknown_skus_error
 from oms.core.errors import Conflict, InvalidInput
 from oms.core.events import NewEvent, event_emit, events_emit

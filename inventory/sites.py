@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
-
 from inventory.models import Location
-
-# The columns of a Site, in its field order, for queries that select from `inventory_location l`.
-SITE_COLUMNS = ("l.id, l.code, l.kind, l.ships, l.ship_from_store, l.click_and_collect, l.lat, "
-                "l.lon, l.priority")
+from inventory.sql.stock import active_sites_select
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +26,4 @@ class Site:
 
 
 def active_sites() -> list[Site]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {SITE_COLUMNS} FROM inventory_location l WHERE l.is_active")
-        return [Site(*row) for row in cursor.fetchall()]
+    return [Site(*row) for row in active_sites_select()]

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from inventory.models import LocationKind
 from inventory.selectors import distance_km
-from inventory.sites import SITE_COLUMNS, Site
+from inventory.sites import Site
+from inventory.sql.stock import SITE_WIDTH, sites_with_stock_select
 from oms.core.errors import NotFound, Unprocessable
 
 KIND_ORDER = {LocationKind.WAREHOUSE: 0, LocationKind.SUPPLIER: 1, LocationKind.STORE: 2}
@@ -113,32 +113,16 @@ class _Candidate:
         return self.available.get(sku, 0) >= quantity
 
 
-# Every active location (or only the one named for a pickup) with its stock of the requested
-# SKUs, in one round trip: sourcing runs for every cart hold and every order.
-_SITES_WITH_STOCK = """
-SELECT {site_columns}, s.id, s.sku, s.on_hand, s.reserved, s.safety_stock
-FROM inventory_location l
-LEFT JOIN inventory_stocklevel s ON s.location_id = l.id AND s.sku IN ({skus})
-WHERE l.is_active{only_code}
-"""
-
 StockRow = tuple[int, str, int, int, int]  # level id, sku, on_hand, reserved, safety_stock
 Sites = dict[Site, list[StockRow]]
 
 
 def _sites_with_stock(skus: Sequence[str], code: str | None) -> Sites:
-    sql = _SITES_WITH_STOCK.format(
-        site_columns=SITE_COLUMNS,
-        skus=", ".join(["%s"] * len(skus)) or "NULL",  # no SKUs: the locations, no stock
-        only_code="" if code is None else " AND l.code = %s",
-    )
     sites: Sites = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*skus] if code is None else [*skus, code])
-        for row in cursor.fetchall():
-            stock = sites.setdefault(Site(*row[:9]), [])
-            if row[9] is not None:
-                stock.append(row[9:])
+    for row in sites_with_stock_select(skus, code):
+        stock = sites.setdefault(Site(*row[:SITE_WIDTH]), [])
+        if row[SITE_WIDTH] is not None:
+            stock.append(row[SITE_WIDTH:])
     return sites
 
 

@@ -1,17 +1,21 @@
 """Settings, configured only from environment variables.
 
-Without ``DATABASE_URL`` and ``REDIS_URL`` the service runs in *embedded demo mode*: an SQLite
-file under ``var/`` and Celery tasks executed in-process, so a newcomer needs nothing installed.
-With them it uses PostgreSQL and a real Celery worker and beat.
+Without ``DATABASE_URL`` and ``REDIS_URL`` the service runs in *embedded demo mode*: the
+PostgreSQL server that ``make demo`` starts from a Python wheel under ``var/pgdata`` (oms/demo.py)
+and Celery tasks executed in-process, so a newcomer needs nothing installed. With them it uses
+the PostgreSQL and Redis they name, and a real Celery worker and beat.
 """
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+
+from oms import demo
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,7 +82,9 @@ WSGI_APPLICATION = "oms.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides of the admin's templates (the cockpit's header with its
+        # language switcher, the HTML error pages): searched before the apps' templates.
+        "DIRS": [BASE_DIR / "oms" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -90,34 +96,25 @@ TEMPLATES = [
     },
 ]
 
-if DEMO_MODE:
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("DEMO_DB_PATH", str(BASE_DIR / "var" / "demo.sqlite3")),
-            "OPTIONS": {"timeout": 20},
-        }
-    }
-else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "oms.core.postgres"  # Django's, see its compiler
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters travel apart from the SQL text, so psycopg can keep a statement it has sent
-    # DATABASE_PREPARE_THRESHOLD times prepared on its connection: PostgreSQL then parses and
-    # plans it once instead of on every call (order intake and the hot cart hold run the same
-    # few dozen statements all day). "off" for a pooler that cannot hold prepared statements
-    # (PgBouncer in transaction mode before 1.21).
-    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
-    if _prepare != "off" and not _prepare.isdigit():
-        raise RuntimeError("DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0 prepares "
-                           f"every statement at once) or 'off', not {_prepare!r}")
-    DATABASES["default"]["OPTIONS"] = {
-        **DATABASES["default"].get("OPTIONS", {}),
-        "server_side_binding": True,
-        "prepare_threshold": None if _prepare == "off" else int(_prepare),
-    }
+# Demo mode connects to the embedded server under var/pgdata: only its postmaster.pid is read
+# here (oms/demo.py), the server is started by `make demo`, never by importing settings.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL or demo.database_url(),
+                                              conn_max_age=60)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters travel apart from the SQL text, so psycopg can keep a statement it has sent
+# DATABASE_PREPARE_THRESHOLD times prepared on its connection: PostgreSQL then parses and
+# plans it once instead of on every call (order intake and the hot cart hold run the same
+# few dozen statements all day). "off" for a pooler that cannot hold prepared statements
+# (PgBouncer in transaction mode before 1.21).
+_prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+if _prepare != "off" and not _prepare.isdigit():
+    raise RuntimeError("DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0 prepares "
+                       f"every statement at once) or 'off', not {_prepare!r}")
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    "server_side_binding": True,
+    "prepare_threshold": None if _prepare == "off" else int(_prepare),
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -127,6 +124,15 @@ LOCALE_PATHS = [BASE_DIR / "oms" / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
+# Dates as staff write them: 07.12.2026 14:03 in German (Django's own German formats spell the
+# month out, too wide for the cockpit's tables); English keeps Django's "Dec. 7, 2026, 2:03 p.m.".
+FORMAT_MODULE_PATH = ["oms.formats"]
+# Opt into Django 6.0's default now (URLs typed without a scheme are https): the form fields stop
+# warning. The transitional setting is itself deprecated, which Django says at every start; that
+# one message is silenced here. Both lines go with the upgrade to Django 6.0.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+warnings.filterwarnings("ignore", message="The FORMS_URLFIELD_ASSUME_HTTPS transitional setting",
+                        category=DeprecationWarning)
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
@@ -153,7 +159,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "oms.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "oms.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_PAGINATION_CLASS": "oms.core.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "oms.core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
 
@@ -185,7 +191,8 @@ CACHES = {"default": (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
      "KEY_PREFIX": "oms"} if REDIS_URL else
     {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (kombu warns about an in-memory broker URL without a host name.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -212,20 +219,10 @@ CELERY_DB_REUSE_MAX = 500
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "oms.core.tasks.relay_outbox", "schedule": 5.0},
-    "retry-webhook-deliveries": {
-        "task": "oms.core.tasks.retry_due_webhook_deliveries",
-        "schedule": 10.0,
-    },
-    "requeue-fulfillment-dispatches": {
-        "task": "fulfillment.tasks.requeue_due_dispatches",
-        "schedule": 10.0,
-    },
+    # Every outbound call (WMS dispatch, webhook, notification, PSP capture) that is due
+    # again or whose worker died: one sweep (oms.core.attempts).
+    "requeue-due-attempts": {"task": "oms.core.tasks.requeue_due_attempts", "schedule": 10.0},
     "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
-    "retry-payment-captures": {"task": "payments.tasks.retry_due_captures", "schedule": 30.0},
-    "send-due-notifications": {
-        "task": "fulfillment.notifications.tasks.send_due_notifications",
-        "schedule": 30.0,
-    },
     "expire-pickups": {"task": "fulfillment.tasks.expire_due_pickups", "schedule": 60.0},
     "remind-pickups": {"task": "fulfillment.tasks.remind_due_pickups", "schedule": 60.0},
     "sweep-idempotency-keys": {
@@ -272,11 +269,16 @@ PICKUP_CODE_LOCKOUT = timedelta(minutes=15)
 PICKUP_CODE_SEARCHES_PER_MINUTE = int(os.environ.get("PICKUP_CODE_SEARCHES_PER_MINUTE", "30"))
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 RESERVATION_MAX_TTL_SECONDS = int(os.environ.get("RESERVATION_MAX_TTL_SECONDS", str(2 * 3600)))
-# The demo has no PSP to talk to: it captures against the in-process fake.
-PSP_ADAPTER = os.environ.get("PSP_ADAPTER", "payments.adapters.psp.fake" if DEMO_MODE
-                             else "payments.adapters.psp.HttpPaymentServiceProvider")
 PSP_API_URL = os.environ.get("PSP_API_URL", "")
 PSP_API_KEY = os.environ.get("PSP_API_KEY", "")
+# The HTTP adapter once PSP_API_URL names a PSP. Until then the demo and the docker stack
+# (PSP_FAKE_UNTIL_CONFIGURED=true in docker/compose.yml) capture against the in-process fake; a
+# production deployment without a PSP keeps the HTTP adapter, whose captures then fail visibly
+# ("PSP_API_URL is not set") instead of pretending that money moved.
+PSP_ADAPTER = os.environ.get("PSP_ADAPTER") or (
+    "payments.adapters.psp.fake"
+    if not PSP_API_URL and (DEMO_MODE or env_bool("PSP_FAKE_UNTIL_CONFIGURED"))
+    else "payments.adapters.psp.HttpPaymentServiceProvider")
 PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
 PSP_CAPTURE_MAX_ATTEMPTS = int(os.environ.get("PSP_CAPTURE_MAX_ATTEMPTS", "10"))
 PSP_CAPTURE_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_CAPTURE_BACKOFF_BASE_SECONDS", "60"))
@@ -309,7 +311,8 @@ CARRIER_TRACKING_URLS = {
     "gls": "https://gls-group.com/DE/de/paketverfolgung?match={tracking_number}",
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+# The demo prints one line per e-mail (oms/core/mail.py), not the whole MIME message.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "oms.core.mail.SummaryConsoleEmailBackend"
                                if DEMO_MODE else "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

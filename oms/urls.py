@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fulfillment.api import fulfillments, orders
@@ -46,6 +47,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Someone opening the bare host (the demo's first click) lands on the API documentation.
+    path("", RedirectView.as_view(pattern_name="docs"), name="home"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -53,6 +56,8 @@ urlpatterns = [
     path("readyz", operations.readyz, name="readyz"),
     path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    # The language switcher in the cockpit's header posts here (Django's set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("cockpit/", include("fulfillment.cockpit.urls")),
 ]
 

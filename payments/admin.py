@@ -7,25 +7,26 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
+from oms.core.attempts.selectors import attempt_of
 from oms.orders.admin import ReadOnlyInline
 from payments.models import (
     Payment,
     PaymentCapture,
-    PaymentCaptureAttempt,
     PaymentReversal,
     PspEvent,
 )
-from payments.services import payment_capture_retry
+from payments.services import PSP_CAPTURE, payment_capture_retry
 
 
 class PaymentCaptureInline(ReadOnlyInline):
     model = PaymentCapture
-    fields = ["amount", "currency", "source", "status", "attempts", "last_error",
-              "psp_capture_reference", "next_attempt_at", "succeeded_at", "confirmed_at",
-              "context"]
+    fields = ["amount", "currency", "source", "status", "psp_capture_reference",
+              "succeeded_at", "confirmed_at", "context"]
     show_change_link = True
 
 
@@ -50,19 +51,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [PaymentCaptureInline, PaymentReversalInline, PspEventInline]
 
 
-class PaymentCaptureAttemptInline(ReadOnlyInline):
-    model = PaymentCaptureAttempt
-    fields = ["number", "at", "ok", "http_status", "error", "duration_ms"]
-
-
 @admin.register(PaymentCapture)
 class PaymentCaptureAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "payment", "amount", "currency", "source", "status", "attempts",
-                    "next_attempt_at", "created_at"]
+    list_display = ["pk", "payment", "amount", "currency", "source", "status", "calls",
+                    "created_at"]
     list_filter = ["status", "source"]
     search_fields = ["payment__order__number", "payment__psp_reference", "idempotency_key"]
     list_select_related = ["payment"]
-    inlines = [PaymentCaptureAttemptInline]
     actions = ["retry"]
 
     def has_change_permission(self, request: HttpRequest,
@@ -72,7 +67,16 @@ class PaymentCaptureAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest,
                             obj: PaymentCapture | None = None) -> list[str]:
-        return [f.name for f in PaymentCapture._meta.fields]
+        return [*(f.name for f in PaymentCapture._meta.fields), "calls"]
+
+    @admin.display(description=_("PSP calls"))
+    def calls(self, capture: PaymentCapture) -> str:
+        """Its attempt at the PSP (tries, status), linked to the page with every try."""
+        attempt = attempt_of(kind=PSP_CAPTURE, target_id=capture.pk)
+        if attempt is None:
+            return "-"
+        url = reverse("admin:core_attempt_change", args=[attempt.pk])
+        return format_html('<a href="{}">{}: {}</a>', url, attempt.status, attempt.tries)
 
     @admin.action(description=_("Retry the selected failed captures now"))
     def retry(self, request: HttpRequest, queryset: QuerySet[PaymentCapture]) -> None:

@@ -26,8 +26,7 @@ from payments.states import (
 S = PaymentStatus
 
 __all__ = ["SECURED_STATUSES", "SECURED_WITHOUT_PSP", "Payment", "PaymentCapture",
-           "PaymentCaptureAttempt", "PaymentMethod", "PaymentReversal", "PaymentStatus",
-           "PspEvent"]
+           "PaymentMethod", "PaymentReversal", "PaymentStatus", "PspEvent"]
 
 
 def secures_order(method: str, status: str) -> bool:
@@ -135,8 +134,9 @@ class PaymentCapture(models.Model):
 
     Captures we make when a shipment leaves are written `pending` first (unique per payment and
     idempotency key, so planning twice for one event plans once), then executed against the PSP
-    with the same key, so executing twice captures once. `pending` rows are retried through
-    the database timer `next_attempt_at`; `lease_until` keeps two workers off one row."""
+    with the same key, so executing twice captures once. Those are tried through the attempt
+    mechanism (kind ``psp_capture``, `oms.core.attempts`): tries, backoff, lease and each
+    call's answer are there."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="captures")
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
@@ -153,10 +153,6 @@ class PaymentCapture(models.Model):
     context = models.JSONField(_("context"), default=dict, blank=True)
     psp_capture_reference = models.CharField(_("PSP capture reference"), max_length=200,
                                              blank=True, default="")
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True, default="")
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
     # The PSP's own `captured` event for this capture arrived.
     confirmed_at = models.DateTimeField(_("confirmed by the PSP"), null=True, blank=True)
@@ -176,10 +172,6 @@ class PaymentCapture(models.Model):
                 name="capture_status_valid",
             ),
         ]
-        indexes = [
-            models.Index(fields=["next_attempt_at"], name="capture_due",
-                         condition=Q(status="pending")),
-        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
@@ -187,27 +179,6 @@ class PaymentCapture(models.Model):
     @property
     def psp_key(self) -> str:
         return self.psp_idempotency_key or self.idempotency_key
-
-
-class PaymentCaptureAttempt(models.Model):
-    """One call to the PSP for a capture, successful or not."""
-
-    capture = models.ForeignKey(PaymentCapture, on_delete=models.CASCADE,
-                                related_name="attempt_log")
-    number = models.PositiveIntegerField(_("number"))
-    at = models.DateTimeField(_("at"))
-    ok = models.BooleanField(_("succeeded"))
-    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True, default="")
-    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
-
-    class Meta:
-        verbose_name = _("capture attempt")
-        verbose_name_plural = _("capture attempts")
-        ordering = ["number"]
-
-    def __str__(self) -> str:
-        return f"#{self.number} {'ok' if self.ok else self.error}"
 
 
 class PaymentReversal(models.Model):

@@ -15,10 +15,10 @@ from django.test import Client
 
 from oms.celery import app as celery_app
 from oms.core.models import ApiClient
-from oms.core.webhooks.topics import subscribed_topics_forget_now
 from tests.core.support import BrokerQueues
 from tests.factories import ApiClientFactory
 from tests.http_receiver import HttpReceiver, http_receiver
+from tests.network import Network, network_build
 
 T = TypeVar("T")
 
@@ -51,10 +51,11 @@ class ApiClientSession:
 
 
 @pytest.fixture(autouse=True)
-def _no_cached_subscriptions() -> None:
-    """Rolling a test back does not forget the webhook topics it cached (in Redis and in this
-    process)."""
-    subscribed_topics_forget_now()
+def _demo_env_file_of_the_test(tmp_path_factory: pytest.TempPathFactory,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeding writes tokens to DEMO_ENV_FILE (oms/demo.py): a file of the test's own, never the
+    developer's var/demo.env."""
+    monkeypatch.setenv("DEMO_ENV_FILE", str(tmp_path_factory.mktemp("demo") / "demo.env"))
 
 
 @pytest.fixture(autouse=True)
@@ -166,8 +167,8 @@ def webhook_receiver() -> Iterator[HttpReceiver]:
 def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[int]]:
     """Someone else takes every unit of the given stock levels right after a hold's or an
     order's first sourcing decision (and only then); returns how often sourcing was asked."""
-    import fulfillment.intake
     import inventory.reservations
+    from fulfillment.use_cases import order_intake
     from inventory.models import StockLevel
     from inventory.sourcing import Decision, sourcing_decide
 
@@ -183,7 +184,7 @@ def taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[
             return decision
 
         monkeypatch.setattr(inventory.reservations, "sourcing_decide", decide)
-        monkeypatch.setattr(fulfillment.intake, "sourcing_decide", decide)
+        monkeypatch.setattr(order_intake, "sourcing_decide", decide)
         return calls
 
     return arrange
@@ -211,3 +212,9 @@ def always_taken_after_sourcing(monkeypatch: pytest.MonkeyPatch) -> Callable[...
         return calls
 
     return arrange
+
+
+@pytest.fixture
+def network(db: Any) -> Network:
+    """The locations most tests place orders into (tests/network.py)."""
+    return network_build()

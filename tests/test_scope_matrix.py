@@ -31,13 +31,19 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location, Reservation, StockLevel, StockMovement
 from oms.core.models import OutboxEvent, WebhookSubscription
 from oms.orders.models import Order, OrderEvent, OrderLine
-from tests.factories import StockLevelFactory, StoreFactory, WebhookSubscriptionFactory
-from tests.inventory.factories import SupplierSiteFactory, WarehouseFactory
+from tests.factories import (
+    StockLevelFactory,
+    StoreFactory,
+    SupplierSiteFactory,
+    WarehouseFactory,
+    WebhookSubscriptionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 SKU = "SCOPE-1"
-KINDS = ("pos", "supplier", "webshop", "wms", "staff")
+# "till" is a pos client of one channel confined to no store: only its channel confines it.
+KINDS = ("pos", "till", "supplier", "webshop", "wms", "staff")
 
 
 # --- what each kind expects ---------------------------------------------------------------------
@@ -115,6 +121,10 @@ def _clients(api: Any, kind: str) -> tuple[Any, Any, Location, Any, dict[str, An
         warehouse = WarehouseFactory(code="WH-X")
         insider = api("webshop", channel="other")
         return api("webshop", channel="web"), insider, warehouse, insider, SHIP
+    if kind == "till":
+        warehouse = WarehouseFactory(code="WH-X")
+        insider = api("pos", channel="other")
+        return api("pos", channel="web"), insider, warehouse, insider, SHIP
     warehouse = WarehouseFactory(code="WH-X")
     return api("staff"), api("staff"), warehouse, api("webshop", channel="web"), SHIP
 
@@ -210,11 +220,15 @@ def _static(path: str) -> Callable[[Foreign], str]:
     return lambda w: path
 
 
+SELLERS = ("pos", "till", "webshop")
 SELLERS_ONLY = {"supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
-LOCATION_SYSTEMS = {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
-                    "staff": BACK_OFFICE}
-STAFF_ONLY = {"pos": NOT_ADMITTED, "supplier": NOT_ADMITTED, "webshop": NOT_ADMITTED,
-              "wms": NOT_ADMITTED}
+SELLERS_HIDDEN = {**dict.fromkeys(SELLERS, HIDDEN), **SELLERS_ONLY}
+LOCATION_SYSTEMS = {"pos": HIDDEN, "till": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN,
+                    "webshop": NOT_ADMITTED, "staff": BACK_OFFICE}
+STAFF_ONLY = {"pos": NOT_ADMITTED, "till": NOT_ADMITTED, "supplier": NOT_ADMITTED,
+              "webshop": NOT_ADMITTED, "wms": NOT_ADMITTED}
+UNCONFINED_STOCK = Exempt("a till confined to no store writes stock like the unconfined ERP; "
+                          "confine it to its store (create_api_client --location) to limit it")
 CATALOGUE = Exempt("the catalogue is shared by design: every client reads the same products")
 NETWORK = Exempt("the store and warehouse network is public: a webshop's store finder lists "
                  "every store")
@@ -240,11 +254,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
         {**STAFF_ONLY, "staff": CATALOGUE}),
     ("get", "locations"): (
         Call("get", _static("/api/v1/locations"), listed=_location_codes),
-        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
+        {"pos": HIDDEN, "till": NETWORK, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
          "staff": BACK_OFFICE}),
     ("get", "locations/<str:code>"): (
         Call("get", lambda w: f"/api/v1/locations/{w.location.code}"),
-        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
+        {"pos": HIDDEN, "till": NETWORK, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NETWORK,
          "staff": BACK_OFFICE}),
     ("put", "locations/<str:code>"): (
         Call("put", lambda w: f"/api/v1/locations/{w.location.code}",
@@ -255,47 +269,49 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
         Call("post", _static("/api/v1/stock/snapshots"),
              lambda w: {"location": w.location.code, "as_of": "2025-03-01T09:00:00+01:00",
                         "levels": [{"sku": SKU, "on_hand": 0}]}),
-        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
+        {"pos": HIDDEN, "till": UNCONFINED_STOCK, "supplier": HIDDEN, "wms": HIDDEN,
+         "webshop": NOT_ADMITTED,
          "staff": BACK_OFFICE}),
     ("post", "stock/movements"): (
         Call("post", _static("/api/v1/stock/movements"),
              lambda w: {"location": w.location.code, "sku": SKU, "quantity": -1,
                         "kind": "adjustment", "reference": "scope"}),
-        {"pos": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN, "webshop": NOT_ADMITTED,
+        {"pos": HIDDEN, "till": UNCONFINED_STOCK, "supplier": HIDDEN, "wms": HIDDEN,
+         "webshop": NOT_ADMITTED,
          "staff": BACK_OFFICE}),
     ("get", "availability"): (
         Call("get", _static(f"/api/v1/availability?skus={SKU}")),
         dict.fromkeys(KINDS, PUBLIC_STOCK)),
     ("post", "reservations"): (
         Call("post", _static("/api/v1/reservations")),
-        {"pos": NEW_HOLD, "webshop": NEW_HOLD, **SELLERS_ONLY}),
+        {**dict.fromkeys(SELLERS, NEW_HOLD), **SELLERS_ONLY}),
     ("get", "reservations/<uuid:pk>"): (
-        Call("get", _hold()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        Call("get", _hold()), SELLERS_HIDDEN),
     ("delete", "reservations/<uuid:pk>"): (
-        Call("delete", _hold()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        Call("delete", _hold()), SELLERS_HIDDEN),
     ("post", "reservations/<uuid:pk>/extend"): (
         Call("post", _hold("/extend"), lambda w: {"ttl_seconds": 600}),
-        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        SELLERS_HIDDEN),
     ("post", "sourcing/preview"): (
         Call("post", _static("/api/v1/sourcing/preview")),
-        {"pos": NO_OBJECT, "webshop": NO_OBJECT, **SELLERS_ONLY}),
+        {**dict.fromkeys(SELLERS, NO_OBJECT), **SELLERS_ONLY}),
     # Placing an order names one stored object: the cart hold it consumes.
     ("post", "orders"): (
         Call("post", _static("/api/v1/orders"),
              lambda w: _order_body(
                  {"method": "pickup", "location": w.location.code}
                  if w.location.kind == "store" else SHIP, reservation_id=w.hold["id"])),
-        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        SELLERS_HIDDEN),
     ("get", "orders"): (
         Call("get", _static("/api/v1/orders"), listed=_numbers),
-        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        SELLERS_HIDDEN),
     ("get", "orders/<str:number>"): (
-        Call("get", _order()), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        Call("get", _order()), SELLERS_HIDDEN),
     ("get", "orders/<str:number>/events"): (
-        Call("get", _order("/events")), {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        Call("get", _order("/events")), SELLERS_HIDDEN),
     ("post", "orders/<str:number>/cancel"): (
         Call("post", _order("/cancel"), lambda w: {"reason": "not mine"}),
-        {"pos": HIDDEN, "webshop": HIDDEN, **SELLERS_ONLY}),
+        SELLERS_HIDDEN),
     ("get", "fulfillments"): (
         Call("get", _static("/api/v1/fulfillments"), listed=_fulfillment_ids), LOCATION_SYSTEMS),
     ("get", "fulfillments/<int:pk>"): (Call("get", _fo()), LOCATION_SYSTEMS),

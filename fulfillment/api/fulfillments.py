@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fulfillment.dispatch import dispatch_summary
 from fulfillment.lifecycle import (
     fulfillment_accept,
     fulfillment_pick,
@@ -21,39 +19,33 @@ from fulfillment.lifecycle import (
     fulfillment_ship,
     fulfillment_tracking_event,
 )
-from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
-from fulfillment.pickup import (
-    pickup_handover,
-    pickup_pick,
-    pickups_matching_code,
-    transfer_receive,
-)
+from fulfillment.models import FulfillmentOrder
+from fulfillment.pickup import pickup_handover, pickup_pick, transfer_receive
+from fulfillment.pickup_lookup import pickups_by_code
+from fulfillment.selectors import fulfillment_get, fulfillment_list, transfer_get_for_receiver
 from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
-from inventory.api.reservations import MAX_LINES
+from inventory.api.reservations import MAX_LINE_QUANTITY, MAX_LINES
 from oms.catalog.models import SKU_PATTERN
 from oms.core.api.base import (
     ErrorSerializer,
     InstantField,
-    LeanSerializer,
     PageQuery,
     StrictCharField,
     client_of,
-    paginated,
     unique_skus,
     validated,
     validated_query,
 )
+from oms.core.api.pagination import paginated
 from oms.core.api.schema import page_of
-from oms.core.errors import InvalidInput, NotFound
-from oms.core.models import ApiClient, ClientKind
+from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
-from oms.core.throttle import require_within_limit
 
 LOCATION_SYSTEMS = (ClientKind.WMS, ClientKind.POS, ClientKind.SUPPLIER, ClientKind.STAFF)
 READERS = (*LOCATION_SYSTEMS, ClientKind.ERP)
 
 
-class LineOut(LeanSerializer):
+class LineOut(serializers.Serializer):
     sku = serializers.CharField(source="order_line.product_id")
     quantity = serializers.IntegerField()
     picked = serializers.IntegerField(allow_null=True)
@@ -61,12 +53,12 @@ class LineOut(LeanSerializer):
     cancelled = serializers.IntegerField()
 
 
-class ShipmentLineOut(LeanSerializer):
+class ShipmentLineOut(serializers.Serializer):
     sku = serializers.CharField(source="fulfillment_line.order_line.product_id")
     quantity = serializers.IntegerField()
 
 
-class ShipmentOut(LeanSerializer):
+class ShipmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
@@ -76,7 +68,7 @@ class ShipmentOut(LeanSerializer):
     lines = ShipmentLineOut(many=True)
 
 
-class PickupOut(LeanSerializer):
+class PickupOut(serializers.Serializer):
     """Never the code itself: the counter checks the code the customer shows."""
 
     ready_at = serializers.DateTimeField(allow_null=True)
@@ -88,7 +80,7 @@ class PickupOut(LeanSerializer):
     customer_name = serializers.CharField(source="order.customer.name")
 
 
-class FulfillmentOut(LeanSerializer):
+class FulfillmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     order = serializers.CharField(source="order.number")
     location = serializers.CharField(source="location.code")
@@ -109,46 +101,7 @@ class FulfillmentOut(LeanSerializer):
         return PickupOut(fo).data if fo.kind == FulfillmentKind.PICKUP else None
 
     def get_dispatch(self, fo: FulfillmentOrder) -> dict[str, Any]:
-        return {"status": fo.dispatch_status, "attempts": fo.dispatch_attempts,
-                "dispatched_at": fo.dispatched_at}
-
-
-def fulfillments_visible_to(client: ApiClient, *,
-                            incoming: bool = True) -> QuerySet[FulfillmentOrder]:
-    """A client confined to a location sees its fulfilment orders and, when `incoming`, the
-    transfers on their way to it (which it may only receive)."""
-    fulfillments = FulfillmentOrder.objects.select_related(
-        "order", "order__customer", "location", "destination").prefetch_related(
-        Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")
-                 .order_by("pk")),
-        Prefetch("shipments", queryset=Shipment.objects.prefetch_related(
-            "lines__fulfillment_line__order_line").order_by("pk")),
-    )
-    if client.scope_code:
-        mine = Q(location__code=client.scope_code)
-        if incoming:
-            mine |= Q(destination__code=client.scope_code)
-        fulfillments = fulfillments.filter(mine)
-    return fulfillments
-
-
-def fulfillment_for_client(client: ApiClient, pk: int, *,
-                           incoming: bool = False) -> FulfillmentOrder:
-    fulfillment = fulfillments_visible_to(client, incoming=incoming).filter(pk=pk).first()
-    if fulfillment is None:
-        raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
-    return fulfillment
-
-
-def transfer_for_receiver(client: ApiClient, pk: int) -> FulfillmentOrder:
-    """A transfer only the store it is meant for receives, not the location sending it."""
-    transfers = fulfillments_visible_to(client, incoming=True)
-    if client.scope_code:
-        transfers = transfers.filter(destination__code=client.scope_code)
-    transfer = transfers.filter(pk=pk).first()
-    if transfer is None:
-        raise NotFound(_("No fulfilment %(id)s.") % {"id": pk}, attr="id")
-    return transfer
+        return dispatch_summary(fo)
 
 
 class ListQuery(PageQuery):
@@ -169,28 +122,16 @@ class FulfillmentsView(APIView):
                               429: ErrorSerializer})
     def get(self, request: Request) -> Response:
         query = validated_query(request, ListQuery)
-        fulfillments = fulfillments_visible_to(client_of(request))
-        if "location" in query:
-            fulfillments = fulfillments.filter(location__code=query["location"])
-        if "status" in query:
-            fulfillments = fulfillments.filter(status=query["status"])
-        if "kind" in query:
-            fulfillments = fulfillments.filter(kind=query["kind"])
-        if "order" in query:
-            fulfillments = fulfillments.filter(order__number=query["order"])
-        if "customer_email" in query:
-            fulfillments = fulfillments.filter(
-                order__customer__email=query["customer_email"].lower())
+        client = client_of(request)
+        fulfillments = fulfillment_list(
+            client=client, location=query.get("location"), status=query.get("status"),
+            kind=query.get("kind"), order=query.get("order"),
+            customer_email=query.get("customer_email"))
         if "pickup_code" in query:
-            client = client_of(request)
-            if not client.scope_code:
-                raise InvalidInput([("scope_required", _(
-                    "Looking a pickup up by its code needs a client confined to the store."),
-                    "pickup_code")])
-            require_within_limit(f"pickup-code:client:{client.pk}",
-                                 settings.PICKUP_CODE_SEARCHES_PER_MINUTE, attr="pickup_code")
-            fulfillments = fulfillments.filter(
-                pk__in=pickups_matching_code(fulfillments, query["pickup_code"]))
+            # Scope required, rate limited: the policy every counter shares.
+            fulfillments = fulfillments.filter(pk__in=pickups_by_code(
+                pickups=fulfillments, scoped=bool(client.scope_code),
+                requester_key=f"client:{client.pk}", code=query["pickup_code"]))
         return paginated(request, self, fulfillments, FulfillmentOut, ordering="pk")
 
 
@@ -201,7 +142,7 @@ class FulfillmentView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         validated_query(request)
         return Response(FulfillmentOut(
-            fulfillment_for_client(client_of(request), pk, incoming=True)).data)
+            fulfillment_get(client=client_of(request), pk=pk, incoming=True)).data)
 
 
 class _Command(APIView):
@@ -209,7 +150,7 @@ class _Command(APIView):
 
     def respond(self, request: Request, pk: int) -> Response:
         return Response(FulfillmentOut(
-            fulfillment_for_client(client_of(request), pk, incoming=True)).data)
+            fulfillment_get(client=client_of(request), pk=pk, incoming=True)).data)
 
 
 class AcceptView(_Command):
@@ -217,11 +158,11 @@ class AcceptView(_Command):
                                             409: ErrorSerializer})
     def post(self, request: Request, pk: int) -> Response:
         client = client_of(request)
-        fulfillment_accept(fulfillment=fulfillment_for_client(client, pk), actor=client.name)
+        fulfillment_accept(fulfillment=fulfillment_get(client=client, pk=pk), actor=client.name)
         return self.respond(request, pk)
 
 
-class RejectIn(LeanSerializer):
+class RejectIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -231,17 +172,17 @@ class RejectView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(RejectIn, request.data)
         client = client_of(request)
-        fulfillment = fulfillment_for_client(client, pk)
+        fulfillment = fulfillment_get(client=client, pk=pk)
         fulfillment_reject(fulfillment=fulfillment, reason=data["reason"], actor=client.name)
         return self.respond(request, pk)
 
 
-class PickLineIn(LeanSerializer):
+class PickLineIn(serializers.Serializer):
     sku = serializers.RegexField(SKU_PATTERN)
-    picked = serializers.IntegerField(min_value=0)
+    picked = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
 
 
-class PickIn(LeanSerializer):
+class PickIn(serializers.Serializer):
     lines = PickLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     validate_lines = staticmethod(unique_skus)
 
@@ -252,7 +193,7 @@ class PickView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(PickIn, request.data)
         client = client_of(request)
-        fulfillment = fulfillment_for_client(client, pk)
+        fulfillment = fulfillment_get(client=client, pk=pk)
         # A store pickup becomes ready (code, deadline) once every unit is picked.
         pick = pickup_pick if fulfillment.kind == FulfillmentKind.PICKUP else fulfillment_pick
         pick(fulfillment=fulfillment, picked={ln["sku"]: ln["picked"] for ln in data["lines"]},
@@ -265,12 +206,12 @@ class ReceiveView(_Command):
                                             409: ErrorSerializer, 422: ErrorSerializer})
     def post(self, request: Request, pk: int) -> Response:
         client = client_of(request)
-        transfer = transfer_for_receiver(client, pk)
+        transfer = transfer_get_for_receiver(client=client, pk=pk)
         transfer_receive(fulfillment=transfer, actor=client.name)
         return self.respond(request, pk)
 
 
-class HandoverIn(LeanSerializer):
+class HandoverIn(serializers.Serializer):
     pickup_code = StrictCharField(max_length=20)
 
 
@@ -281,17 +222,17 @@ class HandoverView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(HandoverIn, request.data)
         client = client_of(request)
-        pickup_handover(fulfillment=fulfillment_for_client(client, pk),
+        pickup_handover(fulfillment=fulfillment_get(client=client, pk=pk),
                         code=data["pickup_code"], actor=client.name)
         return self.respond(request, pk)
 
 
-class ShipLineIn(LeanSerializer):
+class ShipLineIn(serializers.Serializer):
     sku = serializers.RegexField(SKU_PATTERN)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
-class ShipIn(LeanSerializer):
+class ShipIn(serializers.Serializer):
     carrier = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,49}$")
     tracking_number = serializers.CharField(max_length=100)
     lines = ShipLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
@@ -305,13 +246,13 @@ class ShipView(_Command):
         data = validated(ShipIn, request.data)
         client = client_of(request)
         lines = {ln["sku"]: ln["quantity"] for ln in data["lines"]} if "lines" in data else None
-        fulfillment_ship(fulfillment=fulfillment_for_client(client, pk),
+        fulfillment_ship(fulfillment=fulfillment_get(client=client, pk=pk),
                          carrier=data["carrier"].lower(), tracking_number=data["tracking_number"],
                          lines=lines, actor=client.name)
         return self.respond(request, pk)
 
 
-class TrackingIn(LeanSerializer):
+class TrackingIn(serializers.Serializer):
     status = serializers.ChoiceField([ShipmentStatus.IN_TRANSIT,
                                       ShipmentStatus.OUT_FOR_DELIVERY,
                                       ShipmentStatus.DELIVERED, ShipmentStatus.FAILED])
@@ -325,7 +266,7 @@ class TrackingView(_Command):
     def post(self, request: Request, pk: int) -> Response:
         data = validated(TrackingIn, request.data)
         client = client_of(request)
-        fulfillment_tracking_event(fulfillment=fulfillment_for_client(client, pk),
+        fulfillment_tracking_event(fulfillment=fulfillment_get(client=client, pk=pk),
                                    status=data["status"], at=data["at"], actor=client.name,
                                    tracking_number=data.get("tracking_number"))
         return self.respond(request, pk)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -14,11 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.cancellation import order_cancel
-from fulfillment.intake import OrderRequest, order_place, order_sourcing_preview
-from fulfillment.models import FulfillmentLine, FulfillmentOrder
-from fulfillment.order_scope import orders_in_scope
+from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import pickup_code
+from fulfillment.selectors import order_event_list, order_get, order_list
+from fulfillment.use_cases.order_cancellation import order_cancel
+from fulfillment.use_cases.order_intake import OrderRequest, order_place, order_sourcing_preview
 from inventory.api.reservations import (
     MAX_LINE_QUANTITY,
     MAX_LINES,
@@ -33,21 +32,20 @@ from oms.catalog.models import SKU_PATTERN
 from oms.core.api.address import PHONE_PATTERN, require_shipping_address
 from oms.core.api.base import (
     EXTERNAL_ID_PATTERN,
+    PLAIN_TEXT_PATTERN,
     ErrorSerializer,
     InstantField,
-    LeanSerializer,
     PageQuery,
     client_of,
-    paginated,
     unique_skus,
     validated,
     validated_query,
 )
+from oms.core.api.pagination import paginated
 from oms.core.api.schema import page_of
-from oms.core.errors import NotFound
-from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
+from oms.core.models import SELLING_KINDS, ClientKind
 from oms.core.permissions import allow_kinds
-from oms.orders.models import Order, OrderEvent
+from oms.orders.models import Order
 from oms.orders.services import CustomerData, OrderLineData
 from oms.orders.states import OrderStatus
 from payments.models import PaymentMethod
@@ -60,16 +58,17 @@ CUSTOMER_FACING = (ClientKind.WEBSHOP, ClientKind.APP, ClientKind.MARKETPLACE)
 
 
 # --- input ---------------------------------------------------------------------------------
-class CustomerIn(LeanSerializer):
+class CustomerIn(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=200, required=False,
+                                  allow_blank=True, default="")
     phone = serializers.RegexField(PHONE_PATTERN, max_length=50, required=False,
                                    allow_blank=True, default="")
     external_id = serializers.RegexField(EXTERNAL_ID_PATTERN, max_length=100, required=False,
                                          allow_blank=True, default="")
 
 
-class OrderLineIn(LeanSerializer):
+class OrderLineIn(serializers.Serializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -77,7 +76,7 @@ class OrderLineIn(LeanSerializer):
                                         max_value=100)
 
 
-class PaymentIn(LeanSerializer):
+class PaymentIn(serializers.Serializer):
     method = serializers.ChoiceField(PaymentMethod.choices)
     status = serializers.ChoiceField(["authorized", "captured", "pending"])
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -91,7 +90,7 @@ class PaymentIn(LeanSerializer):
         return attrs
 
 
-class OrderIn(LeanSerializer):
+class OrderIn(serializers.Serializer):
     external_id = serializers.RegexField(EXTERNAL_ID_PATTERN, max_length=100, required=False,
                                          allow_blank=True)
     customer = CustomerIn()
@@ -109,31 +108,31 @@ class OrderIn(LeanSerializer):
         return delivery
 
 
-class CancelLineIn(LeanSerializer):
+class CancelLineIn(serializers.Serializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
-class CancelIn(LeanSerializer):
+class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
     lines = CancelLineIn(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
 
     validate_lines = staticmethod(unique_skus)
 
 
-class PreviewIn(LeanSerializer):
+class PreviewIn(serializers.Serializer):
     lines = LineIn(many=True, allow_empty=False, max_length=MAX_LINES)
     delivery = DeliveryIn()
 
 
 # --- output --------------------------------------------------------------------------------
-class CustomerOut(LeanSerializer):
+class CustomerOut(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     phone = serializers.CharField()
 
 
-class OrderLineOut(LeanSerializer):
+class OrderLineOut(serializers.Serializer):
     sku = serializers.CharField(source="product_id")
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -144,14 +143,14 @@ class OrderLineOut(LeanSerializer):
     returned = serializers.IntegerField()
 
 
-class FulfillmentLineOut(LeanSerializer):
+class FulfillmentLineOut(serializers.Serializer):
     sku = serializers.CharField(source="order_line.product_id")
     quantity = serializers.IntegerField()
     shipped = serializers.IntegerField()
     cancelled = serializers.IntegerField()
 
 
-class OrderFulfillmentOut(LeanSerializer):
+class OrderFulfillmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     location = serializers.CharField(source="location.code")
     kind = serializers.CharField()
@@ -172,7 +171,7 @@ def _shown_pickup_code(fo: FulfillmentOrder, show: bool) -> str | None:
     return pickup_code(fo) if show else None
 
 
-class PaymentOut(LeanSerializer):
+class PaymentOut(serializers.Serializer):
     id = serializers.IntegerField()
     method = serializers.CharField()
     status = serializers.CharField()
@@ -184,11 +183,9 @@ class PaymentOut(LeanSerializer):
     psp_reference = serializers.CharField(allow_null=True)
 
 
-class OrderOut(LeanSerializer):
-    """The order as the API shows it. The fields below are its documented shape (OpenAPI);
-    `to_representation` builds the same document directly with `order_document`, because DRF
-    builds some 45 field objects per serializer instance first, which cost more than the rest
-    of an intake answer. A test keeps the two equal."""
+class OrderOut(serializers.Serializer):
+    """The order as the API shows it (its documented shape in OpenAPI). Read it with
+    `fulfillment.selectors.order_get` or `order_list`, which load its relations."""
 
     number = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
@@ -208,10 +205,6 @@ class OrderOut(LeanSerializer):
     def get_delivery(self, order: Order) -> dict[str, Any]:
         return _delivery(order)
 
-    def to_representation(self, instance: Order) -> dict[str, Any]:
-        return order_document(instance,
-                              show_pickup_code=self.context.get("show_pickup_code", False))
-
 
 def _delivery(order: Order) -> dict[str, Any]:
     if order.delivery_method == "pickup":
@@ -219,90 +212,14 @@ def _delivery(order: Order) -> dict[str, Any]:
     return {"method": "ship", "address": order.delivery_address}
 
 
-# The declared fields themselves (unbound, so they hold no request state) format the values.
-_MONEY = OrderOut._declared_fields["total"]
-_RATE = OrderLineOut._declared_fields["tax_rate"]
-_TIME = OrderOut._declared_fields["created_at"]
-
-
-def _time(value: Any) -> str | None:
-    return None if value is None else _TIME.to_representation(value)
-
-
-def _fulfillment_document(fo: FulfillmentOrder, show_pickup_code: bool) -> dict[str, Any]:
-    return {
-        "id": fo.pk,
-        "location": fo.location.code,
-        "kind": str(fo.kind),
-        "status": str(fo.status),
-        "lines": [{"sku": ln.order_line.product_id, "quantity": ln.quantity,
-                   "shipped": ln.shipped, "cancelled": ln.cancelled} for ln in fo.lines.all()],
-        "pickup_code": _shown_pickup_code(fo, show_pickup_code),
-        "pickup_deadline": _time(fo.pickup_deadline),
-    }
-
-
-def order_document(order: Order, *, show_pickup_code: bool = False) -> dict[str, Any]:
-    """What `OrderOut` declares, for an order with its relations loaded (`orders_visible_to`,
-    or as `order_place` hands it back)."""
-    customer = order.customer
-    return {
-        "number": str(order.number),
-        "external_id": order.external_id,
-        "status": str(order.status),
-        "channel": order.channel,
-        "customer": {"email": customer.email, "name": customer.name, "phone": customer.phone},
-        "currency": order.currency,
-        "total": _MONEY.to_representation(order.total),
-        "language": order.language,
-        "delivery": _delivery(order),
-        "lines": [{"sku": ln.product_id, "quantity": ln.quantity,
-                   "unit_price": _MONEY.to_representation(ln.unit_price),
-                   "tax_rate": _RATE.to_representation(ln.tax_rate),
-                   "allocated": ln.allocated, "fulfilled": ln.fulfilled,
-                   "cancelled": ln.cancelled, "returned": ln.returned}
-                  for ln in order.lines.all()],
-        "fulfillments": [_fulfillment_document(fo, show_pickup_code)
-                         for fo in order.fulfillments.all()],
-        "payments": [{"id": p.pk, "method": str(p.method), "status": str(p.status),
-                      "amount": _MONEY.to_representation(p.amount),
-                      "captured_amount": _MONEY.to_representation(p.captured_amount),
-                      "refunded_amount": _MONEY.to_representation(p.refunded_amount),
-                      "voided_amount": _MONEY.to_representation(p.voided_amount),
-                      "currency": p.currency, "psp_reference": p.psp_reference}
-                     for p in order.payments.all()],
-        "created_at": _time(order.created_at),
-        "updated_at": _time(order.updated_at),
-    }
-
-
-class OrderEventOut(LeanSerializer):
+class OrderEventOut(serializers.Serializer):
     type = serializers.CharField()
     at = serializers.DateTimeField()
     actor = serializers.CharField()
     data = serializers.JSONField()
 
 
-# --- reads ---------------------------------------------------------------------------------
-def orders_visible_to(client: ApiClient, *, one: bool = False) -> QuerySet[Order]:
-    orders = Order.objects.select_related("customer").prefetch_related(
-        "lines", "payments",
-        Prefetch("fulfillments", queryset=FulfillmentOrder.objects.select_related("location")
-                 .prefetch_related(Prefetch("lines", queryset=FulfillmentLine.objects
-                                            .select_related("order_line")))
-                 .order_by("pk")),
-    )
-    # Channel and store/supplier confinement: decided in one place (fulfillment.order_scope).
-    return orders_in_scope(client, orders, one=one)
-
-
-def order_for_client(client: ApiClient, number: str) -> Order:
-    order = orders_visible_to(client, one=True).filter(number=number).first()
-    if order is None:
-        raise NotFound(_("No order %(number)s.") % {"number": number}, attr="number")
-    return order
-
-
+# --- input → use case ----------------------------------------------------------------------
 def _order_request(data: dict[str, Any]) -> OrderRequest:
     payment = data["payment"]
     return OrderRequest(
@@ -336,9 +253,10 @@ class OrdersView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(OrderIn, request.data)
         client = client_of(request)
-        # order_place hands back the order with everything it wrote: answered without a read.
         order = order_place(client=client, request=_order_request(data))
-        return Response(OrderOut(order).data,
+        # Read back as every other answer is, inside the request's transaction
+        # (oms.core.atomic_writes): the answer is what was committed.
+        return Response(OrderOut(order_get(client=client, number=order.number)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -348,13 +266,9 @@ class OrdersView(APIView):
     )
     def get(self, request: Request) -> Response:
         query = validated_query(request, OrderListQuery)
-        orders = orders_visible_to(client_of(request))
-        if "status" in query:
-            orders = orders.filter(status=query["status"])
-        if "customer_email" in query:
-            orders = orders.filter(customer__email=query["customer_email"].lower())
-        if "updated_since" in query:
-            orders = orders.filter(updated_at__gte=query["updated_since"])
+        orders = order_list(client=client_of(request), status=query.get("status"),
+                            customer_email=query.get("customer_email"),
+                            updated_since=query.get("updated_since"))
         return paginated(request, self, orders, OrderOut)
 
 
@@ -365,7 +279,7 @@ class OrderView(APIView):
     def get(self, request: Request, number: str) -> Response:
         validated_query(request)
         client = client_of(request)
-        return Response(OrderOut(order_for_client(client, number), context={
+        return Response(OrderOut(order_get(client=client, number=number), context={
             "show_pickup_code": client.kind in CUSTOMER_FACING}).data)
 
 
@@ -376,8 +290,8 @@ class OrderEventsView(APIView):
                    responses={200: page_of(OrderEventOut), 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
         validated_query(request, PageQuery)
-        order = order_for_client(client_of(request), number)
-        events = OrderEvent.objects.filter(order=order)
+        order = order_get(client=client_of(request), number=number)
+        events = order_event_list(order=order)
         return paginated(request, self, events, OrderEventOut, ordering="pk")
 
 
@@ -389,11 +303,11 @@ class OrderCancelView(APIView):
     def post(self, request: Request, number: str) -> Response:
         data = validated(CancelIn, request.data)
         client = client_of(request)
-        order = order_for_client(client, number)
+        order = order_get(client=client, number=number)
         lines = ({ln["sku"]: ln["quantity"] for ln in data["lines"]}
                  if data.get("lines") else None)
         order_cancel(order=order, reason=data["reason"], actor=client.name, lines=lines)
-        return Response(OrderOut(order_for_client(client, number)).data)
+        return Response(OrderOut(order_get(client=client, number=number)).data)
 
 
 class SourcingPreviewView(APIView):

@@ -4,12 +4,10 @@ took from order to ready over the last 30 days."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -39,12 +37,6 @@ class Median(Aggregate):
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     allow_distinct = False
-
-
-# SQLite (the embedded demo) has no percentile function: there the few demo rows are fetched
-# and the median is taken in Python.
-def _in_database() -> bool:
-    return connection.vendor == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -77,29 +69,21 @@ def store_figures(store: Location, now: datetime | None = None) -> StoreFigures:
     pickups = FulfillmentOrder.objects.filter(location=store, kind=FulfillmentKind.PICKUP,
                                               status__in=[*TO_PICK, READY])
     buckets = _buckets(now)
-    if _in_database():
-        aggregates: dict[str, Any] = {}
-        for name, (condition, since) in buckets.items():
-            aggregates |= {
-                f"{name}_count": Count("pk", filter=condition),
-                f"{name}_oldest": Min(since, filter=condition),
-                f"{name}_median": Median(ExpressionWrapper(
-                    Value(now, output_field=DateTimeField()) - F(since),
-                    output_field=DurationField()), filter=condition,
-                    output_field=DurationField()),
-            }
-        row = pickups.aggregate(**aggregates)
-        return StoreFigures(**{name: Waiting(
-            count=row[f"{name}_count"], oldest_since=row[f"{name}_oldest"],
-            median_since=now - row[f"{name}_median"] if row[f"{name}_median"] else None)
-            for name in buckets})
-    figures = {}
+    aggregates: dict[str, Any] = {}
     for name, (condition, since) in buckets.items():
-        moments = sorted(pickups.filter(condition).values_list(since, flat=True))
-        figures[name] = Waiting(
-            count=len(moments), oldest_since=moments[0] if moments else None,
-            median_since=now - statistics.median(now - m for m in moments) if moments else None)
-    return StoreFigures(**figures)
+        aggregates |= {
+            f"{name}_count": Count("pk", filter=condition),
+            f"{name}_oldest": Min(since, filter=condition),
+            f"{name}_median": Median(ExpressionWrapper(
+                Value(now, output_field=DateTimeField()) - F(since),
+                output_field=DurationField()), filter=condition,
+                output_field=DurationField()),
+        }
+    row = pickups.aggregate(**aggregates)
+    return StoreFigures(**{name: Waiting(
+        count=row[f"{name}_count"], oldest_since=row[f"{name}_oldest"],
+        median_since=now - row[f"{name}_median"] if row[f"{name}_median"] else None)
+        for name in buckets})
 
 
 @dataclass(frozen=True)
@@ -122,18 +106,10 @@ def ready_times_per_day(store: Location, now: datetime | None = None,
                                               ready_at__gte=start, ready_at__lte=now)
     took = ExpressionWrapper(F("ready_at") - F("order__created_at"), output_field=DurationField())
     per_day: dict[date, tuple[int, timedelta]] = {}
-    if _in_database():
-        for row in (pickups.annotate(day=TruncDate("ready_at", tzinfo=zone)).values("day")
-                    .annotate(pickups=Count("pk"), median=Median(took,
-                                                                 output_field=DurationField()))
-                    .order_by("day")):
-            per_day[row["day"]] = (row["pickups"], row["median"])
-    else:
-        durations: dict[date, list[timedelta]] = {}
-        for ready_at, ordered_at in pickups.values_list("ready_at", "order__created_at"):
-            durations.setdefault(timezone.localdate(ready_at, zone), []).append(
-                ready_at - ordered_at)
-        per_day = {d: (len(ts), statistics.median(ts)) for d, ts in durations.items()}
+    for row in (pickups.annotate(day=TruncDate("ready_at", tzinfo=zone)).values("day")
+                .annotate(pickups=Count("pk"), median=Median(took, output_field=DurationField()))
+                .order_by("day")):
+        per_day[row["day"]] = (row["pickups"], row["median"])
     result = []
     for offset in range(days):
         day = first + timedelta(days=offset)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -28,7 +27,9 @@ from fulfillment.cockpit.forms import HandoverForm, PickForm
 from fulfillment.cockpit.scope import cockpit_stores, pickup_of, pickups_of, store_of
 from fulfillment.cockpit.selectors import (
     PAGE_SIZE,
+    incoming_transfers,
     pickup_lines,
+    pickup_rows,
     pickups_to_pick,
     pickups_waiting,
 )
@@ -36,7 +37,6 @@ from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import PickupLocked, WrongPickupCode, pickup_handover, pickup_pick
 from fulfillment.states import TO_PICK, FulfillmentStatus
 from oms.core.errors import DomainError
-from oms.core.throttle import within_limit
 
 VIEW = "fulfillment.view_fulfillmentorder"
 CHANGE = "fulfillment.change_fulfillmentorder"
@@ -83,9 +83,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @cockpit(VIEW)
 def to_pick(request: HttpRequest) -> HttpResponse:
     store = store_of(request.user, request.GET.get("store"))
-    rows = pickups_to_pick(store) if store else FulfillmentOrder.objects.none()
+    pickups = pickups_to_pick(store) if store else FulfillmentOrder.objects.none()
+    page = _page(request, pickups)
     return _render(request, "cockpit/to_pick.html", _("To pick"), store=store,
-                   stores=cockpit_stores(request.user), page=_page(request, rows))
+                   stores=cockpit_stores(request.user), page=page,
+                   rows=pickup_rows(page.object_list))
 
 
 def _pick_outcome(request: HttpRequest, fo: FulfillmentOrder, missing: int) -> None:
@@ -101,7 +103,7 @@ def _pick_outcome(request: HttpRequest, fo: FulfillmentOrder, missing: int) -> N
             "Order %(number)s is ready for pickup (until %(deadline)s).") % {
             "number": number,
             "deadline": formats.date_format(timezone.localtime(fo.pickup_deadline),
-                                            "SHORT_DATETIME_FORMAT")})
+                                            "DATETIME_FORMAT")})
     else:
         messages.info(request, _("Order %(number)s is not ready for pickup: %(status)s.") % {
             "number": number, "status": fo.get_status_display()})
@@ -125,6 +127,7 @@ def pick(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(_with_query(reverse("cockpit:to_pick"), store=fo.location.code))
     return _render(request, "cockpit/pick.html", _("Pick order %(number)s") % {
         "number": fo.order.number}, fo=fo, lines=lines, form=form,
+        incoming=incoming_transfers([fo]).get(fo.pk, []),
         can_pick=fo.status in TO_PICK and request.user.has_perm(CHANGE))
 
 
@@ -139,12 +142,11 @@ def handover_search(request: HttpRequest) -> HttpResponse:
     found travels in the session, never in a URL (access logs keep URLs)."""
     query = (request.POST.get("q") or request.GET.get("q", "")).strip()
     # Each code lookup tries every ready pickup: counted per user, so nobody guesses codes.
-    codes_allowed = not query or within_limit(f"pickup-code:user:{request.user.pk}",
-                                              settings.PICKUP_CODE_SEARCHES_PER_MINUTE)
-    if not codes_allowed:
+    search = pickups_waiting(pickups_of(request.user), query,
+                             requester_key=f"user:{request.user.pk}")
+    if search.codes_refused:
         messages.error(request, _("Too many searches in a minute: pickup codes are not looked "
                                   "up for a moment; search by order number or email."))
-    search = pickups_waiting(pickups_of(request.user), query, by_code=codes_allowed)
     page = _page(request, search.results)
     if query and page.paginator.count == 1:
         found = page.object_list[0]
@@ -152,7 +154,7 @@ def handover_search(request: HttpRequest) -> HttpResponse:
             request.session[PREFILLED_CODES] = {str(found.pk): search.code}
         return redirect("cockpit:handover", pk=found.pk)
     return _render(request, "cockpit/handover_search.html", _("Hand over"), query=query,
-                   page=page)
+                   page=page, rows=pickup_rows(page.object_list))
 
 
 def _refusal(exc: DomainError) -> str:
@@ -199,7 +201,8 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
     lines = list(pickup_lines().filter(fulfillment=fo))
     return _render(request, "cockpit/handover.html", _("Hand over order %(number)s") % {
         "number": fo.order.number}, fo=fo, lines=lines, form=form,
-        to_pick_statuses=TO_PICK, can_hand_over=fo.status == FulfillmentStatus.READY_FOR_PICKUP
+        incoming=incoming_transfers([fo]).get(fo.pk, []), to_pick_statuses=TO_PICK,
+        can_hand_over=fo.status == FulfillmentStatus.READY_FOR_PICKUP
         and request.user.has_perm(CHANGE))
 
 

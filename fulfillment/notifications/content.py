@@ -32,7 +32,6 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.states import FulfillmentStatus
 from inventory.models import Location
 from oms.catalog.models import Product
-from oms.core.model_sql import select_models
 from oms.orders.models import DeliveryMethod, Order, OrderLine
 
 CARRIER_NAMES = {"dhl": "DHL", "dpd": "DPD", "hermes": "Hermes", "ups": "UPS", "gls": "GLS"}
@@ -124,9 +123,8 @@ def base_context(order: Order, url: str = "") -> dict[str, Any]:
 
 
 def order_confirmation_context(order: Order) -> dict[str, Any]:
-    lines = select_models(
-        OrderLine, "orders_orderline.order_id = %s ORDER BY orders_orderline.position",
-        [order.pk], related=["product"])
+    lines = list(OrderLine.objects.filter(order_id=order.pk).select_related("product")
+                 .order_by("position"))
     pickup_store: dict[str, Any] = {}
     if order.delivery_method == DeliveryMethod.PICKUP:
         store = Location.objects.filter(code=order.pickup_location).first()

@@ -39,7 +39,6 @@ from fulfillment.notifications.models import NotificationKind
 from fulfillment.notifications.services import notifications_create
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from oms.core.events import on_event
-from oms.core.model_sql import select_model
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -51,7 +50,7 @@ NO_STOCK = "no_stock"
 
 def _order(event: OutboxEvent, key: str) -> Order | None:
     number = event.payload.get(key)
-    order = select_model(Order, "orders_order.number = %s", [str(number)], related=["customer"])
+    order = Order.objects.select_related("customer").filter(number=str(number)).first()
     if order is None:
         logger.warning("no order %r for event %s (%s): nothing to notify",
                        number, event.id, event.topic)

@@ -1,4 +1,5 @@
-"""One row per (event, kind, channel): the record that makes a notification go out once.
+"""One row per (event, kind, channel): the record that makes a notification go out once. Its
+sending is an attempt of kind ``notification`` (`oms.core.attempts`): status, tries, errors.
 
 The row carries the rendered message (subject, text, HTML, link), so a retry hours later sends
 exactly what the event produced, and the cockpit shows what the customer received. One thing is
@@ -9,7 +10,6 @@ fulfilment order; the code is derived from it when the message is sent (`pickup.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import Order
@@ -31,12 +31,6 @@ class NotificationChannel(models.TextChoices):
     PUSH = "push", _("App push")
 
 
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
 class Notification(models.Model):
     # The event's id, not a foreign key: notifications outlive any pruning of the outbox.
     event_id = models.UUIDField(_("event"))
@@ -53,14 +47,7 @@ class Notification(models.Model):
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True, default="")
     url = models.CharField(_("link"), max_length=500, blank=True, default="")
-    status = models.CharField(_("status"), max_length=10, choices=NotificationStatus.choices,
-                              default=NotificationStatus.PENDING)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    # A database timer (ARCHITECTURE.md rule 8): the beat sweep sends pending rows once due.
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    error = models.TextField(_("last error"), blank=True, default="")
 
     class Meta:
         verbose_name = _("customer notification")
@@ -68,18 +55,10 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "channel"],
                                     name="notification_once_per_event_kind_channel"),
-            models.CheckConstraint(
-                condition=Q(status__in=[s.value for s in NotificationStatus]),
-                name="notification_status_valid",
-            ),
-            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False),
-                                   name="notification_sent_has_sent_at"),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="notification_due",
-                         condition=Q(status="pending")),
             models.Index(fields=["order", "created_at"], name="notification_by_order"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.channel} → {self.recipient} ({self.status})"
+        return f"{self.kind} {self.channel} → {self.recipient}"

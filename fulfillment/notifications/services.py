@@ -3,35 +3,34 @@
 Why a notification goes out once even when its task runs twice:
 
 1. `notifications_create` runs inside the handler's transaction (the relay's, or
-   `event_handle`'s; at most once per event and handler). It writes one pending row per
-   channel; the unique (event, kind, channel) constraint makes a second call a no-op even
-   outside `event_handle`. Nothing is sent here: a send inside this transaction could reach
-   the customer and then roll back, and the redelivered event would send again.
-2. After commit, `notification_send` (one task sends up to `SEND_BATCH` rows, each in its own
-   transaction) locks the row with `FOR UPDATE SKIP LOCKED`, sends only while it is pending,
-   and marks it sent in the same transaction. A second run finds it locked (and skips) or sent
-   (and does nothing). For app push the send is an outbox event that commits with the `sent`
-   status: exactly once. For email the one gap left is a crash between the SMTP server
-   accepting the message and our commit; then the row is still pending and the customer may
-   get the email twice, never zero times. (A push carrying a pickup code is posted directly,
-   like an email, so the code never lands in the outbox; `adapters.py`.)
-3. A failed send stays pending with a `next_attempt_at` (exponential backoff with jitter) until
-   `NOTIFICATION_MAX_ATTEMPTS`, then it is `failed`. The beat task `send_due_notifications`
-   re-queues every pending row that is due, which also covers a task lost between commit and
-   broker.
+   `event_handle`'s; at most once per event and handler). It writes one row per channel and
+   its attempt (kind ``notification``, `oms.core.attempts`); the unique (event, kind, channel)
+   constraint and the one attempt per row make a second call a no-op even outside
+   `event_handle`. Nothing is sent here: a send inside this transaction could reach the
+   customer and then roll back, and the redelivered event would send again.
+2. After commit a task (`tasks.send_notifications`, up to `SEND_BATCH` rows) runs each attempt:
+   claimed with a lease (a second run finds it claimed or finished and does nothing), sent,
+   recorded. An email is sent with no transaction open; the one gap left is a crash between
+   the SMTP server accepting the message and our record, after which the sweep sends it again:
+   the customer may get the email twice, never zero times. An app push without a pickup code
+   is an outbox event, which the attempt mechanism writes inside the recording transaction
+   (`Notifier.writes_to_database`): it commits with `succeeded`, exactly once. (A push
+   carrying a pickup code is posted directly, like an email, so the code never lands in the
+   outbox; `adapters.py`.)
+3. A failed send is tried again after a backoff until `NOTIFICATION_MAX_ATTEMPTS`, then it is
+   dead and waits in the cockpit for a retry by hand; the beat sweep of all attempts also
+   sends rows whose task was lost between commit and broker.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from contextlib import nullcontext
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import FulfillmentOrder
 from fulfillment.notifications import pickup
@@ -42,18 +41,14 @@ from fulfillment.notifications.adapters import (
     notifier_for,
 )
 from fulfillment.notifications.content import render
-from fulfillment.notifications.models import Notification, NotificationStatus
-from oms.core.backoff import exponential_backoff
+from fulfillment.notifications.models import Notification
+from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
+from oms.core.attempts.models import Attempt
+from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_create
 from oms.core.commit_hooks import CommitHook, commit_hook
-from oms.core.model_sql import db_param, for_update, select_model, select_models
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
-
-logger = logging.getLogger(__name__)
-
-# A queued send holds the row this long before the sweep may queue it again; the sweep
-# re-queues rows whose task was lost (a broker outage after commit, a worker killed mid-flight).
-QUEUE_LEASE = timedelta(minutes=2)
 
 
 def notification_language(order: Order) -> str:
@@ -76,21 +71,57 @@ class _Sends(CommitHook):
 
     def __init__(self, transaction_block: object) -> None:
         super().__init__(transaction_block)
-        self.ids: list[int] = []
+        self.runs: list[Run] = []
 
     def run(self) -> None:
+        NOTIFICATION.queue(self.runs)
+
+
+class NotificationSendKind(AttemptKind):
+    name = "notification"
+    label = _("Customer notification")
+    max_attempts_setting = "NOTIFICATION_MAX_ATTEMPTS"
+    backoff_base_setting = "NOTIFICATION_BACKOFF_BASE_SECONDS"
+
+    def queue(self, runs: list[Run]) -> None:
         from fulfillment.notifications import tasks  # the task module imports this one
 
-        for start in range(0, len(self.ids), SEND_BATCH):
-            tasks.send_notifications.delay(notification_ids=self.ids[start:start + SEND_BATCH])
+        for start in range(0, len(runs), SEND_BATCH):
+            tasks.send_notifications.delay(runs=[list(r) for r in runs[start:start + SEND_BATCH]])
+
+    def queue_after_commit(self, runs: list[Run]) -> None:
+        """Together with the transaction's other notifications (a relay run notifies for many
+        orders): one task for up to `SEND_BATCH` of them."""
+        if runs:
+            commit_hook(_Sends, _Sends).runs.extend(runs)
+
+    def prepare(self, attempt: Attempt) -> Notification | None:
+        # With its order and customer, which the message needs; the fulfilment and its
+        # location are read lazily, for the few pickup notices.
+        return (Notification.objects.select_related("order__customer")
+                .filter(pk=attempt.target_id).first())
+
+    def _notifier(self, notification: Notification, adapter: Notifier | None) -> Notifier:
+        return adapter or notifier_for(notification.channel)
+
+    def in_transaction(self, call: Notification, adapter: Notifier | None = None) -> bool:
+        # a notifier named in settings may not say: then it gets the transaction
+        return getattr(self._notifier(call, adapter), "writes_to_database", True)
+
+    def perform(self, call: Notification, adapter: Notifier | None = None) -> Outcome:
+        # The message is built here: a pickup code that cannot be derived is a failed try
+        # like any other. A notifier delivers or raises; the engine records what it raised.
+        self._notifier(call, adapter).send(_message(call))
+        return Outcome.succeeded()
+
+    def describe(self, target_id: int) -> str:
+        return str(_("notification %(id)s") % {"id": target_id})
+
+    def admin_url(self, target_id: int) -> str | None:
+        return reverse("admin:fulfillment_notification_change", args=[target_id])
 
 
-def _send_on_commit(notification_ids: list[int]) -> None:
-    """Queue the sends after commit, together with the transaction's other notifications (a
-    relay run notifies for many orders). With the broker down the commit stands and the beat
-    sweep sends later."""
-    if notification_ids:
-        commit_hook(_Sends, _Sends).ids.extend(notification_ids)
+NOTIFICATION = kind_register(NotificationSendKind())
 
 
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
@@ -119,17 +150,16 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
                     subject=message.subject,
                     body_text=message.text if channel == "email" else message.push,
                     body_html=message.html if channel == "email" else "",
-                    url=message.url, created_at=now, next_attempt_at=now + QUEUE_LEASE,
+                    url=message.url, created_at=now,
                 )
                 for channel in channels
             ],
             ignore_conflicts=True,
         )
-    pending = select_models(
-        Notification, "event_id = %s AND kind = %s AND status = %s ORDER BY id",
-        [db_param(Notification, "event_id", event.id), kind, NotificationStatus.PENDING])
-    _send_on_commit([n.pk for n in pending])
-    return pending
+    notifications = list(Notification.objects.filter(event_id=event.id, kind=kind)
+                         .order_by("pk"))
+    attempts_create(kind=NOTIFICATION, target_ids=[n.pk for n in notifications])
+    return notifications
 
 
 def _message(notification: Notification) -> OutgoingMessage:
@@ -151,78 +181,14 @@ def _message(notification: Notification) -> OutgoingMessage:
     return message
 
 
-def backoff_delay(attempts: int) -> timedelta:
-    return exponential_backoff(attempts, settings.NOTIFICATION_BACKOFF_BASE_SECONDS)
-
-
 def notification_send(*, notification_id: int, notifier: Notifier | None = None) -> str:
-    """Send one pending notification once; returns its status afterwards ("locked" when another
-    worker is sending it right now, "missing" for an unknown id)."""
-    with transaction.atomic():
-        # With its order and customer, which the message needs, but not the fulfilment and its
-        # location (read lazily for the few pickup notices); written by hand, as compiling the
-        # query cost more than the send.
-        table = Notification._meta.db_table
-        notification = select_model(
-            Notification,
-            f"{table}.id = %s{for_update(of=table, skip_locked=True)}", [notification_id],
-            related=["order__customer"])
-        if notification is None:
-            exists = Notification.objects.filter(pk=notification_id).exists()
-            return "locked" if exists else "missing"
-        if notification.status != NotificationStatus.PENDING:
-            return notification.status
-        now = timezone.now()
-        notification.attempts += 1
-        notifier = notifier or notifier_for(notification.channel)
-        try:
-            # A savepoint if the notifier writes: what it wrote before failing (a half-emitted
-            # push) is undone, while the attempt itself is still recorded below. The message is
-            # built in here too: a pickup code that cannot be derived is a failed attempt like
-            # any other.
-            # a notifier named in settings may not say: then it gets the savepoint
-            writes = getattr(notifier, "writes_to_database", True)
-            with transaction.atomic() if writes else nullcontext():
-                notifier.send(_message(notification))
-        except Exception as exc:
-            logger.warning("notification %s (%s via %s) failed: %s", notification.pk,
-                           notification.kind, notification.channel, exc, exc_info=True)
-            notification.error = f"{type(exc).__name__}: {exc}"[:2000]
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-                notification.next_attempt_at = None
-            else:
-                notification.next_attempt_at = now + backoff_delay(notification.attempts)
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at, notification.next_attempt_at = now, None
-            notification.error = ""
-        notification.save(update_fields=["status", "attempts", "next_attempt_at", "sent_at",
-                                         "error"])
-        return notification.status
+    """Send one notification now, whatever its number of tries (a shell, a test); returns its
+    attempt's status afterwards, or "skipped" when it is being sent elsewhere or is done."""
+    return attempt_run_for(kind=NOTIFICATION, target_id=notification_id, adapter=notifier)
 
 
-def notifications_requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Queue every pending notification whose next attempt is due; returns how many."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if due:
-            Notification.objects.filter(pk__in=due).update(next_attempt_at=now + QUEUE_LEASE)
-            _send_on_commit(due)
-    return len(due)
-
-
-def notification_retry(*, notification: Notification) -> None:
-    """Give a failed (or pending) notification one more attempt now, e.g. from the cockpit; a
-    failed one that fails again is failed again."""
-    with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk).exclude(
-            status=NotificationStatus.SENT
-        ).update(status=NotificationStatus.PENDING, next_attempt_at=timezone.now() + QUEUE_LEASE)
-        _send_on_commit([notification.pk])
+def notification_retry(*, notification: Notification) -> bool:
+    """Give a dead (or waiting) notification one more attempt now, e.g. from the cockpit; one
+    that fails again is dead again."""
+    attempt = attempt_of(kind=NOTIFICATION, target_id=notification.pk)
+    return attempt is not None and attempt_retry(attempt=attempt)

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from fulfillment.notifications import services
+from oms.core.attempts.services import attempt_run
 
 
 @shared_task(ignore_result=True)
-def send_notifications(notification_ids: list[int]) -> list[str]:
-    return [services.notification_send(notification_id=n) for n in notification_ids]
-
-
-@shared_task(ignore_result=True)
-def send_due_notifications() -> int:
-    return services.notifications_requeue_due()
+def send_notifications(runs: list[list[int]]) -> list[str]:
+    """One try of each notification attempt, given as [attempt id, tries when queued]; the
+    beat sweep of all attempts is `oms.core.tasks.requeue_due_attempts`."""
+    return [attempt_run(attempt_id=attempt_id, tries=tries) for attempt_id, tries in runs]

@@ -18,9 +18,10 @@ from inventory.models import (
     LocationKind,
     StockMovement,
 )
-from inventory.snapshot_sql import LevelRow
+from inventory.sql.snapshot import LevelRow
 from oms.catalog.models import SKU_PATTERN
-from oms.core.api.base import InstantField, LeanSerializer
+from oms.core.api.address import ClosedSerializer, CountryField
+from oms.core.api.base import PLAIN_TEXT_PATTERN, InstantField
 from oms.core.outbound import OutboundUrlField
 
 _SKU = re.compile(SKU_PATTERN)
@@ -29,14 +30,19 @@ SNAPSHOT_CLOCK_SKEW = timedelta(minutes=5)
 NEAR_PATTERN = r"^\s*-?\d{1,3}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?\s*$"
 
 
-class AddressIn(LeanSerializer):
-    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False)
+class AddressIn(ClosedSerializer):
+    """A location's postal address; unknown keys are refused, as in a customer's address."""
+
+    street = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=200, required=False,
+                                    allow_blank=True)
+    postal_code = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=20, required=False,
+                                         allow_blank=True)
+    city = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=100, required=False,
+                                  allow_blank=True)
+    country = CountryField(required=False)
 
 
-class LocationIn(LeanSerializer):
+class LocationIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(LocationKind.choices)
     address = AddressIn(required=False, default=dict)
@@ -132,7 +138,7 @@ def _level_problem(item: Any) -> dict[str, list[serializers.ErrorDetail]] | None
     return None
 
 
-class SnapshotIn(LeanSerializer):
+class SnapshotIn(serializers.Serializer):
     location = serializers.CharField(max_length=50)
     as_of = InstantField()
     levels = LevelsField()
@@ -145,14 +151,14 @@ class SnapshotIn(LeanSerializer):
         return value
 
 
-class SnapshotOut(LeanSerializer):
+class SnapshotOut(serializers.Serializer):
     applied = serializers.IntegerField()
     ignored = serializers.IntegerField()
     movements = serializers.IntegerField()
     shortfalls = serializers.IntegerField()
 
 
-class MovementIn(LeanSerializer):
+class MovementIn(serializers.Serializer):
     location = serializers.CharField(max_length=50)
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY)
@@ -176,7 +182,7 @@ class MovementOut(serializers.ModelSerializer):
                   "created_at"]
 
 
-class AvailabilityQuery(LeanSerializer):
+class AvailabilityQuery(serializers.Serializer):
     skus = serializers.CharField(max_length=10_000, help_text="Comma-separated SKUs.")
     locations = serializers.CharField(required=False, max_length=10_000,
                                       help_text="Comma-separated location codes.")
@@ -218,7 +224,7 @@ class AvailabilityQuery(LeanSerializer):
         return attrs
 
 
-class AvailabilityLocationOut(LeanSerializer):
+class AvailabilityLocationOut(serializers.Serializer):
     location = serializers.CharField()
     kind = serializers.CharField()
     on_hand = serializers.IntegerField()
@@ -228,11 +234,11 @@ class AvailabilityLocationOut(LeanSerializer):
     distance_km = serializers.FloatField(required=False)
 
 
-class AvailabilitySkuOut(LeanSerializer):
+class AvailabilitySkuOut(serializers.Serializer):
     sku = serializers.CharField()
     ship_available = serializers.IntegerField()
     locations = AvailabilityLocationOut(many=True)
 
 
-class AvailabilityOut(LeanSerializer):
+class AvailabilityOut(serializers.Serializer):
     skus = AvailabilitySkuOut(many=True)

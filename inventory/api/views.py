@@ -20,9 +20,8 @@ from inventory.api.serializers import (
     SnapshotOut,
     location_code_valid,
 )
-from inventory.models import Location
 from inventory.scope import location_for_client, visible_locations
-from inventory.selectors import Near, availability_get
+from inventory.selectors import Near, availability_get, location_codes_unknown
 from inventory.services import (
     LocationData,
     location_upsert,
@@ -34,10 +33,10 @@ from oms.core.api.base import (
     ErrorSerializer,
     PageQuery,
     client_of,
-    paginated,
     validated,
     validated_query,
 )
+from oms.core.api.pagination import paginated
 from oms.core.api.schema import page_of
 from oms.core.errors import InvalidInput
 from oms.core.models import ClientKind
@@ -138,8 +137,7 @@ class AvailabilityView(APIView):
         if silent:
             require_known_skus(silent, attr="skus")
         if codes:
-            known = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))
-            strangers = [c for c in codes if c not in known]
+            strangers = location_codes_unknown(codes=codes)
             if strangers:
                 raise InvalidInput([("unknown_location", _("Unknown locations: %(codes)s.")
                                      % {"codes": ", ".join(strangers)}, "locations")])

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from oms.core.migration_ops import postgresql_only
+from oms.core.migration_ops import run_sql
 
 CREATE = """
 CREATE OR REPLACE FUNCTION inventory_refuse_movement_change() RETURNS trigger AS $$
@@ -23,4 +23,4 @@ DROP FUNCTION IF EXISTS inventory_refuse_movement_change();
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0001_initial")]
 
-    operations = [postgresql_only(CREATE, DROP)]
+    operations = [run_sql(CREATE, DROP)]

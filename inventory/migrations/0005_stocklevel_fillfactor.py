@@ -2,14 +2,14 @@
 
 from django.db import migrations
 
-from oms.core.migration_ops import postgresql_only
+from oms.core.migration_ops import run_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0004_lean_stock_indexes")]
 
     operations = [
-        postgresql_only(
+        run_sql(
             "ALTER TABLE inventory_stocklevel SET (fillfactor = 70)",
             "ALTER TABLE inventory_stocklevel RESET (fillfactor)",
         )

@@ -16,7 +16,7 @@ CONCURRENTLY keeps reservations and snapshots writing while it is built on a lar
 
 from django.db import migrations
 
-from oms.core.migration_ops import postgresql_only
+from oms.core.migration_ops import run_sql
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     dependencies = [("inventory", "0007_location_pickup_hold_days_staff")]
 
     operations = [
-        postgresql_only(
+        run_sql(
             "CREATE INDEX CONCURRENTLY stock_by_sku_covering "
             "ON inventory_stocklevel (sku) INCLUDE (location_id, on_hand, reserved, safety_stock)",
             "DROP INDEX CONCURRENTLY IF EXISTS stock_by_sku_covering",
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         # page was cleared and the read is back to one heap page per row. At 0.5% (10,000
         # random updates, ~5 s of vacuum) about 20% of the rows read come from the table just
         # before a vacuum.
-        postgresql_only(
+        run_sql(
             "ALTER TABLE inventory_stocklevel SET (autovacuum_vacuum_scale_factor = 0.005)",
             "ALTER TABLE inventory_stocklevel RESET (autovacuum_vacuum_scale_factor)",
         ),

@@ -8,14 +8,13 @@ The table only grows and every cart hold and order writes it, so the database si
 by hand rather than by Django's AlterField (which would drop and re-check the reservation
 foreign key over every row and drop the indexes under a table lock, all in one transaction):
 each constraint is dropped in a transaction of its own, the indexes CONCURRENTLY; going back
-builds them CONCURRENTLY and adds the constraints NOT VALID before validating them. PostgreSQL
-only: the SQLite demo database keeps its constraints and indexes, which change nothing there.
+builds them CONCURRENTLY and adds the constraints NOT VALID before validating them.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from oms.core.migration_ops import drop_index_concurrently, postgresql_only
+from oms.core.migration_ops import drop_index_concurrently, run_sql
 
 TABLE = "inventory_reservationline"
 FOREIGN_KEYS = [
@@ -32,7 +31,7 @@ INDEXES = [
 
 
 def drop_foreign_key(name: str, definition: str) -> migrations.RunPython:
-    return postgresql_only(
+    return run_sql(
         f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {name}",
         [f"ALTER TABLE {TABLE} ADD CONSTRAINT {name} {definition} "
          "DEFERRABLE INITIALLY DEFERRED NOT VALID",

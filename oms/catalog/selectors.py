@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection
-
 from oms.catalog.models import Product
+from oms.catalog.sql import unknown_skus_select
 
 
 def product_get(*, sku: str) -> Product | None:
@@ -13,16 +12,4 @@ def product_get(*, sku: str) -> Product | None:
 
 def unknown_skus(skus: Iterable[str]) -> list[str]:
     """The SKUs among `skus` that no product has, in the order given."""
-    wanted = list(dict.fromkeys(skus))
-    if connection.vendor == "postgresql":
-        # One array parameter instead of thousands of IN (...) placeholders: 3x faster for a
-        # 2,000-row snapshot.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT u.sku FROM unnest(%s::text[]) WITH ORDINALITY AS u(sku, n) "
-                "LEFT JOIN catalog_product p ON p.sku = u.sku WHERE p.id IS NULL ORDER BY u.n",
-                [wanted],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    known = set(Product.objects.filter(sku__in=wanted).values_list("sku", flat=True))
-    return [s for s in wanted if s not in known]
+    return unknown_skus_select(list(dict.fromkeys(skus)))

@@ -6,17 +6,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
+from oms.core.attempts.admin import AttemptColumns, attempt_status_filter
 from oms.core.clients import api_client_set_active
 from oms.core.events import event_handler_retry
 from oms.core.models import (
     ApiClient,
     HandlerFailure,
     OutboxEvent,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from oms.core.webhooks.services import webhook_delivery_retry
+from oms.core.webhooks.services import WEBHOOK, webhook_delivery_retry
 
 
 @admin.register(ApiClient)
@@ -82,23 +82,12 @@ class WebhookSubscriptionAdmin(ReadOnlyAdmin):
     list_filter = ["is_active"]
 
 
-class WebhookAttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    readonly_fields = ["number", "at", "response_status", "error", "duration_ms"]
-
-    def has_add_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
-        return False
-
-
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event", "subscription", "status", "attempts", "next_attempt_at",
-                    "created_at", "finished_at"]
-    list_filter = ["status"]
+class WebhookDeliveryAdmin(AttemptColumns, ReadOnlyAdmin):
+    attempt_kind = WEBHOOK
+    list_display = ["event", "subscription", "sending", "tries", "created_at", "finished_at"]
+    list_filter = [attempt_status_filter(WEBHOOK)]
     list_select_related = ["event", "subscription"]
-    inlines = [WebhookAttemptInline]
     actions = ["retry"]
 
     def has_change_permission(self, request: HttpRequest,

@@ -12,6 +12,12 @@ It sits inside `IdempotencyMiddleware`, which opens the transaction first when a
 key: the key is then stored in the same transaction, beside the rolled-back savepoint of a
 refused request, so a refusal is replayed (see `oms.core.idempotency`).
 
+A view may say `atomic_request = False` when its write commits on its own by design and its
+answer is built from validated, normalised data: the cart hold, whose one statement must commit
+before Python renders anything, so the hot stock row's lock is never held for that
+(`inventory.reservations`). The issue allows exactly that: the answer is then produced "from
+already-validated, normalised data".
+
 Services keep their own `transaction.atomic()` blocks: they also run from tasks, the cockpit and
 management commands. Inside a request those blocks are savepoints of this one, and on-commit
 work (outbox relay, tasks) runs once this block commits.
@@ -23,8 +29,17 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def _atomic_request(request: HttpRequest) -> bool:
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return True
+    return getattr(getattr(view, "view_class", None), "atomic_request", True)
 
 
 def keeps_writes(response: HttpResponse) -> bool:
@@ -36,7 +51,8 @@ class AtomicWritesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in SAFE_METHODS or not request.path.startswith("/api/"):
+        if request.method in SAFE_METHODS or not request.path.startswith("/api/") \
+                or not _atomic_request(request):
             return self.get_response(request)
         with transaction.atomic():
             response = self.get_response(request)

@@ -11,7 +11,6 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from oms.core.model_sql import select_model
 from oms.core.models import ApiClient
 
 TOKEN_PREFIX = "oms_"
@@ -42,8 +41,7 @@ def client_for_request(request: HttpRequest) -> ApiClient | None:
     token = bearer_token(request)
     client = None
     if token:
-        # Every request asks this: read without compiling a query.
-        client = select_model(ApiClient, "token_hash = %s AND is_active", [hash_token(token)])
+        client = ApiClient.objects.filter(token_hash=hash_token(token), is_active=True).first()
     setattr(request, _REQUEST_CACHE_ATTR, client)
     return client
 

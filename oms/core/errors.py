@@ -14,7 +14,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection, transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -181,7 +182,34 @@ def json_error_response(status: int, error_type: str, code: str, detail: str, *,
     )
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+# The pages people read in the browser (the cockpit and the admin it is built on, see
+# oms/urls.py) get an HTML error page with the cockpit's header. Everything else, the API above
+# all, keeps the one JSON error format (API.md).
+HTML_PATH_PREFIXES = ("/cockpit/", "/admin/")
+
+
+def _for_people(request: HttpRequest) -> bool:
+    return request.path_info.startswith(HTML_PATH_PREFIXES)
+
+
+def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    """An error as a cockpit page: the admin's header, user tools and language switcher (the
+    admin site's context), the reason, and the way back."""
+    # Imported here: models import this module while the app registry loads, before the admin
+    # may be imported.
+    from django.contrib import admin
+
+    # An error raised before the authentication middleware ran has no user to show.
+    context = admin.site.each_context(request) if hasattr(request, "user") else {}
+    return render(request, "errors/page.html", {
+        **context, "title": title, "message": message, "status": status}, status=status)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_people(request):
+        # Another store's records answer 404 too (never 403): the page does not say which.
+        return error_page(request, 404, _("Page not found"), _(
+            "This page does not exist, or it belongs to a store you do not work in."))
     return json_error_response(404, "client_error", "not_found", _("Not found."))
 
 
@@ -193,5 +221,9 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
     return json_error_response(400, "client_error", "bad_request", _("Bad request."))
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_people(request):
+        return error_page(request, 403, _("Permission denied"), _(
+            "Your account may not open this page. An administrator can give you the "
+            "permission."))
     return json_error_response(403, "client_error", "permission_denied", _("Permission denied."))

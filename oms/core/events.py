@@ -2,9 +2,12 @@
 
 * :func:`event_emit` writes an :class:`OutboxEvent` in the caller's transaction and, once that
   transaction commits, kicks the relay: it queues a relay run unless one is queued already
-  (`relay_wakeup`). An event no handler wants (no handler for its topic, no webhook
-  subscription) is written already published, with no kick. Inside :func:`events_batched` the
-  rows wait and go in with one INSERT when the block ends.
+  (`relay_wakeup`). An event no registered handler can want (no handler for its topic, or
+  only handlers whose payload filter rules it out) is written already published, with no kick.
+  Whether a handler's `interest` (webhook subscriptions) wants a topic changes at run time, so
+  it is asked only by the relay, fresh for every batch: a subscription created a moment before
+  an event receives it. Inside :func:`events_batched` the rows wait and go in with one INSERT
+  when the block ends.
 * :func:`outbox_relay` publishes unpublished events: for every handler registered for the topic
   (and wanted by its `when` filter) it enqueues one Celery task, then marks the event published,
   all under ``FOR UPDATE SKIP LOCKED`` so concurrent relays never publish the same row. A beat
@@ -31,11 +34,10 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from oms.core.commit_hooks import CommitHook, commit_hook
-from oms.core.model_sql import db_param, for_update, placeholders, select_models
 from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
 from oms.core.relay_wakeup import relay_starting, relay_wanted
 
@@ -58,10 +60,11 @@ def on_event(*topics: str, interest: Interest | None = None, when: Filter | None
     """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
     effect; :func:`event_handle` already guarantees they commit at most once per event.
     `interest` lets the relay skip queueing the handler for events it would ignore anyway
-    (webhook fan-out with no subscriber for the topic); `when` does the same by the event's
-    payload (as JSON: the relay reads it back from the table). For an event they rule out the
-    handler is as if not registered: not queued, not run, nothing recorded, and an event no
-    handler wants is written already published.
+    (webhook fan-out with no subscriber for the topic), asked once per relay batch; `when` does
+    the same by the event's payload (as JSON: the relay reads it back from the table), and is
+    asked when the event is written too. For an event they rule out the handler is as if not
+    registered: not queued, not run, nothing recorded; an event every handler's `when` rules
+    out is written already published.
     `in_relay` is for handlers that only write to the database and queue anything that talks to
     another system after commit: the relay runs them itself (see the module docstring). A
     handler calling a PSP, a WMS or a mail server must not be one: it would hold the relay's
@@ -140,18 +143,13 @@ def _require_transaction() -> None:
 class _RelayKick(CommitHook):
     """The on-commit kick of one transaction. Events emitted later in the same transaction join
     it, so an order placing five events kicks the relay once, not five times. A kick registered
-    inside a savepoint that rolls back is dropped by Django with it and is no longer found.
-
-    It also keeps, for the transaction's later events, which handlers want which topics (read
-    once, at the first event): an event no handler wants is written already published and
-    never kicks the relay, so a cart hold nobody subscribed to costs no relay run."""
+    inside a savepoint that rolls back is dropped by Django with it and is no longer found."""
 
     label = "relay kick"
 
     def __init__(self, transaction_block: object) -> None:
         super().__init__(transaction_block)
-        self.unpublished = 0  # an event nobody wants needs no relay run
-        self.wants = _current_wants()
+        self.unpublished = 0  # an event no handler can want needs no relay run
 
     def run(self) -> None:
         if self.unpublished:
@@ -192,7 +190,7 @@ def events_emit(events: Iterable[NewEvent]) -> list[OutboxEvent]:
     _require_transaction()
     kick = _relay_kick()
     now = timezone.now()
-    rows = [_row(e, kick.wants, now) for e in events]
+    rows = [_row(e, now) for e in events]
     batch = _batch.get()
     if batch is None:
         OutboxEvent.objects.bulk_create(rows, batch_size=1000)
@@ -207,9 +205,11 @@ def event_emit(*, topic: str, aggregate_type: str, aggregate_id: str | int,
     return events_emit([NewEvent(topic, aggregate_type, str(aggregate_id), payload)])[0]
 
 
-def _row(event: NewEvent, wants: Wants, now: datetime) -> OutboxEvent:
-    """The unsaved row of an event; one no handler wants is born published."""
-    listened = _listened(event.topic, event.payload, wants)
+def _row(event: NewEvent, now: datetime) -> OutboxEvent:
+    """The unsaved row of an event; one no registered handler can want is born published.
+    Handlers with an `interest` count as wanting it: the relay asks them (`_listened` with no
+    `wants` known assumes they do)."""
+    listened = _listened(event.topic, event.payload, {})
     return OutboxEvent(topic=event.topic, aggregate_type=event.aggregate_type,
                        aggregate_id=str(event.aggregate_id), payload=event.payload,
                        created_at=now, published_at=None if listened else now)
@@ -218,10 +218,9 @@ def _row(event: NewEvent, wants: Wants, now: datetime) -> OutboxEvent:
 def outbox_row(*, topic: str, aggregate_type: str, aggregate_id: str | int,
                payload: dict[str, Any], now: datetime) -> OutboxEvent:
     """The row `event_emit` would write, unsaved, for a caller that writes it in a statement of
-    its own outside any transaction (a cart hold: `inventory.hold_sql.hold_write`). Call
+    its own outside any transaction (a cart hold: `inventory.sql.hold.hold_write`). Call
     `outbox_row_committed` once it is written."""
-    return _row(NewEvent(topic, aggregate_type, str(aggregate_id), payload), _current_wants(),
-                now)
+    return _row(NewEvent(topic, aggregate_type, str(aggregate_id), payload), now)
 
 
 def outbox_row_committed(event: OutboxEvent) -> None:
@@ -265,17 +264,12 @@ def outbox_relay(*, event_ids: Iterable[str | UUID] | None = None, limit: int | 
 
 
 def _unpublished(event_ids: Iterable[str | UUID] | None, limit: int) -> list[OutboxEvent]:
-    """The oldest unpublished events (of `event_ids` if given), locked: read on every relay run,
-    without compiling a query."""
-    where, params = "published_at IS NULL", []
+    """The oldest unpublished events (of `event_ids` if given), locked; rows another relay
+    holds are skipped, so concurrent relays never publish the same event."""
+    events = OutboxEvent.objects.filter(published_at__isnull=True)
     if event_ids is not None:
-        ids = [db_param(OutboxEvent, "id", i) for i in event_ids]
-        if not ids:
-            return []
-        where += f" AND id IN ({placeholders(len(ids))})"
-        params += ids
-    return select_models(OutboxEvent, f"{where} ORDER BY created_at LIMIT %s"
-                                      f"{for_update(skip_locked=True)}", [*params, limit])
+        events = events.filter(id__in=list(event_ids))
+    return list(events.order_by("created_at").select_for_update(skip_locked=True)[:limit])
 
 
 def _handle_in_relay(event: OutboxEvent, name: str, handler: Handler) -> bool:
@@ -294,20 +288,15 @@ def _handle_in_relay(event: OutboxEvent, name: str, handler: Handler) -> bool:
 
 def _mark_processed(event_id: str | UUID, handler_name: str) -> bool:
     """Record that `handler_name` processes the event in this transaction; False if it already
-    did (or another transaction is doing it and commits first: the unique constraint makes this
-    wait for it). One statement, so it needs no savepoint of its own."""
-    table = ProcessedEvent._meta.db_table
-    event_field = ProcessedEvent._meta.get_field("event")
-    prepared_id = event_field.target_field.get_db_prep_value(  # type: ignore[union-attr]
-        event_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({event_field.column}, handler, processed_at) "
-            "VALUES (%s, %s, %s) "
-            f"ON CONFLICT ({event_field.column}, handler) DO NOTHING RETURNING 1",
-            [prepared_id, handler_name, timezone.now()],
-        )
-        return cursor.fetchone() is not None
+    did, or another transaction is doing it and commits first (the unique constraint makes the
+    insert wait for it, then refuse). The savepoint keeps the caller's transaction usable."""
+    try:
+        with transaction.atomic():
+            ProcessedEvent.objects.create(event_id=event_id, handler=handler_name,
+                                          processed_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
 
 
 def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:

@@ -37,15 +37,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oms.core.auth import client_for_request
 from oms.core.errors import json_error_response
-from oms.core.model_sql import select_model
 from oms.core.models import ApiClient, IdempotencyKey
+from oms.core.sql import advisory_xact_lock_try
 
 HEADER = "Idempotency-Key"
 # 1-255 printable ASCII characters (API.md). Anything else is refused before it is used in a
@@ -68,14 +68,10 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _try_lock(client: ApiClient, key: str) -> bool:
-    if connection.vendor != "postgresql":
-        return True  # SQLite (demo mode) serialises all writers anyway
     lock_id = int.from_bytes(
         hashlib.sha256(f"idem:{client.pk}:{key}".encode()).digest()[:8], "big", signed=True
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return bool(cursor.fetchone()[0])
+    return advisory_xact_lock_try(lock_id)
 
 
 def _worth_storing(response: HttpResponse) -> bool:
@@ -147,8 +143,7 @@ class IdempotencyMiddleware:
                     409, "client_error", "idempotency_key_in_use",
                     _("A request with this Idempotency-Key is still being processed."),
                 )
-            stored = select_model(IdempotencyKey, 'client_id = %s AND "key" = %s',
-                                  [client.pk, key])
+            stored = IdempotencyKey.objects.filter(client=client, key=key).first()
             if stored is not None and stored.expires_at <= now:
                 stored.delete()
                 stored = None

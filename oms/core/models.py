@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -156,36 +155,19 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from oms.core.webhooks.topics import subscribed_topics_forget  # it imports this module
-
-        super().save(*args, **kwargs)
-        subscribed_topics_forget()
-
     def wants(self, topic: str) -> bool:
         return "*" in self.topics or topic in self.topics
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DELIVERED = "delivered", _("Delivered")
-    DEAD = "dead", _("Dead-lettered")
-
-
 class WebhookDelivery(models.Model):
-    """One event to one subscription. Retries are a database timer (`next_attempt_at`)."""
+    """One event to one subscription, sent through the attempt mechanism (kind ``webhook``,
+    `oms.core.attempts`): its status, tries and next attempt are there."""
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook delivery")
@@ -195,33 +177,9 @@ class WebhookDelivery(models.Model):
                 fields=["subscription", "event"], name="one_delivery_per_event_and_subscription"
             ),
         ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="webhook_delivery_due",
-                condition=models.Q(status="pending"),
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.event.topic} → {self.subscription.url}"
-
-
-class WebhookAttempt(models.Model):
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE,
-                                 related_name="attempt_log")
-    number = models.PositiveIntegerField()
-    at = models.DateTimeField()
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
-    duration_ms = models.PositiveIntegerField()
-
-    class Meta:
-        verbose_name = _("webhook attempt")
-        ordering = ["number"]
-
-    def __str__(self) -> str:
-        return f"#{self.number} {self.response_status or self.error}"
 
 
 class HandlerFailure(models.Model):
@@ -243,3 +201,7 @@ class HandlerFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} ✗ {self.event_id}"
+
+
+# The attempt mechanism's tables belong to this app (oms/core/attempts/).
+from oms.core.attempts.models import Attempt, AttemptTry  # noqa: E402,F401

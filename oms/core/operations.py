@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from oms.core.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+from oms.core.attempts.states import AttemptStatus
+from oms.core.models import Attempt, OutboxEvent
+from oms.core.sql import database_answers
 
 
 @require_GET
@@ -21,8 +22,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _database_ok() -> str | None:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        database_answers()
         return None
     except Exception as exc:
         return str(exc)[:200]
@@ -62,8 +62,9 @@ class BacklogCollector:
         webhooks = GaugeMetricFamily(
             "oms_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
         )
-        for status in (DeliveryStatus.PENDING, DeliveryStatus.DEAD):
-            webhooks.add_metric([status], WebhookDelivery.objects.filter(status=status).count())
+        for status in (AttemptStatus.PENDING, AttemptStatus.DEAD):
+            webhooks.add_metric([status], Attempt.objects.filter(kind="webhook",
+                                                                 status=status).count())
         yield webhooks
 
 

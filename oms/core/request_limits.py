@@ -6,6 +6,8 @@ error format (issue 17).
   Checked against Content-Length before the body is read, so an oversized upload costs
   nothing: 413 `request_too_large`.
   Django's own `DATA_UPLOAD_MAX_MEMORY_SIZE` stays as the outer bound for every other page.
+- A body without Content-Length (chunked): 411 `length_required`, because Django would read it
+  as empty.
 - A NUL character in the path or the query string: PostgreSQL cannot compare text with it, so
   `/orders/%00` would fail inside a query; 400 `null_character` here instead.
 
@@ -15,6 +17,7 @@ as high as it allows, so that whatever a client can send reaches these checks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from django.utils.translation import gettext as _
 from oms.core.errors import json_error_response
 
 API_PREFIX = "/api/"
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "٣" and "²"
 
 
 def body_limit(request: HttpRequest) -> int:
@@ -48,8 +52,14 @@ class RequestLimitsMiddleware:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             return json_error_response(400, "validation_error", "null_character",
                                        _("The URL may not contain NUL characters."))
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit():
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+            # Django reads a body without Content-Length as empty: a chunked body would be
+            # parsed as {} and answered as if its fields were missing.
+            return json_error_response(411, "client_error", "length_required",
+                                       _("Send the body with a Content-Length."))
+        length = length or "0"
+        if not _DIGITS.fullmatch(length):
             return json_error_response(400, "client_error", "bad_request",
                                        _("Content-Length is not a number."))
         limit = body_limit(request) if int(length) > settings.API_MAX_BODY_BYTES else 0

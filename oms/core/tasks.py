@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from oms.core import events, idempotency
-from oms.core.webhooks import services as webhooks
+from oms.core.attempts.services import attempt_run, attempts_requeue_due
 
 
 @shared_task(ignore_result=True)
@@ -43,13 +43,14 @@ def handle_event(event_id: str, handler: str) -> bool:
 
 
 @shared_task(ignore_result=True)
-def deliver_webhook(delivery_id: int) -> str:
-    return webhooks.webhook_delivery_attempt(delivery_id=delivery_id)
+def deliver_webhook(attempt_id: int, tries: int) -> str:
+    return attempt_run(attempt_id=attempt_id, tries=tries)
 
 
 @shared_task(ignore_result=True)
-def retry_due_webhook_deliveries() -> int:
-    return webhooks.webhook_deliveries_requeue_due()
+def requeue_due_attempts() -> int:
+    """The one beat sweep of every kind of outbound call (oms.core.attempts)."""
+    return attempts_requeue_due()
 
 
 @shared_task(ignore_result=True)

@@ -39,7 +39,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     channel = models.CharField(_("channel"), max_length=50, db_index=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders",
+                                 verbose_name=_("customer"))
     currency = models.CharField(_("currency"), max_length=3)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     status = FSMField(_("status"), default=S.PLACED, choices=OrderStatus.choices, protected=True)
@@ -108,7 +109,8 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))
     product = models.ForeignKey(Product, to_field="sku", db_column="sku",
-                                on_delete=models.PROTECT, related_name="+")
+                                on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
     quantity = models.PositiveIntegerField(_("ordered"))
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=2)

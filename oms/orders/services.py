@@ -7,23 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Max
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from oms.core.errors import Conflict, InvalidInput, InvalidTransition
 from oms.core.events import event_emit
-from oms.core.model_sql import db_values, placeholders, quoted_columns
-from oms.core.related import remember_related
 from oms.orders.models import EXTERNAL_ID_UNIQUE, Customer, Order, OrderEvent, OrderLine
 from oms.orders.states import OrderStatus
-
-ORDER_NUMBER_START = 1_000_001
 
 
 @dataclass(frozen=True)
@@ -87,74 +81,24 @@ def duplicate_order(*, channel: str, external_id: str | None) -> Conflict:
 
 
 def external_id_taken(*, channel: str, external_id: str) -> bool:
-    """Has the channel placed an order with this external id? Asked before every order: read
-    without compiling a query."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Order._meta.db_table} "
-                       "WHERE channel = %s AND external_id = %s", [channel, external_id])
-        return cursor.fetchone() is not None
+    """Has the channel placed an order with this external id?"""
+    return Order.objects.filter(channel=channel, external_id=external_id).exists()
 
 
 def order_total(lines: Sequence[OrderLineData]) -> Decimal:
     return sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0.00"))
 
 
-def order_number_next() -> str:
-    """Human-friendly, unique and never reused: a PostgreSQL sequence does not hand out a value
-    twice, even when the transaction that took it rolls back."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval('orders_order_number_seq')")
-            return str(cursor.fetchone()[0])
-    # SQLite (demo mode) has one writer at a time.
-    last = Order.objects.aggregate(last=Max("id"))["last"] or 0
-    return str(ORDER_NUMBER_START + last)
-
-
-@cache
-def _customer_found_or_inserted_sql() -> tuple[str, list[str], list[Field]]:
-    """The customer with an e-mail, inserted first if there is none: one round trip instead of
-    the four of get_or_create (read, savepoint, insert, release) for a new customer. If another
-    transaction inserts the same e-mail meanwhile, ours waits for it and inserts nothing, and
-    the row it wrote is not in this statement's snapshot: then no row comes back. Every column
-    of the model is written and read, so a field added later is too."""
-    fields = list(Customer._meta.concrete_fields)
-    written = [f for f in fields if not f.primary_key]
-    names = [f.attname for f in fields]
-    every = quoted_columns(fields)
-    sql = (
-        f"WITH found AS (SELECT {every} FROM orders_customer WHERE email = %s), "
-        f"inserted AS (INSERT INTO orders_customer ({quoted_columns(written)}) "
-        f"SELECT {placeholders(len(written))} WHERE NOT EXISTS (SELECT FROM found) "
-        f"ON CONFLICT (email) DO NOTHING RETURNING {every}) "
-        "SELECT * FROM found UNION ALL SELECT * FROM inserted"
-    )
-    return sql, names, written
-
-
-def _customer_found_or_inserted(email: str, data: CustomerData) -> Customer | None:
-    if connection.vendor != "postgresql":
-        return None
-    sql, names, written = _customer_found_or_inserted_sql()
-    now = timezone.now()
-    new = Customer(email=email, name=data.name, phone=data.phone,
-                   external_id=data.external_id, created_at=now, updated_at=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [email, *db_values(new, written)])
-        row = cursor.fetchone()
-    return None if row is None else Customer.from_db(connection.alias, names, row)
-
-
 def customer_upsert(*, data: CustomerData) -> Customer:
     """The customer with this e-mail, created if new; a name, phone or external id given here
     replaces the stored one (an empty one keeps it)."""
     email = data.email.strip().lower()
-    customer = _customer_found_or_inserted(email, data)
-    if customer is None:  # SQLite, or a concurrent first order of the same customer
-        customer, _created = Customer.objects.get_or_create(
-            email=email, defaults={"name": data.name, "phone": data.phone,
-                                   "external_id": data.external_id},
-        )
+    # get_or_create answers a concurrent first order of the same customer: its insert fails on
+    # the unique e-mail inside a savepoint, and it reads the row the other transaction wrote.
+    customer, _created = Customer.objects.get_or_create(
+        email=email, defaults={"name": data.name, "phone": data.phone,
+                               "external_id": data.external_id},
+    )
     changed = {k: v for k, v in (("name", data.name), ("phone", data.phone),
                                  ("external_id", data.external_id))
                if v and getattr(customer, k) != v}
@@ -230,11 +174,11 @@ def order_create(*, data: NewOrder) -> Order:
     with transaction.atomic(savepoint=False):
         order.customer = customer_upsert(data=data.customer)
         order.save(force_insert=True)
-        remember_related(order, "lines", OrderLine.objects.bulk_create([
+        OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
             for i, ln in enumerate(data.lines, start=1)
-        ]))
+        ])
         OrderEvent.objects.bulk_create([  # the whole audit trail of the intake, one insert
             OrderEvent(order=order, type=type_, at=now, actor=data.placed_by, data=detail)
             for type_, detail in trail])
@@ -254,11 +198,8 @@ def _first_step(order: Order, first: FirstStep) -> tuple[str, dict[str, Any]]:
 
 def is_duplicate_external_id(error: IntegrityError) -> bool:
     """Did `order_create` fail on the channel's external id being taken?"""
-    diag = getattr(error.__cause__, "diag", None)
-    if diag is not None:  # PostgreSQL names the constraint
-        return diag.constraint_name == EXTERNAL_ID_UNIQUE
-    # SQLite (demo mode) names the columns
-    return "orders_order.channel, orders_order.external_id" in str(error)
+    diag = getattr(error.__cause__, "diag", None)  # psycopg's: PostgreSQL names the constraint
+    return diag is not None and diag.constraint_name == EXTERNAL_ID_UNIQUE
 
 
 def order_lock(*, order: Order) -> Order:

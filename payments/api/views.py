@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.catalog.api.serializers import CURRENCY_PATTERN
-from oms.core.api.base import ErrorSerializer, InstantField, LeanSerializer, client_of, validated
+from oms.core.api.base import ErrorSerializer, InstantField, client_of, validated
 from oms.core.idempotency import REPLAYED_HEADER
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
@@ -22,7 +22,7 @@ from payments.states import PaymentStatus, PspEventOutcome, PspEventType
 MONEY_EVENTS = {PspEventType.CAPTURED, PspEventType.REFUNDED, PspEventType.CHARGEBACK}
 
 
-class PspEventIn(LeanSerializer):
+class PspEventIn(serializers.Serializer):
     psp_reference = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(PspEventType.choices)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -37,7 +37,7 @@ class PspEventIn(LeanSerializer):
         return data
 
 
-class PspEventPaymentOut(LeanSerializer):
+class PspEventPaymentOut(serializers.Serializer):
     id = serializers.IntegerField()
     method = serializers.CharField()
     status = serializers.ChoiceField(PaymentStatus.choices)
@@ -47,12 +47,12 @@ class PspEventPaymentOut(LeanSerializer):
     currency = serializers.CharField()
 
 
-class PspEventOrderOut(LeanSerializer):
+class PspEventOrderOut(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
 
 
-class PspEventOut(LeanSerializer):
+class PspEventOut(serializers.Serializer):
     """For the schema: the body is stored with the event and replayed as it was."""
 
     id = serializers.IntegerField()

@@ -4,11 +4,11 @@ payment at the till on collection (`store`), refunds and voids for goods not col
 (`reversals`)."""
 
 from payments.services.captures import (
+    PSP_CAPTURE,
     capture_key,
     payment_capture_execute,
     payment_capture_retry,
     payment_captures_plan,
-    payment_captures_requeue_due,
 )
 from payments.services.core import (
     PaymentData,
@@ -22,6 +22,7 @@ from payments.services.reversals import GiveBackFailed, payment_give_back, rever
 from payments.services.store import payment_collect_in_store
 
 __all__ = [
+    "PSP_CAPTURE",
     "GiveBackFailed",
     "PaymentData",
     "PspEventData",
@@ -30,7 +31,6 @@ __all__ = [
     "payment_capture_execute",
     "payment_capture_retry",
     "payment_captures_plan",
-    "payment_captures_requeue_due",
     "payment_change",
     "payment_collect_in_store",
     "payment_give_back",

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oms.core.attempts.services import attempt_settle
 from oms.core.errors import NotFound, Unprocessable
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
@@ -40,6 +41,7 @@ from payments.selectors import (
     payment_get_by_psp_reference,
     psp_event_find,
 )
+from payments.services.captures import PSP_CAPTURE
 from payments.services.core import (
     capture_step,
     payment_change,
@@ -232,8 +234,9 @@ def _confirm_capture(capture: PaymentCapture, data: PspEventData, *, order: Orde
               "psp_event": {"type": data.type, "at": data.at.isoformat()}}
     if capture.status == CaptureStatus.PENDING:
         capture.status, capture.succeeded_at = CaptureStatus.SUCCEEDED, now
-        capture.next_attempt_at = capture.lease_until = None
         capture.save()
+        # our own call may still be out: its attempt is settled, its late answer only logged
+        attempt_settle(kind=PSP_CAPTURE, target_id=capture.pk)
         return payment_change(order=order, payment=payment,
                               step=capture_step(payment, capture.amount),
                               topic="payment.captured", actor=actor, captured=capture.amount,

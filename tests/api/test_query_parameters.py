@@ -11,7 +11,7 @@ from django.test import Client
 
 from oms.core.models import ClientKind
 from tests.conftest import ApiClientSession
-from tests.notifications.factories import a_fulfillment, an_order
+from tests.factories import a_fulfillment, an_order
 
 pytestmark = pytest.mark.django_db
 

@@ -35,7 +35,7 @@ from tests.factories import (
     StoreFactory,
     WebhookSubscriptionFactory,
 )
-from tests.orders.conftest import order_body
+from tests.network import order_body
 
 MAX_EXAMPLES = 30
 SEED = 17

@@ -13,7 +13,7 @@ from inventory.models import StockLevel
 from oms.core.api.renderers import FastJSONRenderer
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
-from tests.orders.conftest import order_body
+from tests.network import order_body
 
 pytestmark = pytest.mark.django_db
 

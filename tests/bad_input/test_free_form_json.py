@@ -13,7 +13,7 @@ from oms.catalog.models import Product
 from oms.orders.models import Order
 from tests.catalog.payloads import product_body
 from tests.conftest import error_codes
-from tests.orders.conftest import SHIPPING_ADDRESS, order_body
+from tests.network import SHIPPING_ADDRESS, order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +186,61 @@ def test_a_bulk_feed_names_the_product_whose_attributes_are_out_of_bounds(pim):
     assert response.status_code == 400, response.content
     assert attrs(response) == ["products.1.attributes.n"]
     assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(("change", "attr"), [
+    ({"lat": True, "lon": False}, "delivery.address.lat"),
+    ({"name": "Kim\u202eredaeH"}, "delivery.address.name"),
+    ({"city": "Berlin\n"}, None),  # surrounding whitespace is trimmed, as everywhere
+    ({"line2": "Hinterhaus\u0007"}, "delivery.address.line2"),
+])
+def test_address_text_is_plain_and_coordinates_are_numbers(network, shop, change, attr):
+    network.stock(network.kassel, "A", 5)
+
+    response = shop.post("/api/v1/orders", order_with_address(**change))
+
+    if attr is None:
+        assert response.status_code == 201, response.content
+        return
+    assert response.status_code == 400, response.content
+    assert attr in attrs(response)
+    assert not Order.objects.exists()
+
+
+def test_a_customer_name_with_a_bidirectional_override_is_refused(network, shop):
+    network.stock(network.kassel, "A", 5)
+
+    response = shop.post("/api/v1/orders", order_body(
+        [("A", 1)], customer={"email": "kim@example.de", "name": "a\u0007\u202e"}))
+
+    assert response.status_code == 400
+    assert attrs(response) == ["customer.name"]
+
+
+@pytest.mark.parametrize(("address", "attr"), [
+    ({"zzz": "a" * 1000}, "address.zzz"),
+    ({"country": "XX"}, "address.country"),
+    ({"street": "x" * 201}, "address.street"),
+])
+def test_a_location_address_has_a_shape_too(api, address, attr):
+    from inventory.models import Location
+
+    response = api("erp").put("/api/v1/locations/L1", {
+        "name": "Lager", "kind": "warehouse", "address": address})
+
+    assert response.status_code == 400, response.content
+    assert attrs(response) == [attr]
+    assert not Location.objects.exists()
+
+
+@pytest.mark.parametrize(("path", "body", "attr"), [
+    ("pick", {"lines": [{"sku": "A", "picked": 2**63}]}, "lines.0.picked"),
+    ("ship", {"carrier": "dhl", "tracking_number": "T", "lines": [{"sku": "A",
+                                                                  "quantity": 2**64 - 1}]},
+     "lines.0.quantity"),
+])
+def test_line_quantities_of_fulfilment_commands_are_bounded(api, path, body, attr):
+    response = api("wms").post(f"/api/v1/fulfillments/1/{path}", body)
+
+    assert response.status_code == 400, response.content
+    assert attrs(response) == [attr]

@@ -13,7 +13,7 @@ from oms.core.models import IdempotencyKey
 from oms.orders.models import Order
 from tests.catalog.payloads import bulk_row, product_body
 from tests.conftest import error_codes
-from tests.orders.conftest import order_body
+from tests.network import order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,22 @@ def test_a_nonsense_content_length_answers_400(shop):
     assert response.status_code == 400
     assert response.json()["type"] == "client_error"
 
+
+
+def test_a_chunked_body_without_content_length_is_refused_not_read_as_empty(pim):
+    response = pim.http.put("/api/v1/products/SKU-1", data=json.dumps(product_body()),
+                            content_type="application/json",
+                            HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH="")
+
+    assert response.status_code == 411
+    assert error_codes(response) == ["length_required"]
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize("length", ["\u0663", "\u00b2", "-1", "1e3", " 12"])
+def test_a_content_length_of_anything_but_ascii_digits_answers_400(shop, length):
+    response = shop.http.post("/api/v1/orders", data="{}", content_type="application/json",
+                              CONTENT_LENGTH=length)
+
+    assert response.status_code == 400
+    assert error_codes(response) == ["bad_request"]

@@ -12,10 +12,8 @@ from django.test import Client
 
 from fulfillment.models import FulfillmentOrder
 from inventory.models import Location, StockLevel
-from tests.cockpit.factories import StoreStaffFactory
-from tests.orders.conftest import network, order_body
-
-__all__ = ["network"]
+from tests.factories.cockpit import StoreStaffFactory
+from tests.network import order_body
 
 
 def logged_in(user: User) -> Client:

@@ -18,7 +18,7 @@ from fulfillment.cockpit.dashboard import (
     store_figures,
 )
 from fulfillment.states import FulfillmentStatus as S
-from tests.cockpit.factories import a_pickup
+from tests.factories.cockpit import a_pickup
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.states import FulfillmentStatus as S
-from tests.cockpit.factories import a_pickup
+from tests.factories.cockpit import a_pickup
 
 pytestmark = pytest.mark.django_db
 

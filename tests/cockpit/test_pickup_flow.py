@@ -10,7 +10,7 @@ import pytest
 from fulfillment.pickup import pickup_code
 from tests.cockpit.conftest import messages_of
 from tests.conftest import wait_for_a_fresh_minute
-from tests.orders.conftest import level
+from tests.network import level
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from fulfillment.states import FulfillmentStatus
 from tests.cockpit.conftest import logged_in
-from tests.cockpit.factories import StoreStaffFactory, SuperuserFactory, a_pickup
 from tests.factories import StockLevelFactory
+from tests.factories.cockpit import StoreStaffFactory, SuperuserFactory, a_pickup
 
 pytestmark = pytest.mark.django_db
 

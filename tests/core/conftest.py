@@ -21,8 +21,8 @@ T = TypeVar("T")
 
 @pytest.fixture(autouse=True, scope="session")
 def _real_postgres_and_redis() -> None:
-    """These tests exercise row locks, advisory locks and the broker: they need the real
-    services, not the SQLite/in-memory demo mode."""
+    """These tests exercise row locks, advisory locks and the broker: they need the PostgreSQL
+    and Redis given to the suite, not the demo's embedded server and in-process tasks."""
     if django_settings.DEMO_MODE or not django_settings.REDIS_URL:
         pytest.fail("tests/core need DATABASE_URL (PostgreSQL) and REDIS_URL (a Redis db used "
                     "only by tests, e.g. redis://127.0.0.1:6379/15)", pytrace=False)

@@ -17,7 +17,7 @@ from oms.core.models import IdempotencyKey, OutboxEvent
 from oms.orders.models import Order
 from tests.conftest import error_codes
 from tests.core import idempotency_urls as test_urls
-from tests.orders.conftest import network, order_body  # noqa: F401  (the network fixture)
+from tests.network import order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def pos(api: Any) -> Any:
 
 
 @pytest.fixture
-def ready_pickup(network: Any, api: Any, pos: Any) -> FulfillmentOrder:  # noqa: F811
+def ready_pickup(network: Any, api: Any, pos: Any) -> FulfillmentOrder:
     """A pickup of 2 x A waiting in Munich with its code."""
     network.stock(network.munich, "A", 5)
     placed = api("webshop", channel="web").post("/api/v1/orders", order_body(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from oms.celery import app as celery_app
-from tests.core.factories import OutboxEventFactory
+from tests.factories import OutboxEventFactory
 
 pytestmark = pytest.mark.django_db
 

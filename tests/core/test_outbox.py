@@ -23,7 +23,6 @@ from oms.core.events import (
 from oms.core.models import OutboxEvent, ProcessedEvent, WebhookDelivery
 from oms.core.tasks import relay_outbox
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
-from tests.core.factories import OutboxEventFactory
 from tests.core.handlers import (
     FAILING_FILTER_TOPIC,
     FILTERED_TOPIC,
@@ -51,7 +50,12 @@ from tests.core.handlers import (
     write_then_fail_the_first_time,
 )
 from tests.core.support import BrokerQueues, QueuedTask
-from tests.factories import ApiClientFactory, StockLevelFactory, WebhookSubscriptionFactory
+from tests.factories import (
+    ApiClientFactory,
+    OutboxEventFactory,
+    StockLevelFactory,
+    WebhookSubscriptionFactory,
+)
 
 RELAY = "oms.core.tasks.relay_outbox"
 HANDLE = "oms.core.tasks.handle_event"
@@ -617,7 +621,7 @@ def test_a_relay_that_crashes_before_its_commit_leaves_in_relay_work_undone_for_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_no_handler_wants_is_written_published_and_kicks_no_relay(
+def test_an_event_nobody_subscribed_to_is_relayed_and_published_without_a_task(
     broker: BrokerQueues,
 ) -> None:
     # given a topic no handler is registered for and no webhook subscription names
@@ -625,11 +629,13 @@ def test_an_event_no_handler_wants_is_written_published_and_kicks_no_relay(
     with transaction.atomic():
         event = emit(topic="test.unheard")
 
-    # then the event is kept in the outbox, already published, and the broker got no kick
+    # then the relay is kicked (a subscription made in the meantime must get the event), and
+    # the relay, finding nobody, publishes it without queueing anything
+    assert len(broker.tasks(RELAY)) == 1
+    assert run_kicked_relay() == 1
     event.refresh_from_db()
     assert event.published_at is not None
-    assert broker.tasks(RELAY) == []
-    assert outbox_relay() == 0
+    assert broker.tasks(HANDLE) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -646,13 +652,10 @@ def test_an_event_a_handler_rules_out_by_its_payload_is_neither_queued_nor_waite
     with transaction.atomic():
         wanted = emit(topic=FILTERED_TOPIC, aggregate_id="wanted")
 
-    # then the one ruled out is written already published and kicks nothing
-    skipped.refresh_from_db()
-    assert skipped.published_at is not None
-    assert kicks_after_skipped == 0
-    # and the one it wants kicks the relay, which queues the handler for it alone
-    assert len(broker.tasks(RELAY)) == 1
-    assert run_kicked_relay() == 1
+    # then both go to the relay (webhook subscribers are asked there, when it runs), and the
+    # relay queues the handler for the one it wants alone
+    assert kicks_after_skipped == 1
+    assert run_kicked_relay() == 2
     assert handle_tasks_for(broker, wanted) == [name]
     assert handle_tasks_for(broker, skipped) == []
 
@@ -730,30 +733,31 @@ def test_an_event_a_webhook_subscriber_wants_waits_for_the_relay(broker: BrokerQ
 
 
 @pytest.mark.django_db(transaction=True)
-def test_subscribing_and_unsubscribing_take_effect_for_the_next_event_despite_the_cache(
+def test_subscribing_and_unsubscribing_take_effect_for_the_next_event(
     broker: BrokerQueues,
 ) -> None:
-    # given the subscribed topics were read, and cached, while nobody subscribed
+    # given an event relayed while nobody subscribed
     with transaction.atomic():
-        before = emit(topic="test.unheard")
-    before.refresh_from_db()
-    assert before.published_at is not None
+        emit(topic="test.unheard")
+    run_kicked_relay()
 
-    # when a client subscribes to the topic
+    # when a client subscribes to the topic and an event follows
     subscription = webhook_subscription_create(
         owner=ApiClientFactory(), url="https://hooks.example/oms", topics=["test.unheard"])
     with transaction.atomic():
         subscribed = emit(topic="test.unheard")
+    run_kicked_relay()
 
-    # then its next event waits for the relay
-    subscribed.refresh_from_db()
-    assert subscribed.published_at is None
+    # then the relay made it a delivery
+    assert WebhookDelivery.objects.filter(event=subscribed).count() == 1
 
-    # when the subscription is deactivated
+    # when the subscription is deactivated and another event follows
     webhook_subscription_delete(subscription=subscription)
     with transaction.atomic():
         after = emit(topic="test.unheard")
+    run_kicked_relay()
 
-    # then events of the topic are stored published again
+    # then it is published and delivered to nobody
     after.refresh_from_db()
     assert after.published_at is not None
+    assert not WebhookDelivery.objects.filter(event=after).exists()

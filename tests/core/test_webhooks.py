@@ -15,19 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.core import tasks
+from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.services import attempts_requeue_due
+from oms.core.attempts.states import AttemptStatus as Status
 from oms.core.events import event_emit
-from oms.core.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from oms.core.webhooks.services import (
-    QUEUE_LEASE,
-    webhook_deliveries_requeue_due,
-    webhook_delivery_attempt,
-    webhook_delivery_retry,
-)
+from oms.core.models import Attempt, AttemptTry, WebhookDelivery, WebhookSubscription
+from oms.core.webhooks.services import WEBHOOK, webhook_delivery_attempt, webhook_delivery_retry
 from oms.core.webhooks.signing import generate_secret, verify
 from tests.conftest import error_codes
-from tests.core.factories import WebhookDeliveryFactory
 from tests.core.handlers import TEST_TOPIC
-from tests.factories import WebhookSubscriptionFactory
+from tests.factories import WebhookDeliveryFactory, WebhookSubscriptionFactory
 from tests.http_receiver import HttpReceiver as WebhookReceiver
 
 SUBSCRIPTIONS = "/api/v1/webhook-subscriptions"
@@ -41,6 +38,16 @@ def closed_port() -> int:
 
 def delivery_to(receiver: WebhookReceiver, **fields: Any) -> WebhookDelivery:
     return WebhookDeliveryFactory(subscription__url=receiver.url, **fields)
+
+
+def attempt(delivery: WebhookDelivery) -> Attempt:
+    found = attempt_of(kind=WEBHOOK, target_id=delivery.pk)
+    assert found is not None
+    return found
+
+
+def webhook_deliveries_requeue_due(**kwargs: Any) -> int:
+    return attempts_requeue_due(kinds=[WEBHOOK.name], **kwargs)
 
 
 def between(value: Any, low: timedelta, high: timedelta, since: Any) -> bool:
@@ -161,9 +168,9 @@ def test_a_subscriber_receives_each_event_signed_with_its_secret(
                       headers["webhook-signature"])
     assert not verify(created["secret"], headers["webhook-id"], ts, body.replace(b"42", b"43"),
                       headers["webhook-signature"])
-    delivery = WebhookDelivery.objects.get(event=event)
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
-    assert delivery.attempt_log.get().response_status == 200
+    sent = attempt(WebhookDelivery.objects.get(event=event))
+    assert (sent.status, sent.tries) == (Status.SUCCEEDED, 1)
+    assert sent.log.get().status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)
@@ -200,9 +207,9 @@ def test_a_failing_subscriber_is_retried_with_backoff_then_dead_lettered(
     status = webhook_delivery_attempt(delivery_id=delivery.pk)
 
     # then it stays pending, due again after 15-30 s (30 s x jitter in [0.5, 1])
-    delivery.refresh_from_db()
-    assert (status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
-    assert between(delivery.next_attempt_at, timedelta(seconds=15), timedelta(seconds=30),
+    tried = attempt(delivery)
+    assert (status, tried.tries) == (Status.PENDING, 1)
+    assert between(tried.next_attempt_at, timedelta(seconds=15), timedelta(seconds=30),
                    started)
 
     # when the second attempt fails
@@ -210,28 +217,28 @@ def test_a_failing_subscriber_is_retried_with_backoff_then_dead_lettered(
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
     # then the backoff doubled: due after 30-60 s
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 2)
-    assert between(delivery.next_attempt_at, timedelta(seconds=30), timedelta(seconds=60),
+    tried = attempt(delivery)
+    assert (tried.status, tried.tries) == (Status.PENDING, 2)
+    assert between(tried.next_attempt_at, timedelta(seconds=30), timedelta(seconds=60),
                    started)
 
     # when the third and last allowed attempt fails
     status = webhook_delivery_attempt(delivery_id=delivery.pk)
 
     # then the delivery is dead-lettered, with every attempt logged
-    delivery.refresh_from_db()
-    assert status == DeliveryStatus.DEAD
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 3)
-    assert delivery.next_attempt_at is None
-    assert delivery.finished_at is not None
-    assert [(a.number, a.response_status, a.error) for a in delivery.attempt_log.all()] == [
+    tried = attempt(delivery)
+    assert status == Status.DEAD
+    assert (tried.status, tried.tries) == (Status.DEAD, 3)
+    assert tried.next_attempt_at is None
+    assert tried.finished_at is not None
+    assert [(a.number, a.status_code, a.error) for a in tried.log.all()] == [
         (1, 500, "HTTP 500"), (2, 500, "HTTP 500"), (3, 500, "HTTP 500")]
     # and every retry carried the same message id, so the receiver can drop duplicates
     assert {r.headers["webhook-id"] for r in webhook_receiver.requests} == {
         f"msg_{delivery.event_id}"}
 
     # when something tries it again anyway
-    assert webhook_delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.DEAD
+    assert webhook_delivery_attempt(delivery_id=delivery.pk) == "skipped"
 
     # then a dead delivery is not sent again
     assert len(webhook_receiver.requests) == 3
@@ -243,16 +250,16 @@ def test_a_dead_delivery_retried_from_the_cockpit_gets_one_more_attempt(
 ) -> None:
     # given a dead-lettered delivery whose subscriber works again
     settings.WEBHOOK_MAX_ATTEMPTS = 3
-    delivery = delivery_to(webhook_receiver, status=DeliveryStatus.DEAD, attempts=3,
-                           next_attempt_at=None, finished_at=timezone.now())
+    delivery = delivery_to(webhook_receiver, attempt__status=Status.DEAD, attempt__tries=3,
+                           attempt__next_attempt_at=None, attempt__finished_at=timezone.now())
 
     # when staff retry it from the cockpit
     with django_capture_on_commit_callbacks(execute=True):
         webhook_delivery_retry(delivery=delivery)
 
     # then it is attempted once more and delivered
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 4)
+    tried = attempt(delivery)
+    assert (tried.status, tried.tries) == (Status.SUCCEEDED, 4)
     assert len(webhook_receiver.requests) == 1
 
 
@@ -265,12 +272,11 @@ def test_an_unreachable_subscriber_counts_as_a_failed_attempt(settings: Any) -> 
     status = webhook_delivery_attempt(delivery_id=delivery.pk)
 
     # then the failure is logged with its reason and retried later
-    delivery.refresh_from_db()
-    assert status == DeliveryStatus.PENDING
-    attempt = WebhookAttempt.objects.get(delivery=delivery)
-    assert attempt.response_status is None
-    assert "refused" in attempt.error.lower()
-    assert delivery.next_attempt_at > timezone.now()
+    assert status == Status.PENDING
+    logged = AttemptTry.objects.get(attempt=attempt(delivery))
+    assert logged.status_code is None
+    assert "refused" in logged.error.lower()
+    assert attempt(delivery).next_attempt_at > timezone.now()
 
 
 @pytest.mark.django_db
@@ -286,11 +292,11 @@ def test_a_subscriber_slower_than_the_timeout_counts_as_a_failed_attempt(
     status = webhook_delivery_attempt(delivery_id=delivery.pk)
 
     # then it gave up after the timeout and will retry
-    assert status == DeliveryStatus.PENDING
-    attempt = WebhookAttempt.objects.get(delivery=delivery)
-    assert attempt.response_status is None
-    assert "timed out" in attempt.error
-    assert attempt.duration_ms < 900
+    assert status == Status.PENDING
+    logged = AttemptTry.objects.get(attempt=attempt(delivery))
+    assert logged.status_code is None
+    assert "timed out" in logged.error
+    assert logged.duration_ms < 900
 
 
 @pytest.mark.django_db
@@ -299,10 +305,12 @@ def test_the_sweep_requeues_only_pending_deliveries_that_are_due(
 ) -> None:
     # given deliveries: one due, one due later, one delivered and one dead (both "due")
     past, future = timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(minutes=5)
-    due = delivery_to(webhook_receiver, next_attempt_at=past)
-    later = delivery_to(webhook_receiver, next_attempt_at=future)
-    done = delivery_to(webhook_receiver, next_attempt_at=past, status=DeliveryStatus.DELIVERED)
-    dead = delivery_to(webhook_receiver, next_attempt_at=past, status=DeliveryStatus.DEAD)
+    due = delivery_to(webhook_receiver, attempt__next_attempt_at=past)
+    later = delivery_to(webhook_receiver, attempt__next_attempt_at=future)
+    done = delivery_to(webhook_receiver, attempt__next_attempt_at=past,
+                       attempt__status=Status.SUCCEEDED)
+    dead = delivery_to(webhook_receiver, attempt__next_attempt_at=past,
+                       attempt__status=Status.DEAD)
 
     # when the beat sweep runs and its transaction commits
     with django_capture_on_commit_callbacks(execute=True):
@@ -312,11 +320,9 @@ def test_the_sweep_requeues_only_pending_deliveries_that_are_due(
     assert requeued == 1
     assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [
         f"msg_{due.event_id}"]
-    for delivery in (due, later, done, dead):
-        delivery.refresh_from_db()
-    assert due.status == DeliveryStatus.DELIVERED
-    assert (later.status, later.next_attempt_at) == (DeliveryStatus.PENDING, future)
-    assert (done.attempts, dead.attempts) == (0, 0)
+    assert attempt(due).status == Status.SUCCEEDED
+    assert (attempt(later).status, attempt(later).next_attempt_at) == (Status.PENDING, future)
+    assert (attempt(done).tries, attempt(dead).tries) == (0, 0)
 
 
 @pytest.mark.django_db
@@ -324,7 +330,8 @@ def test_a_requeued_delivery_is_leased_so_the_next_sweep_skips_it(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # given a due delivery
-    delivery = WebhookDeliveryFactory(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    delivery = WebhookDeliveryFactory(
+        attempt__next_attempt_at=timezone.now() - timedelta(seconds=1))
 
     # when the sweep queues it (the task has not run yet) and the sweep runs again
     with django_capture_on_commit_callbacks(execute=False) as queued:
@@ -333,8 +340,8 @@ def test_a_requeued_delivery_is_leased_so_the_next_sweep_skips_it(
 
     # then it was queued once, and becomes due again only when the lease ends
     assert (first, second, len(queued)) == (1, 0, 1)
-    delivery.refresh_from_db()
-    assert delivery.next_attempt_at > timezone.now() + QUEUE_LEASE - timedelta(seconds=10)
+    assert attempt(delivery).next_attempt_at > \
+        timezone.now() + WEBHOOK.lease() - timedelta(seconds=10)
 
 
 @pytest.mark.django_db
@@ -343,13 +350,14 @@ def test_running_the_delivery_task_twice_delivers_once(webhook_receiver: Webhook
     delivery = delivery_to(webhook_receiver)
 
     # when its task is delivered twice by the broker
-    first = tasks.deliver_webhook.delay(delivery_id=delivery.pk).get()
-    second = tasks.deliver_webhook.delay(delivery_id=delivery.pk).get()
+    run = {"attempt_id": attempt(delivery).pk, "tries": 0}
+    first = tasks.deliver_webhook.delay(**run).get()
+    second = tasks.deliver_webhook.delay(**run).get()
 
     # then the subscriber got it once
-    assert (first, second) == (DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED)
+    assert (first, second) == (Status.SUCCEEDED, "skipped")
     assert len(webhook_receiver.requests) == 1
-    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
+    assert AttemptTry.objects.filter(attempt=attempt(delivery)).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -363,11 +371,10 @@ def test_running_the_delivery_task_twice_at_once_delivers_once(
     # when two workers run its task at the same moment
     results = run_concurrently(2, lambda _i: webhook_delivery_attempt(delivery_id=delivery.pk))
 
-    # then one delivered it and the other left the locked delivery alone
-    assert sorted(results) == [DeliveryStatus.DELIVERED, "locked"]
+    # then one delivered it and the other left the claimed delivery alone
+    assert sorted(results) == ["skipped", Status.SUCCEEDED]
     assert len(webhook_receiver.requests) == 1
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+    assert (attempt(delivery).status, attempt(delivery).tries) == (Status.SUCCEEDED, 1)
 
 
 @pytest.mark.django_db(transaction=True)

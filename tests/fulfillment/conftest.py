@@ -6,9 +6,7 @@ import pytest
 
 from fulfillment.models import FulfillmentOrder
 from oms.core.models import OutboxEvent
-from tests.orders.conftest import network, order_body
-
-__all__ = ["network", "order_body"]
+from tests.network import order_body
 
 
 @pytest.fixture
@@ -37,7 +35,7 @@ def expire_due_pickups_then_redeliver(captured: Any) -> OutboxEvent:
     """The beat sweep expires the one pickup past its deadline (its handlers run after the
     commit); then every handler of its `fulfillment.pickup_expired` is delivered again, as a
     broker redelivery would. `captured` is `django_capture_on_commit_callbacks`."""
-    from fulfillment.tasks import expire_due_pickups
+    from fulfillment.pickup_tasks import expire_due_pickups
     from oms.core.events import handlers_for
     from oms.core.tasks import handle_event
 

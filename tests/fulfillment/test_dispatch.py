@@ -9,14 +9,26 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.adapters.wms import FakeWarehouseGateway
-from fulfillment.dispatch import dispatches_requeue_due, fulfillment_dispatch
+from fulfillment.dispatch import WMS_DISPATCH, fulfillment_dispatch
 from fulfillment.handlers import send_fulfillments_held_for_payment
 from fulfillment.models import FulfillmentOrder
 from fulfillment.notifications.handlers import notify_order_confirmed
-from oms.core.models import OutboxEvent, ProcessedEvent
+from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.services import attempts_requeue_due
+from oms.core.models import Attempt, OutboxEvent, ProcessedEvent
 from oms.core.webhooks.signing import verify
 from tests.core.handlers import handler_name
 from tests.fulfillment.conftest import fulfillment_of
+
+
+def dispatch_of(fo: FulfillmentOrder) -> Attempt:
+    attempt = attempt_of(kind=WMS_DISPATCH, target_id=fo.pk)
+    assert attempt is not None
+    return attempt
+
+
+def dispatches_requeue_due(**kwargs) -> int:
+    return attempts_requeue_due(kinds=[WMS_DISPATCH.name], **kwargs)
 
 
 @pytest.fixture
@@ -41,8 +53,7 @@ def test_a_new_fulfilment_is_pushed_to_its_warehouse_signed_like_a_webhook(
     # When an order is placed for a warehouse with a push endpoint
     fo = pushed_order()
     # Then its WMS received it once, signed with the location's secret, and it counts as sent
-    fo.refresh_from_db()
-    assert fo.dispatch_status == "sent"
+    assert dispatch_of(fo).status == "succeeded"
     assert len(webhook_receiver.requests) == 1
     request = webhook_receiver.requests[0]
     headers = request.headers
@@ -58,27 +69,33 @@ def test_a_wms_failing_twice_gets_the_dispatch_on_the_third_attempt(pushed_order
                                                                    webhook_receiver):
     # Given a WMS that answers 500 and 503 before it recovers
     fo = pushed_order(script=[(500, 0), (503, 0)])
-    fo.refresh_from_db()
-    assert (fo.dispatch_status, fo.dispatch_attempts) == ("pending", 1)
-    assert fo.dispatch_due_at > timezone.now()
+    assert (dispatch_of(fo).status, dispatch_of(fo).tries) == ("pending", 1)
+    assert dispatch_of(fo).next_attempt_at > timezone.now()
     # When the dispatch is due again, twice
-    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=1) == "pending"
-    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=2) == "sent"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk) == "pending"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk) == "succeeded"
     # Then it was sent three times with one message id, and recorded once as sent
     assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [f"fo_{fo.pk}"] * 3
-    fo.refresh_from_db()
-    assert (fo.dispatch_status, fo.dispatch_attempts, fo.dispatch_error) == ("sent", 3, "")
+    sent = dispatch_of(fo)
+    assert (sent.status, sent.tries, sent.last_error) == ("succeeded", 3, "")
+    assert [t.status_code for t in sent.log.all()] == [500, 503, 200]
 
 
 def test_a_dispatch_task_delivered_twice_sends_once(network, place, settings):
-    gateway = FakeWarehouseGateway()
+    from fulfillment.adapters.wms import fake_gateway
+    from fulfillment.tasks import dispatch_fulfillment
+
     network.kassel.wms_url = "http://wms.invalid/hook"
     network.kassel.save()
     network.stock(network.kassel, "A", 5)
+    settings.WMS_GATEWAY = "fake"
+    gateway = fake_gateway()
+    gateway.sent.clear()
     fo = fulfillment_of(place([("A", 1)]), "WH-KS")  # on_commit never fires in this test
-    first = fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway)
-    second = fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway)
-    assert (first, second) == ("sent", "skipped")
+    run = {"attempt_id": dispatch_of(fo).pk, "tries": 0}
+    first = dispatch_fulfillment.delay(**run).get()
+    second = dispatch_fulfillment.delay(**run).get()
+    assert (first, second) == ("succeeded", "skipped")
     assert len(gateway.sent) == 1
 
 
@@ -89,10 +106,9 @@ def test_a_dispatch_gives_up_after_the_last_attempt(network, place, settings):
     network.kassel.save()
     network.stock(network.kassel, "A", 5)
     fo = fulfillment_of(place([("A", 1)]), "WH-KS")
-    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway) == "pending"
-    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=1, gateway=gateway) == "dead"
-    fo.refresh_from_db()
-    assert fo.dispatch_error == "HTTP 502"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, gateway=gateway) == "pending"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, gateway=gateway) == "dead"
+    assert dispatch_of(fo).last_error == "HTTP 502"
     assert OutboxEvent.objects.filter(topic="fulfillment.dispatch_failed").count() == 1
 
 
@@ -105,7 +121,7 @@ def test_the_sweep_queues_only_dispatches_whose_time_has_come(network, place):
     assert dispatches_requeue_due() == 0
     # After the lease passes without an outcome (a worker died), it is due
     later = timezone.now() + timedelta(minutes=5)
-    FulfillmentOrder.objects.filter(pk=fo.pk).update(dispatch_due_at=timezone.now())
+    Attempt.objects.filter(pk=dispatch_of(fo).pk).update(next_attempt_at=timezone.now())
     assert dispatches_requeue_due(now=later) == 1
     assert dispatches_requeue_due(now=later) == 0  # leased again by the sweep
 
@@ -113,7 +129,8 @@ def test_the_sweep_queues_only_dispatches_whose_time_has_come(network, place):
 def test_a_location_without_a_push_endpoint_polls(network, place):
     network.stock(network.kassel, "A", 5)
     fo = fulfillment_of(place([("A", 1)]), "WH-KS")
-    assert fo.dispatch_status == "polled"
+    assert fo.dispatch_mode == "polled"
+    assert attempt_of(kind=WMS_DISPATCH, target_id=fo.pk) is None
 
 
 def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secured(
@@ -131,7 +148,7 @@ def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secu
         order = place([("A", 1)], payment={"method": "card", "status": "pending",
                                            "amount": "10.00", "psp_reference": "psp_held"})
     fo = fulfillment_of(order, "WH-KS")
-    assert (fo.dispatch_status, gateway.sent) == ("held", [])
+    assert (fo.dispatch_mode, gateway.sent) == ("held", [])
     # When the PSP reports the authorization
     with django_capture_on_commit_callbacks(execute=True):
         response = api("psp").post("/api/v1/payments/events", {
@@ -140,7 +157,7 @@ def test_an_order_on_hold_is_sent_to_the_warehouse_only_once_its_payment_is_secu
     assert response.status_code == 200, response.content
     # Then the fulfilment order goes out
     fo.refresh_from_db()
-    assert fo.dispatch_status == "sent"
+    assert (fo.dispatch_mode, dispatch_of(fo).status) == ("pushed", "succeeded")
     assert [d.message_id for d in gateway.sent] == [f"fo_{fo.pk}"]
     gateway.sent.clear()
 
@@ -171,8 +188,9 @@ def test_a_fulfilment_cancelled_before_its_dispatch_is_not_sent(network, place, 
     order = place([("A", 1)])
     shop.post(f"/api/v1/orders/{order['number']}/cancel", {"reason": "changed my mind"})
     fo = fulfillment_of(order, "WH-KS")
-    assert fulfillment_dispatch(fulfillment_id=fo.pk, attempt=0, gateway=gateway) == "skipped"
+    assert fulfillment_dispatch(fulfillment_id=fo.pk, gateway=gateway) == "cancelled"
     assert gateway.sent == []
+    assert dispatch_of(fo).status == "cancelled"
 
 
 def test_dispatches_have_their_own_queue_that_workers_serve_first(settings):

@@ -17,9 +17,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from fulfillment.models import FulfillmentOrder
 from oms.celery import app as celery_app
 from tests.fulfillment.conftest import fulfillment_of
+from tests.fulfillment.test_dispatch import dispatch_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,17 +84,15 @@ def test_a_dispatch_cut_off_by_a_killed_worker_is_sent_once_after_restart(
     wait_for(lambda: len(webhook_receiver.requests) == 1, 30, "the first dispatch request")
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
-    fo.refresh_from_db()
-    assert (fo.dispatch_status, fo.dispatch_attempts) == ("pending", 1)
+    assert (dispatch_of(fo).status, dispatch_of(fo).tries) == ("in_flight", 1)
     # And the worker comes back, with beat running its sweeps
     processes("worker")
     processes("beat")
     restarted = time.monotonic()
     # Then within 60 s of the restart the dispatch is recorded as sent, after one more request
-    wait_for(lambda: FulfillmentOrder.objects.get(pk=fo.pk).dispatch_status == "sent", 60,
+    wait_for(lambda: dispatch_of(fo).status == "succeeded", 60,
              "the dispatch to be re-queued and sent")
     assert time.monotonic() - restarted < 60
-    fo.refresh_from_db()
-    assert fo.dispatch_attempts == 2
+    assert dispatch_of(fo).tries == 2
     ids = [r.headers["webhook-id"] for r in webhook_receiver.requests]
     assert ids == [f"fo_{fo.pk}", f"fo_{fo.pk}"]  # one dispatch, as the WMS deduplicates it

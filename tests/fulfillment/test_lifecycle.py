@@ -8,7 +8,7 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 from tests.conftest import error_codes
 from tests.fulfillment.conftest import fulfillment_of
-from tests.orders.conftest import level
+from tests.network import level
 
 
 def fo_url(fo: FulfillmentOrder, action: str = "") -> str:

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework import serializers
 
-from fulfillment.api.orders import OrderOut, orders_visible_to
 from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import pickup_code, pickup_reminders_due, pickups_expire_due
 from inventory.models import MovementKind, StockMovement
@@ -19,9 +17,8 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 from payments.models import Payment
 from tests.conftest import error_codes, wait_for_a_fresh_minute
-from tests.factories import ApiClientFactory
 from tests.fulfillment.conftest import expire_due_pickups_then_redeliver, fulfillment_of
-from tests.orders.conftest import level
+from tests.network import level
 
 pytestmark = pytest.mark.django_db
 
@@ -657,21 +654,3 @@ def test_looking_up_a_pickup_by_code_needs_a_store_client_and_is_rate_limited(
     limited = pos.get(search)
     assert error_codes(limited) == ["throttled"]
     assert 0 < int(limited["Retry-After"]) <= 60
-
-
-@pytest.mark.parametrize("show_pickup_code", [False, True], ids=["list_or_back_office", "shop"])
-def test_the_order_document_is_what_the_declared_fields_render(
-        network, pos, pickup_order, place, show_pickup_code):
-    # given a ready pickup (with a code and a deadline) and a shipping order paid by invoice,
-    # without an external id or a PSP reference
-    ready, _fo = ready_pickup(pos, pickup_order)
-    network.stock(network.kassel, "A", 5)
-    shipping = place([("A", 2)],
-                     payment={"method": "invoice", "status": "authorized", "amount": "20.00"})
-    for number in (ready["number"], shipping["number"]):
-        order = orders_visible_to(ApiClientFactory(kind="staff")).get(number=number)
-        serializer = OrderOut(order, context={"show_pickup_code": show_pickup_code})
-        # when it is rendered as the API answers
-        document = serializer.data
-        # then it is exactly what DRF renders from the fields OrderOut declares (OpenAPI)
-        assert document == serializers.Serializer.to_representation(serializer, order)

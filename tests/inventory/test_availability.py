@@ -9,13 +9,16 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.selectors import distance_km
 from tests.conftest import error_codes
-from tests.factories import LocationFactory, ProductFactory, StockLevelFactory, StoreFactory
-from tests.inventory.factories import (
+from tests.factories import (
     BERLIN,
     HAMBURG,
     BerlinStoreFactory,
     HamburgStoreFactory,
+    LocationFactory,
     MunichStoreFactory,
+    ProductFactory,
+    StockLevelFactory,
+    StoreFactory,
     SupplierSiteFactory,
     WarehouseFactory,
 )

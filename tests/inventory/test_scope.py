@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ProductFactory, StockLevelFactory
-from tests.inventory.factories import SupplierSiteFactory, WarehouseFactory
+from tests.factories import ProductFactory, StockLevelFactory, SupplierSiteFactory, WarehouseFactory
 from tests.inventory.payloads import T1, movement_body, on_hand, snapshot_body, stock_state
 
 pytestmark = pytest.mark.django_db

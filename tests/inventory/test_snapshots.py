@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from inventory.models import MovementKind, StockLevel, StockMovement
 from inventory.services import stock_snapshot_apply
-from inventory.snapshot_sql import LevelRow
+from inventory.sql.snapshot import LevelRow
 from oms.catalog.models import Product
 from oms.core.models import OutboxEvent
 from tests.conftest import error_codes

@@ -13,7 +13,6 @@ from oms.core.events import event_emit, outbox_relay
 from oms.core.models import OutboxEvent
 from tests.factories import WebhookSubscriptionFactory
 from tests.notifications.support import RecordingWebhookSender
-from tests.orders.conftest import network  # noqa: F401  (the order network fixture)
 
 Publish = Callable[..., OutboxEvent]
 

@@ -43,3 +43,31 @@ class RejectingWebhookSender(RecordingWebhookSender):
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         self.calls.append((url, body, headers))
         return SendResult(status=503, error="HTTP 503")
+
+
+def notifications() -> Any:
+    """The notifications with their sending's status, tries and last error (their attempt's,
+    kind ``notification``) as `status`, `attempts` and `error`."""
+    from fulfillment.notifications.models import Notification
+    from fulfillment.notifications.services import NOTIFICATION
+    from oms.core.attempts.selectors import attempt_column
+
+    return Notification.objects.annotate(
+        status=attempt_column(NOTIFICATION, "status"),
+        attempts=attempt_column(NOTIFICATION, "tries"),
+        error=attempt_column(NOTIFICATION, "last_error"),
+        next_attempt_at=attempt_column(NOTIFICATION, "next_attempt_at"),
+        sent_at=attempt_column(NOTIFICATION, "finished_at")).order_by("pk")
+
+
+def runs_of(*rows: Any) -> list[list[int]]:
+    """What `send_notifications` takes for these notifications: [attempt id, tries]."""
+    from fulfillment.notifications.services import NOTIFICATION
+    from oms.core.attempts.selectors import attempt_of
+
+    runs = []
+    for row in rows:
+        attempt = attempt_of(kind=NOTIFICATION, target_id=row.pk)
+        assert attempt is not None
+        runs.append([attempt.pk, attempt.tries])
+    return runs

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from fulfillment.notifications.models import Notification
 from oms.catalog.models import Product
-from tests.orders.conftest import order_body
+from tests.network import order_body
+from tests.notifications.support import notifications
 
 
 @pytest.mark.parametrize(("language", "subject", "phrases"), [
@@ -36,7 +36,7 @@ def test_an_order_placed_through_the_api_is_confirmed_in_its_language(
     assert email.subject == subject.format(number=number)
     for phrase in phrases:
         assert phrase in email.body, (phrase, email.body)
-    assert set(Notification.objects.values_list("language", "status")) == {(language, "sent")}
+    assert set(notifications().values_list("language", "status")) == {(language, "succeeded")}
 
 
 def test_an_order_waiting_for_payment_is_not_confirmed_yet(
@@ -51,4 +51,4 @@ def test_an_order_waiting_for_payment_is_not_confirmed_yet(
     assert response.json()["status"] == "on_hold"
     # Then no confirmation goes out
     assert mail.outbox == []
-    assert not Notification.objects.exists()
+    assert not notifications().exists()

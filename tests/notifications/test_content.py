@@ -10,7 +10,7 @@ from django.core import mail
 
 from fulfillment.notifications.models import Notification
 from oms.orders.services import order_payload
-from tests.notifications.factories import a_fulfillment, an_order, cancel, fulfil
+from tests.factories import a_fulfillment, an_order, cancel, fulfil
 
 pytestmark = pytest.mark.django_db
 

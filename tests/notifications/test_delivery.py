@@ -13,18 +13,19 @@ from django.utils import timezone
 
 from fulfillment.notifications.adapters import AppPushNotifier, OutgoingMessage
 from fulfillment.notifications.handlers import notify_order_confirmed
-from fulfillment.notifications.models import Notification
 from fulfillment.notifications.services import (
+    NOTIFICATION,
     notification_retry,
     notification_send,
-    notifications_requeue_due,
 )
-from fulfillment.notifications.tasks import send_due_notifications, send_notifications
+from fulfillment.notifications.tasks import send_notifications
+from oms.core.attempts.services import attempts_requeue_due
 from oms.core.events import event_emit, event_handle, outbox_relay
-from oms.core.models import OutboxEvent, WebhookDelivery
+from oms.core.models import Attempt, OutboxEvent, WebhookDelivery
+from oms.core.tasks import requeue_due_attempts
 from oms.orders.services import order_payload
-from tests.factories import WebhookSubscriptionFactory
-from tests.notifications.factories import a_pending_notification, an_order
+from tests.factories import WebhookSubscriptionFactory, a_pending_notification, an_order
+from tests.notifications.support import notifications, runs_of
 from tests.notifications.test_content import BOOTS
 
 HANDLER = f"{notify_order_confirmed.__module__}.{notify_order_confirmed.__qualname__}"
@@ -47,6 +48,10 @@ def confirmed_without_sending(order) -> OutboxEvent:
     return event
 
 
+def notifications_requeue_due(**kwargs) -> int:
+    return attempts_requeue_due(kinds=[NOTIFICATION.name], **kwargs)
+
+
 def push_events() -> list[OutboxEvent]:
     return list(OutboxEvent.objects.filter(topic="notification.push"))
 
@@ -66,15 +71,16 @@ def test_handling_and_sending_the_same_event_twice_sends_one_email_and_one_push(
         assert event_handle(event_id=event.id, handler_name=HANDLER) is False
         with transaction.atomic():
             notify_order_confirmed(event)
-        for notification in Notification.objects.all():
-            assert send_notifications.delay(notification_ids=[notification.pk]).get() == ["sent"]
+        for notification in notifications().all():
+            queued = [[runs_of(notification)[0][0], 0]]  # as the first send was queued
+            assert send_notifications.delay(runs=queued).get() == ["skipped"]
     # Then the customer got exactly one email and the app backend exactly one push
     assert len(mail.outbox) == 1
     assert len(push_events()) == 1
     assert WebhookDelivery.objects.count() == 1
     assert len(webhooks) == 1
-    assert sorted(Notification.objects.values_list("channel", "status", "attempts")) == [
-        ("email", "sent", 1), ("push", "sent", 1)]
+    assert sorted(notifications().values_list("channel", "status", "attempts")) == [
+        ("email", "succeeded", 1), ("push", "succeeded", 1)]
 
 
 @pytest.mark.django_db
@@ -110,26 +116,26 @@ def test_a_failing_email_backend_leaves_the_notification_pending_and_the_sweep_s
     order = an_order([BOOTS])
     confirm(publish, order)
     # Then the email is still pending, with the error and a later attempt recorded
-    email = Notification.objects.get(channel="email")
+    email = notifications().get(channel="email")
     assert (email.status, email.attempts, email.sent_at) == ("pending", 1, None)
     assert "SMTPConnectError" in email.error
     assert email.next_attempt_at > timezone.now()
     assert mail.outbox == []
     # and the push, another channel, went out regardless
-    assert Notification.objects.get(channel="push").status == "sent"
+    assert notifications().get(channel="push").status == "succeeded"
     # When the beat sweep runs before the retry is due, nothing happens
     with django_capture_on_commit_callbacks(execute=True):
-        send_due_notifications.delay()
-    assert Notification.objects.get(pk=email.pk).attempts == 1
+        requeue_due_attempts.delay()
+    assert notifications().get(pk=email.pk).attempts == 1
     # When the mail server is back and the retry is due
     settings.EMAIL_BACKEND = LOCMEM
-    Notification.objects.filter(pk=email.pk).update(
+    Attempt.objects.filter(kind=NOTIFICATION.name, target_id=email.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
-        send_due_notifications.delay()
+        requeue_due_attempts.delay()
     # Then the sweep sends it, once
-    email = Notification.objects.get(pk=email.pk)
-    assert (email.status, email.attempts, email.error) == ("sent", 2, "")
+    email = notifications().get(pk=email.pk)
+    assert (email.status, email.attempts, email.error) == ("succeeded", 2, "")
     assert [m.subject for m in mail.outbox] == [f"Ihre Bestellung {order.number} ist bestätigt"]
 
 
@@ -141,21 +147,22 @@ def test_a_notification_that_keeps_failing_is_given_up_and_can_be_retried_by_han
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
     order = an_order([BOOTS])
     confirm(publish, order)
-    email = Notification.objects.get(channel="email")
+    email = notifications().get(channel="email")
     for _ in range(2):
-        Notification.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+        Attempt.objects.filter(kind=NOTIFICATION.name, target_id=email.pk).update(
+            next_attempt_at=timezone.now())
         with django_capture_on_commit_callbacks(execute=True):
             assert notifications_requeue_due() == 1
     # Then after the third attempt it is failed and no longer swept
-    email.refresh_from_db()
-    assert (email.status, email.attempts, email.next_attempt_at) == ("failed", 3, None)
+    email = notifications().get(pk=email.pk)
+    assert (email.status, email.attempts, email.next_attempt_at) == ("dead", 3, None)
     assert notifications_requeue_due(now=timezone.now() + timedelta(days=1)) == 0
     # When staff retry it once the mail server is back
     settings.EMAIL_BACKEND = LOCMEM
     with django_capture_on_commit_callbacks(execute=True):
         notification_retry(notification=email)
-    email.refresh_from_db()
-    assert email.status == "sent"
+    email = notifications().get(pk=email.pk)
+    assert email.status == "succeeded"
     assert len(mail.outbox) == 1
 
 
@@ -165,14 +172,14 @@ def test_the_sweep_sends_notifications_whose_send_task_was_lost(
     # Given order.confirmed was handled but the send tasks never reached the broker
     order = an_order([BOOTS])
     confirmed_without_sending(order)
-    assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
+    assert set(notifications().values_list("status", flat=True)) == {"pending"}
     # When the sweep runs before the lease is over, it leaves them to their tasks
     assert notifications_requeue_due() == 0
     # When it runs after the lease
     with django_capture_on_commit_callbacks(execute=True):
         assert notifications_requeue_due(now=timezone.now() + timedelta(minutes=3)) == 2
     # Then both go out, once
-    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(notifications().values_list("status", flat=True)) == {"succeeded"}
     assert len(mail.outbox) == 1
     assert len(push_events()) == 1
 
@@ -182,7 +189,7 @@ def test_a_push_that_fails_halfway_leaves_no_event_behind(app_backend_subscribed
     # Given a pending push whose notifier writes the event and then fails
     order = an_order([BOOTS])
     confirmed_without_sending(order)
-    push = Notification.objects.get(channel="push")
+    push = notifications().get(channel="push")
 
     class FailsAfterEmitting(AppPushNotifier):
         def send(self, message: OutgoingMessage) -> None:
@@ -194,7 +201,7 @@ def test_a_push_that_fails_halfway_leaves_no_event_behind(app_backend_subscribed
     # Then no push event survives, and the push stays pending for a retry
     assert status == "pending"
     assert push_events() == []
-    push.refresh_from_db()
+    push = notifications().get(pk=push.pk)
     assert push.attempts == 1
     assert "lost the connection" in push.error
 
@@ -208,10 +215,10 @@ def test_two_workers_sending_the_same_notification_at_once_send_one_email(
     # When two workers send it at the same moment
     results = run_concurrently(2, lambda _: notification_send(notification_id=notification.pk))
     # Then one sends, the other finds the row locked and leaves it
-    assert sorted(results) == ["locked", "sent"]
+    assert sorted(results) == ["skipped", "succeeded"]
     assert len(mail.outbox) == 1
-    notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == ("sent", 1)
+    notification = notifications().get(pk=notification.pk)
+    assert (notification.status, notification.attempts) == ("succeeded", 1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -226,8 +233,9 @@ def test_one_relay_run_confirming_three_orders_queues_their_emails_in_one_send_t
     # When one relay run handles the three confirmations
     assert outbox_relay() == 3
     # Then each order has its pending email, and one task sends all three
-    emails = Notification.objects.filter(channel="email", status="pending")
+    emails = notifications().filter(channel="email", status="pending")
     assert sorted(emails.values_list("order__number", flat=True)) == sorted(
         o.number for o in orders)
     [send] = broker.tasks("fulfillment.notifications.tasks.send_notifications")
-    assert sorted(send.kwargs["notification_ids"]) == sorted(emails.values_list("pk", flat=True))
+    assert sorted(attempt_id for attempt_id, _tries in send.kwargs["runs"]) == sorted(
+        run[0] for run in runs_of(*emails))

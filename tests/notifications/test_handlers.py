@@ -7,12 +7,11 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from fulfillment.notifications.models import Notification
 from oms.core.events import event_emit, outbox_relay
 from oms.core.models import OutboxEvent
 from oms.orders.services import order_payload
-from tests.factories import WebhookSubscriptionFactory
-from tests.notifications.factories import a_fulfillment, an_order, cancel, fulfil
+from tests.factories import WebhookSubscriptionFactory, a_fulfillment, an_order, cancel, fulfil
+from tests.notifications.support import notifications
 from tests.notifications.test_content import BOOTS, BOTTLE, shipped_payload
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +31,7 @@ def test_a_pickup_shipment_notifies_nobody(publish):
     publish("fulfillment.shipped", shipped_payload(order, fulfillment, kind="pickup"))
     # Then neither email nor push goes out: click-and-collect tells the customer
     assert mail.outbox == []
-    assert not Notification.objects.exists()
+    assert not notifications().exists()
 
 
 def test_a_dropship_shipment_is_notified_like_any_parcel(publish):
@@ -111,7 +110,7 @@ def test_an_event_about_an_unknown_order_notifies_nobody_and_does_not_fail(publi
     publish("fulfillment.delivered", {"id": 1, "order": "404", "location": "WH-KS",
                                       "at": "2026-03-03T10:15:00+01:00"})
     assert mail.outbox == []
-    assert not Notification.objects.exists()
+    assert not notifications().exists()
 
 
 def test_only_the_configured_channels_are_used(publish, settings):
@@ -121,7 +120,7 @@ def test_only_the_configured_channels_are_used(publish, settings):
     publish("order.confirmed", order_payload(order), aggregate_type="order",
             aggregate_id=order.number)
     # Then only an email is recorded and sent
-    assert list(Notification.objects.values_list("channel", "status")) == [("email", "sent")]
+    assert list(notifications().values_list("channel", "status")) == [("email", "succeeded")]
     assert len(mail.outbox) == 1
 
 
@@ -133,7 +132,7 @@ def test_no_push_is_written_while_no_app_backend_subscribes_to_it(publish, webho
     publish("order.confirmed", order_payload(order), aggregate_type="order",
             aggregate_id=order.number)
     # Then the email goes out, and no push is recorded as sent to nobody
-    assert list(Notification.objects.values_list("channel", "status")) == [("email", "sent")]
+    assert list(notifications().values_list("channel", "status")) == [("email", "succeeded")]
     assert not OutboxEvent.objects.filter(topic="notification.push").exists()
 
 
@@ -146,6 +145,6 @@ def test_a_push_is_written_once_an_app_backend_subscribes(publish, webhooks):
     publish("order.confirmed", order_payload(order), aggregate_type="order",
             aggregate_id=order.number)
     # Then email and push are both sent, the push as a notification.push event
-    assert sorted(Notification.objects.values_list("channel", "status")) == [
-        ("email", "sent"), ("push", "sent")]
+    assert sorted(notifications().values_list("channel", "status")) == [
+        ("email", "succeeded"), ("push", "succeeded")]
     assert OutboxEvent.objects.filter(topic="notification.push").count() == 1

@@ -17,15 +17,15 @@ from django.core import mail
 from django.db import transaction
 
 from fulfillment.notifications.handlers import notify_ready_for_pickup
-from fulfillment.notifications.models import Notification
 from fulfillment.notifications.pickup import CODE_PLACEHOLDER
 from fulfillment.notifications.tasks import send_notifications
 from fulfillment.pickup_codes import derive_code, qr_png
 from oms.core.events import event_handle
 from oms.core.models import OutboxEvent, WebhookDelivery
 from oms.core.webhooks.signing import verify
-from tests.factories import StoreFactory, WebhookSubscriptionFactory
-from tests.notifications.factories import a_payment, a_pickup, an_order
+from tests.factories import StoreFactory, WebhookSubscriptionFactory, a_payment, an_order
+from tests.factories.fulfillment import a_pickup
+from tests.notifications.support import notifications, runs_of
 from tests.notifications.test_content import BOOTS, BOTTLE, html_of, only_email
 
 pytestmark = pytest.mark.django_db
@@ -133,13 +133,13 @@ def test_the_stored_notifications_and_events_hold_no_pickup_code(
     assert code in mail.outbox[0].body
     assert json.loads(webhooks[0][1])["data"]["pickup"]["code"] == code
     # but the rows keep only a placeholder and the fulfilment it is derived from
-    rows = list(Notification.objects.all())
-    assert {(n.channel, n.status) for n in rows} == {("email", "sent"), ("push", "sent")}
+    rows = list(notifications().all())
+    assert {(n.channel, n.status) for n in rows} == {("email", "succeeded"), ("push", "succeeded")}
     for row in rows:
         stored = " ".join([row.subject, row.body_text, row.body_html, row.url, row.error])
         assert code not in stored
         assert row.fulfillment_id == fulfillment.pk
-    assert CODE_PLACEHOLDER in Notification.objects.get(channel="email").body_text
+    assert CODE_PLACEHOLDER in notifications().get(channel="email").body_text
     # and no outbox event, and no log line, carries it
     for payload in OutboxEvent.objects.values_list("payload", flat=True):
         assert code not in json.dumps(payload)
@@ -201,14 +201,14 @@ def test_a_push_the_app_backend_rejects_is_retried_under_the_same_webhook_id(
     publish("fulfillment.ready_for_pickup", pickup_payload(fulfillment),
             aggregate_id=fulfillment.pk)
     # Then the push stays pending with the error, which does not repeat the code
-    push = Notification.objects.get(channel="push")
+    push = notifications().get(channel="push")
     assert (push.status, push.attempts) == ("pending", 1)
     assert "HTTP 503" in push.error
     assert code_of(fulfillment) not in push.error
     # When the backend is back and the push is sent again
     settings.WEBHOOK_SENDER = "tests.notifications.support.RecordingWebhookSender"
     with django_capture_on_commit_callbacks(execute=True):
-        assert send_notifications.delay(notification_ids=[push.pk]).get() == ["sent"]
+        assert send_notifications.delay(runs=runs_of(push)).get() == ["succeeded"]
     # Then the second post repeats the first one's id, so the app backend can drop a duplicate
     first, second = webhooks
     assert first[2]["webhook-id"] == second[2]["webhook-id"]
@@ -223,7 +223,7 @@ def test_a_pickup_without_a_code_is_not_announced_but_fails_visibly(publish, mun
             aggregate_id=fulfillment.pk)
     # Then nothing reaches the customer, and the cockpit shows why
     assert mail.outbox == []
-    email = Notification.objects.get(channel="email")
+    email = notifications().get(channel="email")
     assert email.status == "pending"
     assert "no pickup code" in email.error
 
@@ -258,7 +258,7 @@ def test_a_reminder_says_tomorrow_is_the_last_day_and_repeats_the_same_code(
         assert phrase.format(number=number, code=code) in reminder.body, (phrase, reminder.body)
     assert code in ready.body
     assert 'src="cid:' in html_of(reminder)
-    assert Notification.objects.get(kind="pickup_reminder", channel="push").body_text == \
+    assert notifications().get(kind="pickup_reminder", channel="push").body_text == \
         push.format(number=number)
 
 
@@ -271,7 +271,7 @@ def test_a_reminder_for_a_pickup_no_longer_waiting_notifies_nobody(publish, muni
             aggregate_id=fulfillment.pk)
     # Then nobody is reminded
     assert mail.outbox == []
-    assert not Notification.objects.exists()
+    assert not notifications().exists()
 
 
 # --- not collected ----------------------------------------------------------------------------
@@ -342,13 +342,14 @@ def test_handling_and_sending_a_ready_event_twice_notifies_once(
         assert event_handle(event_id=event.id, handler_name=READY_HANDLER) is False
         with transaction.atomic():
             notify_ready_for_pickup(event)
-        for notification in Notification.objects.all():
-            assert send_notifications.delay(notification_ids=[notification.pk]).get() == ["sent"]
+        for notification in notifications().all():
+            queued = [[runs_of(notification)[0][0], 0]]  # as the first send was queued
+            assert send_notifications.delay(runs=queued).get() == ["skipped"]
     # Then the customer got one email and the app backend one push
     assert len(mail.outbox) == 1
     assert len(webhooks) == 1
-    assert sorted(Notification.objects.values_list("channel", "status", "attempts")) == [
-        ("email", "sent", 1), ("push", "sent", 1)]
+    assert sorted(notifications().values_list("channel", "status", "attempts")) == [
+        ("email", "succeeded", 1), ("push", "succeeded", 1)]
 
 
 def test_a_handover_sends_no_shipped_email(publish, munich):
@@ -366,7 +367,7 @@ def test_a_handover_sends_no_shipped_email(publish, munich):
     publish("fulfillment.shipped", shipped, aggregate_id=fulfillment.pk)
     # Then nobody is told the order "is on its way"
     assert mail.outbox == []
-    assert not Notification.objects.exists()
+    assert not notifications().exists()
 
 
 def test_a_ready_event_of_a_shipping_fulfilment_notifies_nobody(publish, munich):

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from tests.orders.conftest import level, order_body
+from tests.network import level, order_body
 
 
 @pytest.fixture

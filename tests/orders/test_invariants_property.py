@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from fulfillment.cancellation import order_cancel
-from fulfillment.intake import OrderRequest, order_place
+from fulfillment.use_cases.order_cancellation import order_cancel
+from fulfillment.use_cases.order_intake import OrderRequest, order_place
 from inventory.models import Reservation, ReservationLine, StockLevel
 from inventory.reservations import reservation_hold, reservation_release, reservations_expire_due
 from inventory.services import stock_snapshot_apply
-from inventory.snapshot_sql import LevelRow
 from inventory.sourcing import DeliveryRequest, LineRequest
+from inventory.sql.snapshot import LevelRow
 from oms.core.errors import DomainError
 from oms.core.models import OutboxEvent
 from oms.orders.services import CustomerData, OrderLineData

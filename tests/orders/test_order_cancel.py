@@ -8,7 +8,7 @@ from fulfillment.models import FulfillmentOrder
 from inventory.models import Reservation
 from oms.orders.models import Order
 from tests.conftest import error_codes
-from tests.orders.conftest import level, order_body
+from tests.network import level, order_body
 
 
 @pytest.fixture

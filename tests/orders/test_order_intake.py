@@ -12,7 +12,7 @@ from oms.core.models import OutboxEvent
 from oms.orders.models import Order, OrderEvent
 from payments.models import Payment
 from tests.conftest import error_codes
-from tests.orders.conftest import level, order_body
+from tests.network import level, order_body
 
 
 def test_an_order_is_reserved_written_and_confirmed_in_one_go(network, shop):
@@ -269,36 +269,3 @@ def test_a_psp_reference_already_used_by_another_payment_is_a_conflict(network, 
     assert error_codes(again) == ["duplicate_psp_reference"]
     assert Order.objects.count() == 1
     assert level("A", network.kassel).reserved == 1
-
-
-def test_the_order_intake_hands_back_reads_its_relations_like_a_prefetched_one(
-        network, django_assert_num_queries):
-    # Given an order of two lines placed through the service
-    from decimal import Decimal
-
-    from fulfillment.intake import OrderRequest, order_place
-    from inventory.sourcing import DeliveryRequest
-    from oms.orders.services import CustomerData, OrderLineData
-    from payments.services import PaymentData
-    from tests.factories import ApiClientFactory
-
-    network.stock(network.kassel, "A", 5)
-    network.stock(network.kassel, "B", 5)
-    order = order_place(client=ApiClientFactory(kind="webshop", channel="web"),
-                        request=OrderRequest(
-        customer=CustomerData(email="kim@example.de"), currency="EUR",
-        lines=[OrderLineData("A", 1, Decimal("10.00"), Decimal("19.00")),
-               OrderLineData("B", 2, Decimal("5.00"), Decimal("19.00"))],
-        delivery=DeliveryRequest(method="ship"), delivery_address={},
-        payment=PaymentData(method="invoice", status="pending", amount=Decimal("20.00"))))
-    # Then what it wrote is read without a query
-    with django_assert_num_queries(0):
-        assert [ln.product_id for ln in order.lines.all()] == ["A", "B"]
-        assert order.lines.count() == 2
-        assert [p.method for p in order.payments.all()] == ["invoice"]
-        [fulfillment] = order.fulfillments.all()
-        assert [ln.quantity for ln in fulfillment.lines.all()] == [1, 2]
-    # And a narrower question goes to the database, as after a prefetch
-    with django_assert_num_queries(2):
-        assert order.lines.filter(product_id="B").get().quantity == 2
-        assert fulfillment.lines.select_related("order_line").exists()

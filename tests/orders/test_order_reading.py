@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.orders.conftest import order_body
+from tests.network import order_body
 
 
 def place(shop, network, email="kim@example.de", **overrides):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from oms.orders.models import Order
-from tests.orders.conftest import order_body
+from tests.network import order_body
 
 pytestmark = pytest.mark.django_db
 

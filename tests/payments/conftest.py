@@ -25,8 +25,8 @@ from payments.handlers import (
     give_back_expired_pickup,
 )
 from payments.models import Payment
-from tests.orders.conftest import network, order_body  # noqa: F401  (the network fixture)
-from tests.payments.factories import PspEventBodyFactory
+from tests.factories import PspEventBodyFactory
+from tests.network import order_body
 
 EVENTS = "/api/v1/payments/events"
 CAPTURE_HANDLER = f"{capture_shipped_amount.__module__}.{capture_shipped_amount.__qualname__}"
@@ -50,7 +50,7 @@ def psp_client(api: Any) -> Any:
 
 
 @pytest.fixture
-def stocked(network: Any) -> Any:  # noqa: F811
+def stocked(network: Any) -> Any:
     """Kassel holds plenty of A and B."""
     network.stock(network.kassel, "A", 50)
     network.stock(network.kassel, "B", 50)

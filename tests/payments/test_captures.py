@@ -7,24 +7,36 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from celery.exceptions import Retry
 from django.utils import timezone
 
 from oms.core import events
-from oms.core.models import OutboxEvent
+from oms.core.attempts import services as attempts
+from oms.core.attempts.kinds import Outcome
+from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.services import attempts_requeue_due
+from oms.core.models import Attempt, AttemptTry, OutboxEvent
 from oms.orders.models import OrderEvent
 from payments import tasks
 from payments.adapters.psp import PspResult
 from payments.handlers import capture_shipped_amount
-from payments.models import PaymentCapture, PaymentCaptureAttempt
+from payments.models import PaymentCapture
 from payments.services import (
+    PSP_CAPTURE,
     capture_key,
     payment_capture_execute,
     payment_capture_retry,
-    payment_captures_requeue_due,
 )
-from payments.services import captures as capture_service
 from tests.payments.conftest import CAPTURE_HANDLER, EVENTS, money, psp_event, shipped
+
+
+def attempt(capture: PaymentCapture) -> Attempt:
+    found = attempt_of(kind=PSP_CAPTURE, target_id=capture.pk)
+    assert found is not None
+    return found
+
+
+def payment_captures_requeue_due(**kwargs) -> int:
+    return attempts_requeue_due(kinds=[PSP_CAPTURE.name], **kwargs)
 
 
 def planned(placed, amount: str = "10.00") -> PaymentCapture:
@@ -52,7 +64,8 @@ def test_an_authorized_card_payment_is_captured_for_the_shipped_amount(
     payment = placed.reload()
     assert (payment.status, payment.captured_amount) == ("partially_captured", money("10.00"))
     capture = payment.captures.get()
-    assert (capture.status, capture.amount, capture.attempts) == ("succeeded", money("10.00"), 1)
+    assert (capture.status, capture.amount, attempt(capture).tries) == (
+        "succeeded", money("10.00"), 1)
     assert capture.psp_capture_reference.startswith("cap_")
     assert capture.context["event"] == str(event.id)
     assert OutboxEvent.objects.filter(topic="payment.captured",
@@ -120,7 +133,7 @@ def test_the_capture_task_delivered_twice_calls_the_psp_once(
     capture = PaymentCapture.objects.get(payment=placed.payment)
 
     # When its task is delivered again
-    outcome = tasks.execute_capture.delay(capture_id=capture.pk).get()
+    outcome = tasks.execute_capture.delay(attempt_id=attempt(capture).pk, tries=0).get()
 
     # Then it is skipped: the PSP saw one call, the payment one capture
     assert outcome == "skipped"
@@ -209,23 +222,23 @@ def test_a_psp_failure_is_recorded_and_retried(place, psp):
     psp.fail_next.append(PspResult.failed("HTTP 503: try later", http_status=503))
 
     # When the capture task runs
-    with pytest.raises(Retry):  # Celery's autoretry takes the task back
-        tasks.execute_capture.delay(capture_id=capture.pk)
+    assert tasks.execute_capture.delay(attempt_id=attempt(capture).pk, tries=0).get() == \
+        "pending"
 
     # Then the failed attempt is recorded and the capture waits for its retry
     capture.refresh_from_db()
-    assert (capture.status, capture.attempts, capture.last_error) == (
-        "pending", 1, "HTTP 503: try later")
-    assert capture.lease_until is None
-    assert capture.next_attempt_at > timezone.now()
+    waiting = attempt(capture)
+    assert (capture.status, waiting.status, waiting.tries, waiting.last_error) == (
+        "pending", "pending", 1, "HTTP 503: try later")
+    assert waiting.next_attempt_at > timezone.now()
     assert placed.reload().captured_amount == money("0.00")
 
-    # When Celery runs the retry
-    outcome = tasks.execute_capture.delay(capture_id=capture.pk).get()
+    # When the sweep queues it once its backoff has passed
+    outcome = tasks.execute_capture.delay(attempt_id=waiting.pk, tries=1).get()
 
     # Then it captured, once, with the same idempotency key
     assert outcome == "succeeded"
-    attempts = list(capture.attempt_log.values_list("number", "ok", "http_status", "error"))
+    attempts = list(attempt(capture).log.values_list("number", "ok", "status_code", "error"))
     assert attempts == [(1, False, 503, "HTTP 503: try later"), (2, True, 201, "")]
     assert [c.idempotency_key for c in psp.calls] == [capture.idempotency_key] * 2
     assert len(psp.captures) == 1
@@ -238,18 +251,18 @@ def test_a_capture_celery_gave_up_on_is_retried_by_the_sweep_when_due(
     placed = place()
     capture = planned(placed)
     psp.fail_next.append(PspResult.failed("HTTP 502", http_status=502))
-    assert payment_capture_execute(capture_id=capture.pk) == "retry"
-    capture.refresh_from_db()
+    assert payment_capture_execute(capture_id=capture.pk) == "pending"
 
     # When the beat sweep runs: before the backoff has passed, then after
     early = payment_captures_requeue_due()
     with django_capture_on_commit_callbacks(execute=True):
-        late = payment_captures_requeue_due(now=capture.next_attempt_at + timedelta(seconds=1))
+        late = payment_captures_requeue_due(
+            now=attempt(capture).next_attempt_at + timedelta(seconds=1))
 
     # Then it is queued only once due, and captured on its second attempt
     assert (early, late) == (0, 1)
     capture.refresh_from_db()
-    assert (capture.status, capture.attempts) == ("succeeded", 2)
+    assert (capture.status, attempt(capture).tries) == ("succeeded", 2)
     assert placed.reload().captured_amount == money("10.00")
 
 
@@ -264,9 +277,10 @@ def test_after_the_last_allowed_attempt_the_capture_fails_for_good(place, psp, s
     outcomes = [payment_capture_execute(capture_id=capture.pk) for _ in range(2)]
 
     # Then the second failure gives up and tells finance
-    assert outcomes == ["retry", "failed"]
+    assert outcomes == ["pending", "dead"]
     capture.refresh_from_db()
-    assert (capture.status, capture.attempts, capture.next_attempt_at) == ("failed", 2, None)
+    assert (capture.status, attempt(capture).tries, attempt(capture).next_attempt_at) == (
+        "failed", 2, None)
     assert OutboxEvent.objects.filter(topic="payment.capture_failed").count() == 1
     assert payment_capture_execute(capture_id=capture.pk) == "skipped"
     assert len(psp.calls) == 2
@@ -279,7 +293,7 @@ def test_a_cockpit_retry_after_server_errors_keeps_the_psp_key(
     placed = place()
     capture = planned(placed)
     psp.fail_next.append(PspResult.failed("HTTP 502", http_status=502))
-    assert payment_capture_execute(capture_id=capture.pk) == "failed"
+    assert payment_capture_execute(capture_id=capture.pk) == "dead"
     # When staff retry it from the cockpit
     with django_capture_on_commit_callbacks(execute=True):
         assert payment_capture_retry(capture=capture) is True
@@ -301,8 +315,8 @@ def test_a_refusal_fails_the_capture_publishes_it_and_can_be_retried_from_the_co
 
     # Then the capture failed without retrying, finance hears of it, the order's trail shows it
     capture = PaymentCapture.objects.get(payment=placed.payment)
-    assert (capture.status, capture.attempts) == ("failed", 1)
-    assert capture.last_error == "HTTP 422: authorization expired"
+    assert (capture.status, attempt(capture).tries) == ("failed", 1)
+    assert attempt(capture).last_error == "HTTP 422: authorization expired"
     failed = OutboxEvent.objects.get(topic="payment.capture_failed")
     assert failed.payload["detail"]["capture"] == capture.pk
     assert OrderEvent.objects.filter(order__number=placed.number,
@@ -331,26 +345,27 @@ def test_a_worker_dying_after_the_psp_took_the_money_does_not_capture_twice(
     # outcome was recorded
     placed = place()
     capture = planned(placed)
-    with mock.patch.object(capture_service, "_record", side_effect=WorkerKilled), \
+    with mock.patch.object(attempts, "attempt_record", side_effect=WorkerKilled), \
             pytest.raises(WorkerKilled):
         payment_capture_execute(capture_id=capture.pk)
     capture.refresh_from_db()
-    assert (capture.status, capture.attempts) == ("pending", 1)
+    assert (capture.status, attempt(capture).status, attempt(capture).tries) == (
+        "pending", "in_flight", 1)
     assert len(psp.captures) == 1  # the PSP took the money
 
     # When the lease runs out and the beat sweep queues the capture again
-    a_minute_ago = timezone.now() - timedelta(minutes=1)
-    PaymentCapture.objects.filter(pk=capture.pk).update(lease_until=a_minute_ago,
-                                                        next_attempt_at=a_minute_ago)
     with django_capture_on_commit_callbacks(execute=True):
-        queued = payment_captures_requeue_due()
+        queued = payment_captures_requeue_due(
+            now=timezone.now() + PSP_CAPTURE.lease() + timedelta(seconds=1))
 
     # Then the PSP was asked again with the same key, took nothing twice, and we count it once
     assert queued == 1
     assert [c.idempotency_key for c in psp.calls] == [capture.idempotency_key] * 2
     assert len(psp.captures) == 1
     capture.refresh_from_db()
-    assert (capture.status, capture.attempts) == ("succeeded", 2)
+    assert (capture.status, attempt(capture).tries) == ("succeeded", 2)
+    assert [t.error for t in attempt(capture).log.all()] == [
+        "no outcome before the lease ended", ""]
     assert placed.reload().captured_amount == money("10.00")
 
 
@@ -358,7 +373,7 @@ def test_a_claimed_capture_is_not_run_by_a_second_worker(place, psp):
     # Given a planned capture that a worker has claimed and is still running
     placed = place()
     capture = planned(placed)
-    assert capture_service._claim(capture.pk) is not None
+    assert not isinstance(attempts.attempt_claim(attempt_id=attempt(capture).pk), str)
 
     # When a second execution of the same capture arrives meanwhile
     outcome = payment_capture_execute(capture_id=capture.pk)
@@ -378,7 +393,8 @@ def test_the_sweep_runs_a_capture_whose_task_was_lost(place, psp,
     # When the sweep runs: not before the capture is due, then after
     early = payment_captures_requeue_due()
     with django_capture_on_commit_callbacks(execute=True):
-        late = payment_captures_requeue_due(now=capture.next_attempt_at + timedelta(seconds=1))
+        late = payment_captures_requeue_due(
+            now=attempt(capture).next_attempt_at + timedelta(seconds=1))
 
     # Then it is queued once it is due and captured
     assert (early, late) == (0, 1)
@@ -406,20 +422,22 @@ def test_the_psps_event_arriving_before_our_call_returns_counts_the_capture_once
         place, psp, psp_client, django_capture_on_commit_callbacks):
     # Given a planned capture whose PSP call is in flight (claimed, not yet recorded)
     placed = place()
-    capture = capture_service._claim(planned(placed).pk)
+    capture = planned(placed)
+    claimed = attempts.attempt_claim(attempt_id=attempt(capture).pk)
 
     # When the PSP's webhook overtakes the answer to our call, and then the answer arrives
     response = psp_client.post(EVENTS, psp_event(placed, type="captured", amount="10.00"))
     result = psp.capture(psp_reference=placed.payment.psp_reference, amount=capture.amount,
                          currency="EUR", idempotency_key=capture.idempotency_key)
-    outcome = capture_service._record(capture, result, 5)
+    outcome = attempts.attempt_record(claimed=claimed, duration_ms=5, outcome=Outcome.succeeded(
+        result.http_status, reference=result.reference))
 
     # Then the money counts once, and the late answer is logged as an attempt only
     assert response.json()["outcome"] == "capture_confirmed"
     assert outcome == "skipped"
     payment = placed.reload()
     assert payment.captured_amount == money("10.00")
-    assert PaymentCaptureAttempt.objects.filter(capture=capture).count() == 1
+    assert AttemptTry.objects.filter(attempt=attempt(capture)).count() == 1
 
 
 def test_a_shipment_in_another_currency_is_not_captured(place, psp, run_capture_handler):
@@ -449,10 +467,10 @@ def test_an_adapter_that_raises_is_recorded_as_a_failed_attempt_not_a_stuck_capt
     outcome = payment_capture_execute(capture_id=capture.pk, provider=Broken())
 
     # Then the error is an attempt like any failure, and the capture will be tried again
-    assert outcome == "retry"
+    assert outcome == "pending"
     capture.refresh_from_db()
-    assert (capture.status, capture.lease_until, capture.last_error) == (
-        "pending", None, "RuntimeError: boom")
+    assert (capture.status, attempt(capture).status, attempt(capture).last_error) == (
+        "pending", "pending", "RuntimeError: boom")
 
 
 def test_a_psp_capture_that_would_exceed_what_our_pending_capture_leaves_is_422(

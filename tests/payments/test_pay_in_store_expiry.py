@@ -21,7 +21,7 @@ from payments.handlers import give_back_expired_pickup
 from payments.models import Payment, PaymentReversal
 from payments.services import payment_collect_in_store, reversal_key
 from tests.fulfillment.conftest import expire_due_pickups_then_redeliver
-from tests.orders.conftest import order_body
+from tests.network import order_body
 from tests.payments.conftest import EXPIRY_HANDLER, Placed, money, pickup_expired
 
 STAFF = "store:KS-CITY:anna"

@@ -101,7 +101,7 @@ def test_the_capture_list_and_page_open(place, staff_browser):
     assert staff_browser.get("/admin/payments/paymentcapture/").status_code == 200
     page = staff_browser.get(f"/admin/payments/paymentcapture/{capture.pk}/change/")
     assert page.status_code == 200
-    assert "capture attempts" in page.content.decode().lower()
+    assert "psp calls" in page.content.decode().lower()
 
 
 # --- Races ----------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from oms.catalog.models import SKU_PATTERN, Product
 from oms.catalog.services import PriceData, ProductData
-from oms.core.api.base import LeanSerializer
 from oms.core.api.bounded_json import BoundedJSONField
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
@@ -16,19 +15,19 @@ MAX_PRICES = 100
 MAX_MEDIA = 50
 
 
-class PriceIn(LeanSerializer):
+class PriceIn(serializers.Serializer):
     channel = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
     currency = serializers.RegexField(CURRENCY_PATTERN)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
 
 
-class MediaIn(LeanSerializer):
+class MediaIn(serializers.Serializer):
     url = serializers.URLField(max_length=1000)
     kind = serializers.ChoiceField(["image", "video", "document"], default="image")
     alt = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class ProductIn(LeanSerializer):
+class ProductIn(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     ean = serializers.RegexField(r"^(\d{8}|\d{12,14})$", required=False, allow_blank=True,
                                  default="")
@@ -61,7 +60,7 @@ class BulkProductIn(ProductIn):
     sku = serializers.RegexField(SKU_PATTERN)
 
 
-class BulkIn(LeanSerializer):
+class BulkIn(serializers.Serializer):
     products = BulkProductIn(many=True, allow_empty=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,7 +77,7 @@ class BulkIn(LeanSerializer):
         return products
 
 
-class PriceOut(LeanSerializer):
+class PriceOut(serializers.Serializer):
     channel = serializers.CharField()
     currency = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -92,6 +91,6 @@ class ProductOut(serializers.ModelSerializer):
         fields = ["sku", "name", "ean", "attributes", "media", "prices", "updated_at"]
 
 
-class BulkOut(LeanSerializer):
+class BulkOut(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 from rest_framework import serializers
 
+from oms.core.api.base import PLAIN_TEXT_PATTERN
+
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{2,49}$"
 # A ship order cannot be shipped without these.
 REQUIRED_FOR_SHIPPING = ("line1", "postal_code", "city", "country")
@@ -38,12 +40,36 @@ class CountryField(serializers.RegexField):
         return code
 
 
+class CoordinateField(serializers.FloatField):
+    """A number: DRF's FloatField would take `true` for 1.0 (Python's bool is an int)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _text(max_length: int, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, required=False, allow_blank=True,
-                                 **kwargs)
+    return serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=max_length, required=False,
+                                  allow_blank=True, **kwargs)
 
 
-class PostalAddressIn(serializers.Serializer):
+class ClosedSerializer(serializers.Serializer):
+    """A serializer that refuses keys it does not declare (DRF drops them silently), naming
+    each: a typo (`postcode`) reaches the sender instead of losing the value."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                allowed = ", ".join(self.fields)
+                raise serializers.ValidationError({key: [serializers.ErrorDetail(
+                    _("Unknown field; allowed are: %(fields)s.") % {"fields": allowed},
+                    code="unknown_field")] for key in unknown[:10]})
+        return super().to_internal_value(data)
+
+
+class PostalAddressIn(ClosedSerializer):
     name = _text(200)
     line1 = _text(200, help_text="Street and house number.")
     line2 = _text(200)
@@ -52,18 +78,8 @@ class PostalAddressIn(serializers.Serializer):
     country = CountryField(required=False)
     phone = serializers.RegexField(PHONE_PATTERN, max_length=50, required=False,
                                    allow_blank=True)
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({key: [serializers.ErrorDetail(
-                    _("Not part of an address; use name, line1, line2, postal_code, city, "
-                      "country, phone, lat and lon."), code="unknown_field")]
-                    for key in unknown[:10]})
-        return super().to_internal_value(data)
+    lat = CoordinateField(min_value=-90, max_value=90, required=False)
+    lon = CoordinateField(min_value=-180, max_value=180, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("lat" in attrs) != ("lon" in attrs):

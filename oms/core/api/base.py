@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -13,35 +12,11 @@ from rest_framework.request import Request
 from oms.core.models import ApiClient
 
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-# Another system's identifier: any printable text, never control characters (tabs, line breaks).
-EXTERNAL_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-
-
-class LeanSerializer(serializers.Serializer):
-    """DRF's Serializer, cheaper to instantiate: DRF deep-copies every declared field for every
-    serializer instance, which builds each field anew (its validators included). A plain field
-    is only configured at declaration and bound to its parent later, so a shallow copy serves:
-    the copy's binding (name, parent, source) is its own, and so are its validator list and
-    error messages; what it still shares (choices, style) is only read. Fields that hold other
-    fields (nested serializers, `child`) or a mutable default are deep-copied, as DRF does."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: copy.deepcopy(field) if _deep(field) else _shallow_copy(field)
-                for name, field in self._declared_fields.items()}
-
-
-def _deep(field: serializers.Field) -> bool:
-    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") \
-        or hasattr(field, "child_relation") \
-        or any(isinstance(value, (list, dict, set)) for value in (field.default, field.initial))
-
-
-def _shallow_copy(field: serializers.Field) -> serializers.Field:
-    clone = copy.copy(field)
-    if "_validators" in field.__dict__:
-        clone._validators = list(field._validators)
-    clone.error_messages = dict(field.error_messages)
-    return clone
+# Text a person or another system names something with: any printable text, never control
+# characters (tabs, line breaks, NUL) nor the bidirectional overrides that make a name display
+# as something else.
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
+EXTERNAL_ID_PATTERN = PLAIN_TEXT_PATTERN
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> Any:
@@ -55,13 +30,13 @@ def client_of(request: Request) -> ApiClient:
     return request.user  # set by BearerTokenAuthentication; IsApiClient guarantees the type
 
 
-class ErrorItemSerializer(LeanSerializer):
+class ErrorItemSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class ErrorSerializer(LeanSerializer):
+class ErrorSerializer(serializers.Serializer):
     """The one error format, for the OpenAPI schema."""
 
     type = serializers.ChoiceField(["validation_error", "client_error", "server_error"])
@@ -73,11 +48,11 @@ MAX_PAGE_SIZE = 500
 MAX_CURSOR_LENGTH = 200
 
 
-class NoQuery(LeanSerializer):
+class NoQuery(serializers.Serializer):
     """The query of a read that takes no parameters: any parameter is refused."""
 
 
-class PageQuery(LeanSerializer):
+class PageQuery(serializers.Serializer):
     """The query parameters of every cursor-paginated list (API.md, Conventions). The
     paginator validates them itself, so no list can forget them; a list with filters
     declares a subclass naming them too, which also documents them (the schema's parameters
@@ -118,21 +93,6 @@ def validated_query(request: Request,
             raise serializers.ValidationError({name: [serializers.ErrorDetail(
                 str(_("Give a value, or leave the parameter out.")), code="blank")]})
     return validated(serializer_class, request.query_params)
-
-
-def paginated(request: Request, view: Any, queryset: Any,
-              serializer_class: type[serializers.BaseSerializer],
-              ordering: str | None = None, context: dict[str, Any] | None = None) -> Any:
-    """A cursor-paginated response of `queryset` rendered with `serializer_class` (newest
-    first unless `ordering` says otherwise)."""
-    from oms.core.pagination import CursorPagination
-
-    paginator = CursorPagination()
-    if ordering:
-        paginator.ordering = ordering
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(
-        serializer_class(page, many=True, context=context or {}).data)
 
 
 def unique_skus(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,13 +9,12 @@ from rest_framework.views import APIView
 
 from oms.core.api.base import (
     ErrorSerializer,
-    LeanSerializer,
     PageQuery,
     client_of,
-    paginated,
     validated,
     validated_query,
 )
+from oms.core.api.pagination import paginated
 from oms.core.api.schema import page_of
 from oms.core.models import ClientKind, WebhookSubscription
 from oms.core.outbound import OutboundUrlField
@@ -23,7 +22,7 @@ from oms.core.permissions import allow_kinds
 from oms.core.webhooks.services import webhook_subscription_create, webhook_subscription_delete
 
 
-class SubscriptionIn(LeanSerializer):
+class SubscriptionIn(serializers.Serializer):
     url = OutboundUrlField(max_length=500)
     topics = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100,
                                    allow_empty=False)
@@ -62,6 +61,7 @@ class WebhookSubscriptionDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None, 404: ErrorSerializer})
     def delete(self, request: Request, pk: int) -> Response:
+        validated_query(request)  # it takes no query parameters
         subscription = get_object_or_404(WebhookSubscription, pk=pk, owner=client_of(request))
         webhook_subscription_delete(subscription=subscription)
         return Response(status=status.HTTP_204_NO_CONTENT)

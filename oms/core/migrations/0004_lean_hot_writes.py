@@ -4,7 +4,7 @@ Gone: the index on (aggregate_type, aggregate_id), which no query of the service
 two on topic alone (a btree and its LIKE twin). New: (topic, created_at), for the delay notice's
 look-up of one order's recent rejections and the cockpit's topic filter. The outbox is large and
 written by every transaction, so every index is built and dropped CONCURRENTLY (the new one
-first); the SQLite demo database only gets the new index.
+first).
 """
 
 from django.db import migrations, models

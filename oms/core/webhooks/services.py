@@ -1,39 +1,31 @@
 """Webhook subscriptions and their deliveries.
 
-A delivery is a row per (event, subscription). Attempts are serialised by a row lock; the next
-attempt time is a database column that a beat sweep reads (ARCHITECTURE.md rule 8), with
-exponential backoff and jitter, until the delivery succeeds or is dead-lettered.
+A delivery is a row per (event, subscription), sent through the attempt mechanism
+(`oms.core.attempts`: claim with a lease, backoff with jitter, dead letter, beat sweep) as kind
+``webhook``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from oms.core.backoff import exponential_backoff
+from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
+from oms.core.attempts.models import Attempt
+from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_create
 from oms.core.errors import InvalidInput
-from oms.core.models import (
-    ApiClient,
-    DeliveryStatus,
-    OutboxEvent,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from oms.core.models import ApiClient, OutboxEvent, WebhookDelivery, WebhookSubscription
 from oms.core.outbound import outbound_url_refusal
 from oms.core.webhooks.sender import WebhookSender, default_sender
 from oms.core.webhooks.signing import generate_secret, signed_headers
-from oms.core.webhooks.topics import subscribed_topics_forget
-
-# A queued attempt holds the delivery for this long before the sweep may queue it again; the
-# sweep re-queues deliveries whose task was lost (a worker killed mid-flight, a broker restart).
-QUEUE_LEASE = timedelta(minutes=2)
 
 
 def webhook_subscription_create(
@@ -55,33 +47,68 @@ def webhook_subscription_create(
         )
 
 
-def _enqueue_on_commit(delivery_ids: list[int]) -> None:
-    from oms.core import tasks
+@dataclass(frozen=True)
+class WebhookCall:
+    url: str
+    secret: str
+    message_id: str  # the same for every try: the subscriber drops duplicates by it
+    body: bytes
 
-    def send() -> None:
-        for delivery_id in delivery_ids:
-            tasks.deliver_webhook.delay(delivery_id=delivery_id)
 
-    transaction.on_commit(send, robust=True)
+class WebhookDeliveryKind(AttemptKind):
+    """One event to one subscription (`WebhookDelivery`), retried until the subscriber answers
+    2xx; a dead letter waits in the admin for a retry by hand."""
+
+    name = "webhook"
+    label = _lazy("Webhook delivery")
+    max_attempts_setting = "WEBHOOK_MAX_ATTEMPTS"
+    backoff_base_setting = "WEBHOOK_BACKOFF_BASE_SECONDS"
+
+    def queue(self, runs: list[Run]) -> None:
+        from oms.core import tasks  # the task module imports this one
+
+        for attempt_id, tries in runs:
+            tasks.deliver_webhook.delay(attempt_id=attempt_id, tries=tries)
+
+    def prepare(self, attempt: Attempt) -> WebhookCall | None:
+        delivery = (WebhookDelivery.objects.select_related("subscription", "event")
+                    .filter(pk=attempt.target_id).first())
+        if delivery is None:
+            return None
+        return WebhookCall(url=delivery.subscription.url, secret=delivery.subscription.secret,
+                           message_id=f"msg_{delivery.event_id}", body=_payload(delivery.event))
+
+    def perform(self, call: WebhookCall, adapter: WebhookSender | None = None) -> Outcome:
+        headers = signed_headers(call.secret, call.message_id, int(time.time()), call.body)
+        result = (adapter or default_sender()).post(call.url, call.body, headers)
+        if result.ok:
+            return Outcome.succeeded(result.status)
+        return Outcome.failed(result.error or f"HTTP {result.status}", status_code=result.status)
+
+    def describe(self, target_id: int) -> str:
+        return str(_("webhook delivery %(id)s") % {"id": target_id})
+
+    def admin_url(self, target_id: int) -> str | None:
+        return reverse("admin:core_webhookdelivery_change", args=[target_id])
+
+
+WEBHOOK = kind_register(WebhookDeliveryKind())
 
 
 def webhook_deliveries_create(*, event: OutboxEvent) -> list[WebhookDelivery]:
-    """One pending delivery per active subscription wanting the event's topic."""
+    """One delivery per active subscription wanting the event's topic, attempted after
+    commit. Again for the same event: nothing new."""
     now = timezone.now()
     subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True)
                      if s.wants(event.topic)]
     if not subscriptions:
         return []
     WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(subscription=s, event=event, created_at=now,
-                            next_attempt_at=now + QUEUE_LEASE)
-            for s in subscriptions
-        ],
+        [WebhookDelivery(subscription=s, event=event, created_at=now) for s in subscriptions],
         ignore_conflicts=True,
     )
-    deliveries = list(WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING))
-    _enqueue_on_commit([d.pk for d in deliveries])
+    deliveries = list(WebhookDelivery.objects.filter(event=event).order_by("pk"))
+    attempts_create(kind=WEBHOOK, target_ids=[d.pk for d in deliveries], now=now)
     return deliveries
 
 
@@ -98,80 +125,19 @@ def _payload(event: OutboxEvent) -> bytes:
     ).encode()
 
 
-def backoff_delay(attempts: int) -> timedelta:
-    return exponential_backoff(attempts, settings.WEBHOOK_BACKOFF_BASE_SECONDS)
-
-
 def webhook_delivery_attempt(*, delivery_id: int, sender: WebhookSender | None = None) -> str:
-    """Try one delivery once; returns its status afterwards. A delivery already being attempted
-    elsewhere (its row is locked) or already finished is left alone."""
-    sender = sender or default_sender()
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("subscription", "event")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
-            return delivery.status if delivery else "locked"
-        body = _payload(delivery.event)
-        headers = signed_headers(
-            delivery.subscription.secret, f"msg_{delivery.event_id}", int(time.time()), body
-        )
-        started = time.monotonic()
-        result = sender.post(delivery.subscription.url, body, headers)
-        now = timezone.now()
-        delivery.attempts += 1
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts,
-            at=now,
-            response_status=result.status,
-            error=result.error,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
-        if result.ok:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.finished_at, delivery.next_attempt_at = now, None
-        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.DEAD
-            delivery.finished_at, delivery.next_attempt_at = now, None
-        else:
-            delivery.next_attempt_at = now + backoff_delay(delivery.attempts)
-        delivery.save(update_fields=["status", "attempts", "finished_at", "next_attempt_at"])
-        return delivery.status
-
-
-def webhook_deliveries_requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Queue every pending delivery whose next attempt is due; returns how many."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if due:
-            WebhookDelivery.objects.filter(pk__in=due).update(next_attempt_at=now + QUEUE_LEASE)
-            _enqueue_on_commit(due)
-    return len(due)
+    """Try one delivery once now (a shell, a test); returns the attempt's status afterwards,
+    or "skipped" when it is being tried elsewhere or is finished."""
+    return attempt_run_for(kind=WEBHOOK, target_id=delivery_id, adapter=sender)
 
 
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Deactivate rather than delete: past deliveries stay inspectable in the admin."""
     with transaction.atomic():
         WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False)
-        subscribed_topics_forget()
 
 
-def webhook_delivery_retry(*, delivery: WebhookDelivery) -> None:
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
     """Queue a delivery (also a dead-lettered one) for one more attempt now."""
-    with transaction.atomic():
-        now = timezone.now()
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PENDING, finished_at=None,
-            next_attempt_at=now + QUEUE_LEASE,
-        )
-        _enqueue_on_commit([delivery.pk])
+    attempt = attempt_of(kind=WEBHOOK, target_id=delivery.pk)
+    return attempt is not None and attempt_retry(attempt=attempt)

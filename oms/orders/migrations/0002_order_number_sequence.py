@@ -2,14 +2,14 @@
 
 from django.db import migrations
 
-from oms.core.migration_ops import postgresql_only
+from oms.core.migration_ops import run_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("orders", "0001_initial")]
 
     operations = [
-        postgresql_only(
+        run_sql(
             "CREATE SEQUENCE IF NOT EXISTS orders_order_number_seq START 1000001",
             "DROP SEQUENCE IF EXISTS orders_order_number_seq",
         )

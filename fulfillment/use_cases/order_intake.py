@@ -1,0 +1,137 @@
+"""Order intake: `POST /api/v1/orders`.
+
+Placing an order touches inventory (sourcing, reservations, the cart hold), orders, payments and
+fulfilment in one transaction, so it lives here, in the top layer that may import all of them
+(ARCHITECTURE.md rule 1); `oms.orders` keeps the order aggregate and its state machine.
+
+Order of work inside the transaction: lock the cart hold (if any), decide sourcing (counting the
+hold's units as ours), write the order (already confirmed or held, as its payment decides), its
+payment and fulfilment orders, and only then take the stock with conditional UPDATEs, so hot
+stock rows are locked for as short a time as possible. A lost race re-sources in a savepoint
+(`reserve_with_retries`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from fulfillment.services import fulfillment_orders_create
+from inventory.order_reservations import reservation_create_for_order
+from inventory.reservations import hold_credit, reservation_lock_hold, reserve_with_retries
+from inventory.sourcing import Decision, DeliveryRequest, LineRequest, sourcing_decide
+from oms.catalog.validation import require_known_skus
+from oms.core.errors import Unprocessable
+from oms.core.events import events_batched
+from oms.core.models import ApiClient
+from oms.orders.models import Order
+from oms.orders.services import (
+    CustomerData,
+    FirstStep,
+    NewOrder,
+    OrderLineData,
+    duplicate_order,
+    external_id_taken,
+    is_duplicate_external_id,
+    order_create,
+    order_total,
+)
+from oms.orders.sql import order_number_next
+from payments.models import secures_order
+from payments.services import PaymentData, payment_record
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer: CustomerData
+    currency: str
+    lines: Sequence[OrderLineData]
+    delivery: DeliveryRequest
+    delivery_address: dict[str, Any]
+    payment: PaymentData
+    external_id: str | None = None
+    reservation_id: str | None = None
+    language: str = "de"
+
+
+def _validate(request: OrderRequest, channel: str) -> None:
+    require_known_skus([ln.sku for ln in request.lines], attr="lines")
+    total = order_total(request.lines)
+    if request.payment.amount != total:
+        raise Unprocessable(
+            _("The payment amount %(amount)s does not match the order total %(total)s.")
+            % {"amount": request.payment.amount, "total": total},
+            code="payment_amount_mismatch", attr="payment.amount",
+        )
+    # The unique constraint alone would catch a duplicate too, but only after sourcing: a
+    # channel re-sending an order it placed when the stock has run out since must still hear
+    # `duplicate_order`, not `insufficient_stock`.
+    if request.external_id and external_id_taken(channel=channel,
+                                                 external_id=request.external_id):
+        raise duplicate_order(channel=channel, external_id=request.external_id)
+
+
+def _first_step(payment: PaymentData) -> FirstStep:
+    """The payment the channel took decides whether the new order is confirmed or held."""
+    if secures_order(payment.method, payment.status):
+        return FirstStep(secured=True, reason=f"payment {payment.method} {payment.status}")
+    return FirstStep(secured=False, reason=f"payment {payment.status}")
+
+
+def order_place(*, client: ApiClient, request: OrderRequest) -> Order:
+    """Validate, source, reserve and write the whole order, or nothing (409 on a shortage).
+    The order comes back with its lines, payments and fulfilments (and theirs) in memory, as
+    written: reading them does not query."""
+    _validate(request, client.channel)
+    try:
+        return _place(client, request)
+    except IntegrityError as error:
+        # The transaction (or savepoint) rolled back, so the answer may query.
+        if request.external_id and is_duplicate_external_id(error):
+            raise duplicate_order(channel=client.channel,
+                                  external_id=request.external_id) from None
+        raise
+
+
+def _place(client: ApiClient, request: OrderRequest) -> Order:
+    lines = [LineRequest(ln.sku, ln.quantity) for ln in request.lines]
+    with transaction.atomic():
+        hold = None
+        if request.reservation_id:
+            hold = reservation_lock_hold(reservation_id=request.reservation_id,
+                                         client=client)
+        credit = hold_credit(hold)
+
+        def decide() -> Decision:
+            return sourcing_decide(lines=lines, delivery=request.delivery, credit=credit)
+
+        def write(decision: Decision) -> Order:
+            # The order's events go in with one INSERT, before the stock rows are locked.
+            with events_batched():
+                order = order_create(data=NewOrder(
+                    number=order_number_next(), channel=client.channel,
+                    external_id=request.external_id or None, customer=request.customer,
+                    currency=request.currency, lines=request.lines,
+                    delivery_method=request.delivery.method,
+                    delivery_address=request.delivery_address,
+                    pickup_location=request.delivery.location, language=request.language,
+                    sourcing=decision.as_json(), placed_by=client.name,
+                    first_step=_first_step(request.payment),
+                ))
+                payment_record(order=order, data=request.payment)
+                fulfillment_orders_create(order=order, decision=decision)
+            reservation_create_for_order(order_number=order.number, channel=client.channel,
+                                         decision=decision, delivery=request.delivery, hold=hold)
+            return order
+
+        return reserve_with_retries(decide, write)
+
+
+def order_sourcing_preview(*, request_lines: Sequence[LineRequest],
+                           delivery: DeliveryRequest) -> Decision:
+    """The dry run: the decision an order would get now, reserving nothing."""
+    return sourcing_decide(lines=request_lines, delivery=delivery)
