@@ -1,8 +1,9 @@
 """Cockpit pages for fulfilment orders, and the full order page: lines, fulfilments, payment,
 sourcing reasons and audit trail together, with cancel calling the same service as the API.
 
-Store staff see only their stores' fulfilment orders, and the orders and notifications behind
-them (`inventory.admin.StoreScopedAdmin`); the store screens live in `fulfillment.cockpit`."""
+Store staff see only their stores' fulfilment orders, and the orders behind them
+(`inventory.admin.StoreScopedAdmin`); the store screens live in `fulfillment.cockpit`, the
+notifications sent about the orders in `notifications.admin`."""
 
 from __future__ import annotations
 
@@ -19,14 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.dispatch import dispatch_retry
 from fulfillment.lifecycle import fulfillment_accept, fulfillment_reject, fulfillment_ship
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
-from fulfillment.notifications.models import Notification
-from fulfillment.notifications.services import NOTIFICATION, notification_retry
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
 from fulfillment.use_cases.order_cancellation import order_cancel
 from inventory.admin import StoreListFilter, StoreScopedAdmin
 from inventory.models import Location
 from oms.core.admin_base import ReadOnlyAdmin
-from oms.core.attempts.admin import AttemptColumns, attempt_status_filter
 from oms.core.errors import DomainError
 from oms.orders.admin import OrderAdmin, ReadOnlyInline
 from oms.orders.models import Order
@@ -203,34 +201,3 @@ class OrderCockpitAdmin(StoreScopedAdmin, OrderAdmin):
             else:
                 self.message_user(request, _("Order %(number)s cancelled.")
                                   % {"number": order.number}, messages.SUCCESS)
-
-
-@admin.register(Notification)
-class NotificationAdmin(AttemptColumns, StoreScopedAdmin, ReadOnlyAdmin):
-    """What each customer was sent, when, and whether it went out; failed ones can be retried."""
-
-    def scope(self, queryset: QuerySet[Notification],
-              stores: QuerySet[Location]) -> QuerySet[Notification]:
-        return queryset.filter(_served_by(stores, order="order"))
-
-    attempt_kind = NOTIFICATION
-    list_display = ["order", "kind", "channel", "recipient", "language", "sending", "tries",
-                    "created_at", "finished_at"]
-    list_filter = ["kind", "channel", attempt_status_filter(NOTIFICATION), "language"]
-    search_fields = ["order__number", "recipient"]
-    list_select_related = ["order"]
-    actions = ["retry"]
-
-    def has_change_permission(self, request: HttpRequest,
-                              obj: Notification | None = None) -> bool:
-        return request.user.has_perm("fulfillment.change_notification")
-
-    def get_readonly_fields(self, request: HttpRequest,
-                            obj: Notification | None = None) -> list[str]:
-        return [f.name for f in Notification._meta.fields]
-
-    @admin.action(description=_("Send the selected notifications again"))
-    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        for notification in queryset:
-            notification_retry(notification=notification)
-        self.message_user(request, _("Notifications queued again."), messages.SUCCESS)

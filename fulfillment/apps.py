@@ -8,8 +8,7 @@ class FulfillmentConfig(AppConfig):
     verbose_name = _("Fulfilment")
 
     def ready(self) -> None:
-        # Importing the handler modules registers their event handlers; importing
+        # Importing the handler module registers its event handlers; importing
         # `pickup_tasks` registers the pickup sweeps' Celery tasks (autodiscovery finds only
         # `fulfillment.tasks`).
         from fulfillment import handlers, pickup_tasks  # noqa: F401
-        from fulfillment.notifications import handlers as notification_handlers  # noqa: F401

@@ -29,7 +29,7 @@ from fulfillment.models import FulfillmentOrder
 from fulfillment.states import ENDED, DispatchMode
 from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
 from oms.core.attempts.models import Attempt
-from oms.core.attempts.selectors import attempt_of
+from oms.core.attempts.selectors import attempt_column, attempt_of
 from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_create
 from oms.core.attempts.states import AttemptStatus
 from oms.core.events import event_emit
@@ -174,14 +174,29 @@ def dispatch_retry(*, fulfillment: FulfillmentOrder) -> bool:
     return attempt is not None and attempt_retry(attempt=attempt)
 
 
-def dispatch_summary(fo: FulfillmentOrder, attempt: Attempt | None = None) -> dict[str, Any]:
+def with_dispatch_attempt(fulfillments: QuerySet[FulfillmentOrder]) -> QuerySet[FulfillmentOrder]:
+    """`fulfillments` annotated with their dispatch attempt's status, tries and finish time,
+    for lists that show `dispatch_summary`: read with the list, not one query per row."""
+    return fulfillments.annotate(
+        dispatch_attempt_status=attempt_column(WMS_DISPATCH, "status"),
+        dispatch_attempt_tries=attempt_column(WMS_DISPATCH, "tries"),
+        dispatch_attempt_finished_at=attempt_column(WMS_DISPATCH, "finished_at"))
+
+
+def dispatch_summary(fo: FulfillmentOrder) -> dict[str, Any]:
     """How the fulfilment order went out, for the API: held, polled, or its attempt's status
-    (pending, in_flight, succeeded, dead, cancelled) with the tries and when it succeeded."""
+    (pending, in_flight, succeeded, dead, cancelled) with the tries and when it succeeded.
+    Uses the annotations of `with_dispatch_attempt` when the row has them."""
     if fo.dispatch_mode != DispatchMode.PUSHED:
         return {"status": fo.dispatch_mode, "attempts": 0, "dispatched_at": None}
-    attempt = attempt or attempt_of(kind=WMS_DISPATCH, target_id=fo.pk)
-    if attempt is None:
+    if hasattr(fo, "dispatch_attempt_status"):
+        status, tries, finished = (fo.dispatch_attempt_status, fo.dispatch_attempt_tries,
+                                   fo.dispatch_attempt_finished_at)
+    else:
+        attempt = attempt_of(kind=WMS_DISPATCH, target_id=fo.pk)
+        status, tries, finished = (attempt.status, attempt.tries, attempt.finished_at) \
+            if attempt is not None else (None, 0, None)
+    if status is None:  # the attempt is created in the same transaction; not yet there
         return {"status": AttemptStatus.PENDING, "attempts": 0, "dispatched_at": None}
-    return {"status": attempt.status, "attempts": attempt.tries,
-            "dispatched_at": attempt.finished_at
-            if attempt.status == AttemptStatus.SUCCEEDED else None}
+    return {"status": status, "attempts": tries,
+            "dispatched_at": finished if status == AttemptStatus.SUCCEEDED else None}

@@ -185,5 +185,3 @@ class TrackingEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.status} @ {self.at:%Y-%m-%d %H:%M}"
 
-
-from fulfillment.notifications.models import Notification  # noqa: E402,F401

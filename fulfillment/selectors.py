@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fulfillment.dispatch import with_dispatch_attempt
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, Shipment
 from fulfillment.order_scope import orders_in_scope
 from oms.core.errors import NotFound
@@ -71,7 +72,7 @@ def fulfillment_list(*, client: ApiClient, incoming: bool = True, location: str 
     hands over the webshop's pickups), and, when `incoming`, the transfers on their way to it
     (which it may only receive). A selling client confined to no location sees only its own
     channel's, as with orders (fulfillment.order_scope)."""
-    fulfillments = FulfillmentOrder.objects.select_related(
+    fulfillments = with_dispatch_attempt(FulfillmentOrder.objects).select_related(
         "order", "order__customer", "location", "destination").prefetch_related(
         Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")
                  .order_by("pk")),

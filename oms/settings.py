@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "oms.orders",
     "payments",
     "fulfillment",
+    "notifications",
     "crm_sync",
 ]
 
@@ -282,12 +283,12 @@ PSP_ADAPTER = os.environ.get("PSP_ADAPTER") or (
 PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
 PSP_CAPTURE_MAX_ATTEMPTS = int(os.environ.get("PSP_CAPTURE_MAX_ATTEMPTS", "10"))
 PSP_CAPTURE_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_CAPTURE_BACKOFF_BASE_SECONDS", "60"))
-# Customer notifications (fulfillment/notifications; README "Customer notifications").
+# Customer notifications (the `notifications` app; README "Customer notifications").
 NOTIFICATION_CHANNELS = [c.strip() for c in os.environ.get("NOTIFICATION_CHANNELS",
                                                            "email,push").split(",") if c.strip()]
 NOTIFICATION_NOTIFIERS = {
-    "email": "fulfillment.notifications.adapters.EmailNotifier",
-    "push": "fulfillment.notifications.adapters.AppPushNotifier",
+    "email": "notifications.adapters.EmailNotifier",
+    "push": "notifications.adapters.AppPushNotifier",
 }
 NOTIFICATION_LANGUAGES = ["de", "en"]  # the languages with templates
 NOTIFICATION_FALLBACK_LANGUAGE = "en"

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# (topic or "*", handler): the processed-event rows each outbox event leaves behind
+# (topic or "*", handler): the processed-event rows each outbox event leaves behind; handler
+# names as stored (the notification handlers keep their old name: notifications/handlers.py)
 HANDLERS = [
     ("*", "oms.core.webhooks.handlers.fan_out_to_webhooks"),
     ("order.confirmed", "fulfillment.notifications.handlers.notify_order_confirmed"),

@@ -53,10 +53,11 @@ _handlers: dict[str, dict[str, Handler]] = defaultdict(dict)
 _interests: dict[str, Interest] = {}
 _filters: dict[str, Filter] = {}
 _in_relay: set[str] = set()
+_names: dict[Handler, str] = {}
 
 
 def on_event(*topics: str, interest: Interest | None = None, when: Filter | None = None,
-             in_relay: bool = False) -> Callable[[Handler], Handler]:
+             in_relay: bool = False, name: str | None = None) -> Callable[[Handler], Handler]:
     """Register a handler for topics (``"*"`` for every topic). Handlers must be idempotent in
     effect; :func:`event_handle` already guarantees they commit at most once per event.
     `interest` lets the relay skip queueing the handler for events it would ignore anyway
@@ -68,21 +69,31 @@ def on_event(*topics: str, interest: Interest | None = None, when: Filter | None
     `in_relay` is for handlers that only write to the database and queue anything that talks to
     another system after commit: the relay runs them itself (see the module docstring). A
     handler calling a PSP, a WMS or a mail server must not be one: it would hold the relay's
-    transaction open for the call."""
+    transaction open for the call.
+    `name` is the handler's name, stored in `ProcessedEvent` and `HandlerFailure` rows and sent
+    in queued tasks; by default its module and qualified name. Give it to keep a handler's name
+    when its module moves: an event handled under the old name is not handled again, and a
+    task queued with it still finds the handler."""
 
     def register(handler: Handler) -> Handler:
-        name = f"{handler.__module__}.{handler.__qualname__}"
+        registered = name or f"{handler.__module__}.{handler.__qualname__}"
+        _names[handler] = registered
         for topic in topics:
-            _handlers[topic][name] = handler
+            _handlers[topic][registered] = handler
         if interest is not None:
-            _interests[name] = interest
+            _interests[registered] = interest
         if when is not None:
-            _filters[name] = when
+            _filters[registered] = when
         if in_relay:
-            _in_relay.add(name)
+            _in_relay.add(registered)
         return handler
 
     return register
+
+
+def handler_registered_name(handler: Handler) -> str:
+    """The name `handler` is registered, stored and queued under (see `on_event`)."""
+    return _names[handler]
 
 
 def handlers_for(topic: str) -> dict[str, Handler]:

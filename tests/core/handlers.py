@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from typing import Any
 
-from oms.core.events import on_event
+from oms.core.events import handler_registered_name, on_event
 from oms.core.models import OutboxEvent
 
 TEST_TOPIC = "test.topic"
@@ -55,9 +56,9 @@ def fail_the_first_time(event: OutboxEvent) -> None:
         raise RuntimeError("the first attempt fails")
 
 
-def handler_name(handler: object) -> str:
-    """The name `on_event` registers a handler under."""
-    return f"{handler.__module__}.{handler.__qualname__}"  # type: ignore[attr-defined]
+def handler_name(handler: Any) -> str:
+    """The name `on_event` registered a handler under."""
+    return handler_registered_name(handler)
 
 
 IN_RELAY_TOPIC = "test.in_relay"

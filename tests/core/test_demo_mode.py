@@ -7,13 +7,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -224,9 +227,23 @@ def stop_demo(process: subprocess.Popen[bytes]) -> int:
         raise
 
 
+@pytest.fixture
+def demo_dir() -> Iterator[Path]:
+    """A directory for the demo's data outside pytest's tmp_path: run as root, the embedded
+    server runs as its own user, which needs to traverse every parent directory, and every
+    pytest session resets /tmp/pytest-of-<user> to 0700 (a concurrent run would lock the
+    server out of its own data)."""
+    path = Path(tempfile.mkdtemp(prefix="oms-demo-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_the_demo_serves_from_embedded_postgresql_and_runs_again(tmp_path: Path) -> None:
-    # Given a clean environment: no DATABASE_URL, no Redis, the demo's files under tmp_path
+def test_the_demo_serves_from_embedded_postgresql_and_runs_again(demo_dir: Path) -> None:
+    # Given a clean environment: no DATABASE_URL, no Redis, the demo's files in their own dir
+    tmp_path = demo_dir
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
     env |= {"DEMO_PGDATA": str(tmp_path / "pgdata"), "DEMO_ENV_FILE": str(tmp_path / "demo.env")}

@@ -13,8 +13,8 @@ def a_pending_notification(order: Order, *, channel: str = "email") -> Any:
     """A rendered notification whose send task has not run (or was lost)."""
     import uuid
 
-    from fulfillment.notifications.models import Notification
-    from fulfillment.notifications.services import NOTIFICATION
+    from notifications.models import Notification
+    from notifications.services import NOTIFICATION
     from oms.core.models import Attempt
 
     now = timezone.now()

@@ -12,7 +12,8 @@ from fulfillment.adapters.wms import FakeWarehouseGateway
 from fulfillment.dispatch import WMS_DISPATCH, fulfillment_dispatch
 from fulfillment.handlers import send_fulfillments_held_for_payment
 from fulfillment.models import FulfillmentOrder
-from fulfillment.notifications.handlers import notify_order_confirmed
+from inventory.models import StockLevel
+from notifications.handlers import notify_order_confirmed
 from oms.core.attempts.selectors import attempt_of
 from oms.core.attempts.services import attempts_requeue_due
 from oms.core.models import Attempt, OutboxEvent, ProcessedEvent
@@ -200,3 +201,25 @@ def test_dispatches_have_their_own_queue_that_workers_serve_first(settings):
     assert route["queue"].name == "dispatch"
     assert [q.name for q in settings.CELERY_TASK_QUEUES] == ["dispatch", "celery"]
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] == "priority"
+
+
+def test_the_fulfilment_list_reads_every_dispatch_with_the_list(pushed_order, api):
+    # Given one fulfilment pushed to its warehouse, read in a list by the warehouse's system
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pushed_order()
+    StockLevel.objects.filter(product_id="A", location__code="WH-KS").update(on_hand=20)
+    wms = api("wms", location_code="WH-KS")
+    with CaptureQueriesContext(connection) as one:
+        first = wms.get("/api/v1/fulfillments")
+    # When two more are pushed
+    pushed_order()
+    pushed_order()
+    with CaptureQueriesContext(connection) as three:
+        listed = wms.get("/api/v1/fulfillments")
+
+    # Then the list shows each one's dispatch, and reading three costs what reading one did
+    assert [f["dispatch"]["status"] for f in listed.json()["results"]] == ["succeeded"] * 3
+    assert first.json()["results"][0]["dispatch"]["attempts"] == 1
+    assert len(three.captured_queries) == len(one.captured_queries)

@@ -48,8 +48,8 @@ class RejectingWebhookSender(RecordingWebhookSender):
 def notifications() -> Any:
     """The notifications with their sending's status, tries and last error (their attempt's,
     kind ``notification``) as `status`, `attempts` and `error`."""
-    from fulfillment.notifications.models import Notification
-    from fulfillment.notifications.services import NOTIFICATION
+    from notifications.models import Notification
+    from notifications.services import NOTIFICATION
     from oms.core.attempts.selectors import attempt_column
 
     return Notification.objects.annotate(
@@ -62,7 +62,7 @@ def notifications() -> Any:
 
 def runs_of(*rows: Any) -> list[list[int]]:
     """What `send_notifications` takes for these notifications: [attempt id, tries]."""
-    from fulfillment.notifications.services import NOTIFICATION
+    from notifications.services import NOTIFICATION
     from oms.core.attempts.selectors import attempt_of
 
     runs = []

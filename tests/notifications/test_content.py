@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from fulfillment.notifications.models import Notification
+from notifications.models import Notification
 from oms.orders.services import order_payload
 from tests.factories import a_fulfillment, an_order, cancel, fulfil
 

@@ -11,24 +11,25 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.notifications.adapters import AppPushNotifier, OutgoingMessage
-from fulfillment.notifications.handlers import notify_order_confirmed
-from fulfillment.notifications.services import (
+from notifications.adapters import AppPushNotifier, OutgoingMessage
+from notifications.handlers import notify_order_confirmed
+from notifications.services import (
     NOTIFICATION,
     notification_retry,
     notification_send,
 )
-from fulfillment.notifications.tasks import send_notifications
+from notifications.tasks import send_notifications
 from oms.core.attempts.services import attempts_requeue_due
 from oms.core.events import event_emit, event_handle, outbox_relay
 from oms.core.models import Attempt, OutboxEvent, WebhookDelivery
 from oms.core.tasks import requeue_due_attempts
 from oms.orders.services import order_payload
+from tests.core.handlers import handler_name
 from tests.factories import WebhookSubscriptionFactory, a_pending_notification, an_order
 from tests.notifications.support import notifications, runs_of
 from tests.notifications.test_content import BOOTS
 
-HANDLER = f"{notify_order_confirmed.__module__}.{notify_order_confirmed.__qualname__}"
+HANDLER = handler_name(notify_order_confirmed)
 FAILING = "tests.notifications.support.FailingEmailBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -16,13 +16,14 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from fulfillment.notifications.handlers import notify_ready_for_pickup
-from fulfillment.notifications.pickup import CODE_PLACEHOLDER
-from fulfillment.notifications.tasks import send_notifications
 from fulfillment.pickup_codes import derive_code, qr_png
+from notifications.handlers import notify_ready_for_pickup
+from notifications.pickup import CODE_PLACEHOLDER
+from notifications.tasks import send_notifications
 from oms.core.events import event_handle
 from oms.core.models import OutboxEvent, WebhookDelivery
 from oms.core.webhooks.signing import verify
+from tests.core.handlers import handler_name
 from tests.factories import StoreFactory, WebhookSubscriptionFactory, a_payment, an_order
 from tests.factories.fulfillment import a_pickup
 from tests.notifications.support import notifications, runs_of
@@ -30,7 +31,7 @@ from tests.notifications.test_content import BOOTS, BOTTLE, html_of, only_email
 
 pytestmark = pytest.mark.django_db
 
-READY_HANDLER = f"{notify_ready_for_pickup.__module__}.{notify_ready_for_pickup.__qualname__}"
+READY_HANDLER = handler_name(notify_ready_for_pickup)
 # 19:00 UTC on a November Saturday is 20:00 in Munich.
 DEADLINE = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
 

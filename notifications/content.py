@@ -1,6 +1,6 @@
 """What a notification says: the template data per kind, and rendering it in one language.
 
-Templates live in `fulfillment/templates/notifications/<language>/<kind>/`: `subject.txt`,
+Templates live in `notifications/templates/notifications/<language>/<kind>/`: `subject.txt`,
 `body.txt`, `body.html` (extending the language-neutral `notifications/base.html`) and `push.txt`
 (the one-line app push). Each language folder is complete on its own; a new language is a copied
 folder plus an entry in `NOTIFICATION_LANGUAGES`.

@@ -50,6 +50,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"))
 
     class Meta:
+        # Created when this model belonged to the `fulfillment` app; the app moved
+        # (migrations/0001_initial.py), the table stayed.
+        db_table = "fulfillment_notification"
         verbose_name = _("customer notification")
         verbose_name_plural = _("customer notifications")
         constraints = [

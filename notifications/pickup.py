@@ -22,15 +22,15 @@ from django.utils.dateparse import parse_datetime
 
 from fulfillment import pickup_codes
 from fulfillment.models import FulfillmentOrder
-from fulfillment.notifications.adapters import NotificationNotSent, OutgoingMessage, PickupPass
-from fulfillment.notifications.content import (
+from notifications.adapters import NotificationNotSent, OutgoingMessage, PickupPass
+from notifications.content import (
     address_lines,
     base_context,
     items,
     money,
     units_of,
 )
-from fulfillment.notifications.models import NotificationKind
+from notifications.models import NotificationKind
 from oms.orders.models import Order
 from payments.models import Payment, PaymentMethod, PaymentStatus
 

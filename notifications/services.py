@@ -33,15 +33,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import FulfillmentOrder
-from fulfillment.notifications import pickup
-from fulfillment.notifications.adapters import (
+from notifications import pickup
+from notifications.adapters import (
     Notifier,
     OutgoingMessage,
     channel_reaches_anyone,
     notifier_for,
 )
-from fulfillment.notifications.content import render
-from fulfillment.notifications.models import Notification
+from notifications.content import render
+from notifications.models import Notification
 from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
 from oms.core.attempts.models import Attempt
 from oms.core.attempts.selectors import attempt_of
@@ -84,7 +84,7 @@ class NotificationSendKind(AttemptKind):
     backoff_base_setting = "NOTIFICATION_BACKOFF_BASE_SECONDS"
 
     def queue(self, runs: list[Run]) -> None:
-        from fulfillment.notifications import tasks  # the task module imports this one
+        from notifications import tasks  # the task module imports this one
 
         for start in range(0, len(runs), SEND_BATCH):
             tasks.send_notifications.delay(runs=[list(r) for r in runs[start:start + SEND_BATCH]])
@@ -118,7 +118,7 @@ class NotificationSendKind(AttemptKind):
         return str(_("notification %(id)s") % {"id": target_id})
 
     def admin_url(self, target_id: int) -> str | None:
-        return reverse("admin:fulfillment_notification_change", args=[target_id])
+        return reverse("admin:notifications_notification_change", args=[target_id])
 
 
 NOTIFICATION = kind_register(NotificationSendKind())

@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 
 from fulfillment.models import FulfillmentOrder
-from fulfillment.notifications import content, pickup
-from fulfillment.notifications import tasks as _tasks  # noqa: F401  (registers the tasks)
-from fulfillment.notifications.models import NotificationKind
-from fulfillment.notifications.services import notifications_create
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
-from oms.core.events import on_event
+from notifications import content, pickup
+from notifications.models import NotificationKind
+from notifications.services import notifications_create
+from oms.core.events import Handler, on_event
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
 
@@ -46,6 +46,23 @@ logger = logging.getLogger(__name__)
 
 DELAY_TOPICS = ("fulfillment.rejected", "fulfillment.resourced")
 NO_STOCK = "no_stock"
+
+# A handler's name is stored (`ProcessedEvent`, `HandlerFailure` rows) and travels in queued
+# `handle_event` tasks. These keep the names they had while this package lived in
+# `fulfillment`, so an event handled before a deploy is not handled again and a queued retry
+# or a dead letter retried from the cockpit still finds its handler.
+STORED_AS = "fulfillment.notifications.handlers"
+
+
+def _notifies(*topics: str) -> Callable[[Handler], Handler]:
+    """`on_event` for a handler of this module: run in the relay (it only writes rows), under
+    its stored name."""
+
+    def register(handler: Handler) -> Handler:
+        return on_event(*topics, in_relay=True,
+                        name=f"{STORED_AS}.{handler.__qualname__}")(handler)
+
+    return register
 
 
 def _order(event: OutboxEvent, key: str) -> Order | None:
@@ -57,7 +74,7 @@ def _order(event: OutboxEvent, key: str) -> Order | None:
     return order
 
 
-@on_event("order.confirmed", in_relay=True)
+@_notifies("order.confirmed")
 def notify_order_confirmed(event: OutboxEvent) -> None:
     order = _order(event, "number")
     if order is not None:
@@ -72,7 +89,7 @@ def _is_pickup(event: OutboxEvent) -> bool:
                                            kind=FulfillmentKind.PICKUP).exists()
 
 
-@on_event("fulfillment.shipped", in_relay=True)
+@_notifies("fulfillment.shipped")
 def notify_shipped(event: OutboxEvent) -> None:
     if _is_pickup(event):
         return  # click-and-collect tells the customer when the order is ready for pickup
@@ -82,7 +99,7 @@ def notify_shipped(event: OutboxEvent) -> None:
                              context=lambda: content.shipped_context(order, event.payload))
 
 
-@on_event(*DELAY_TOPICS, in_relay=True)
+@_notifies(*DELAY_TOPICS)
 def notify_delay(event: OutboxEvent) -> None:
     order = _order(event, "order")
     if order is None:
@@ -114,7 +131,7 @@ def covered_by_fulfillment_event(event: OutboxEvent, order_number: str,
     return all(announced[sku] >= quantity for sku, quantity in cancelled.items())
 
 
-@on_event("order.lines_cancelled", in_relay=True)
+@_notifies("order.lines_cancelled")
 def notify_items_unavailable(event: OutboxEvent) -> None:
     detail: dict[str, Any] = event.payload.get("detail") or {}
     if detail.get("reason") != NO_STOCK:
@@ -131,7 +148,7 @@ def notify_items_unavailable(event: OutboxEvent) -> None:
         )
 
 
-@on_event("fulfillment.delivered", in_relay=True)
+@_notifies("fulfillment.delivered")
 def notify_delivered(event: OutboxEvent) -> None:
     order = _order(event, "order")
     if order is not None:
@@ -169,17 +186,17 @@ def _notify_waiting(event: OutboxEvent, kind: str) -> None:
                              context=lambda: pickup.waiting_context(fulfillment, event.payload))
 
 
-@on_event("fulfillment.ready_for_pickup", in_relay=True)
+@_notifies("fulfillment.ready_for_pickup")
 def notify_ready_for_pickup(event: OutboxEvent) -> None:
     _notify_waiting(event, NotificationKind.PICKUP_READY)
 
 
-@on_event("fulfillment.pickup_reminder", in_relay=True)
+@_notifies("fulfillment.pickup_reminder")
 def notify_pickup_reminder(event: OutboxEvent) -> None:
     _notify_waiting(event, NotificationKind.PICKUP_REMINDER)
 
 
-@on_event("fulfillment.pickup_expired", in_relay=True)
+@_notifies("fulfillment.pickup_expired")
 def notify_pickup_expired(event: OutboxEvent) -> None:
     fulfillment = _pickup(event)
     if fulfillment is not None:
