@@ -256,7 +256,8 @@ def _report(results: Results, baseline: PgbenchResult, statement: PgbenchResult,
           f"-T {baseline.duration_s:.0f}, one conditional UPDATE per transaction; service: "
           f"{PROCESSES} spawned processes in autocommit, each reservation_hold = the sourcing "
           "query + one statement (the conditional UPDATE, reservation, line and outbox rows) "
-          "and its commit; the relay is kicked only for an event someone wants (none here); "
+          "and its commit, then the relay's kick through Redis (its run is a worker's, not "
+          "measured); "
           "pgbench_hold_statement: that one statement driven by pgbench, no application")
     if statement.tps and baseline.tps and floor.rate:
         print(f"  the gap, split: the hold statement alone reaches "

@@ -224,6 +224,11 @@ def baseline_script(probe: Probe, skus: dict[str, Decimal], customer_pool: int) 
                     "(SELECT id FROM core_outboxevent WHERE id = ANY (string_to_array("
                     f":events::text, ',')::uuid[]) AND topic = '{topic_of[row['event_id']]}' "
                     "LIMIT 1)")
+            if "target_id" in row:
+                # An attempt (oms.core.attempts) is unique per kind and target; the row the
+                # script copies points at the probe's target, so each copy gets a random one:
+                # the same bytes and index entries, no collision between clients.
+                changes["target_id"] = "(random() * 9e15)::bigint"
             uuid_key = isinstance(row.get("id"), str)
             if uuid_key:
                 changes["id"] = "gen_random_uuid()"

@@ -34,12 +34,13 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.core.commit_hooks import CommitHook, commit_hook
-from oms.core.models import HandlerFailure, OutboxEvent, ProcessedEvent
+from oms.core.models import HandlerFailure, OutboxEvent
 from oms.core.relay_wakeup import relay_starting, relay_wanted
+from oms.core.sql import processed_event_insert
 
 logger = logging.getLogger(__name__)
 
@@ -299,15 +300,8 @@ def _handle_in_relay(event: OutboxEvent, name: str, handler: Handler) -> bool:
 
 def _mark_processed(event_id: str | UUID, handler_name: str) -> bool:
     """Record that `handler_name` processes the event in this transaction; False if it already
-    did, or another transaction is doing it and commits first (the unique constraint makes the
-    insert wait for it, then refuse). The savepoint keeps the caller's transaction usable."""
-    try:
-        with transaction.atomic():
-            ProcessedEvent.objects.create(event_id=event_id, handler=handler_name,
-                                          processed_at=timezone.now())
-    except IntegrityError:
-        return False
-    return True
+    did (or another transaction is doing it and commits first)."""
+    return processed_event_insert(event_id=event_id, handler=handler_name, at=timezone.now())
 
 
 def event_handle(*, event_id: str | UUID, handler_name: str) -> bool:

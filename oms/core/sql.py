@@ -3,7 +3,12 @@ expression for, one function each."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import connection
+
+from oms.core.models import ProcessedEvent
 
 
 def advisory_xact_lock_try(lock_id: int) -> bool:
@@ -18,3 +23,18 @@ def database_answers() -> None:
     """One round trip to the database; raises if it does not answer (`/readyz`)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+
+
+def processed_event_insert(*, event_id: Any, handler: str, at: datetime) -> bool:
+    """Record that `handler` processes the event, in the caller's transaction; False if a row
+    exists already (or another transaction inserts it and commits first: the unique constraint
+    makes this statement wait for it). One statement, no savepoint: every handler run of the
+    relay and of the event tasks makes it, and the ORM's create-and-catch needs three round
+    trips (SAVEPOINT, INSERT, RELEASE) for the same answer (bench/e2e: relay CPU)."""
+    event = ProcessedEvent._meta.get_field("event")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ProcessedEvent._meta.db_table} ({event.column}, handler, processed_at) "
+            f"VALUES (%s, %s, %s) ON CONFLICT ({event.column}, handler) DO NOTHING RETURNING 1",
+            [event.target_field.get_db_prep_value(event_id, connection), handler, at])
+        return cursor.fetchone() is not None
