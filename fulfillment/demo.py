@@ -110,7 +110,7 @@ def _place(shop: ApiClient, store_code: str, n: int, levels: list[StockLevel]) -
              for i, lv in enumerate(levels)]
     total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0.00"))
     email, name = CUSTOMERS[n % len(CUSTOMERS)]
-    order = order_place(client=shop, request=OrderRequest(
+    placed = order_place(client=shop, request=OrderRequest(
         customer=CustomerData(email=email, name=name), currency="EUR", lines=lines,
         delivery=DeliveryRequest(method="pickup", location=store_code),
         delivery_address={},
@@ -119,7 +119,7 @@ def _place(shop: ApiClient, store_code: str, n: int, levels: list[StockLevel]) -
                  PaymentData(method="card", status="authorized", amount=total,
                              psp_reference=f"demo-pickup-{secrets.token_hex(6)}")),
     ))
-    return order.number
+    return placed.order.number
 
 
 def _price(level: StockLevel) -> Decimal:

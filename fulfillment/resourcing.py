@@ -72,8 +72,9 @@ def resource_units(*, order: Order, fulfillment: FulfillmentOrder, units: dict[s
 
         def write(decision: Decision) -> Decision:
             if decision.allocations:
-                outcome.fulfillments = fulfillment_orders_create(
-                    order=order, decision=decision, transfer_to=store if pickup else None)
+                outcome.fulfillments = [created.fulfillment for created in
+                                        fulfillment_orders_create(
+                    order=order, decision=decision, transfer_to=store if pickup else None)]
             # Everything leaves this location in one pass: what another location took over,
             # and what nobody has (released here, cancelled below).
             reservation_move_units(reservation=reservation, units=units,

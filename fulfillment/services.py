@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +16,7 @@ from fulfillment.states import ENDED, FulfillmentKind, ShipmentStatus
 from inventory.models import Location, LocationKind
 from inventory.sourcing import Decision
 from oms.core.events import NewEvent, event_emit, events_emit
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderLine
 from oms.orders.services import order_event_record
 
 
@@ -37,12 +39,23 @@ def fulfillment_payload(fulfillment: FulfillmentOrder) -> dict[str, object]:
     return payload
 
 
+class CreatedFulfillment(NamedTuple):
+    """A fulfilment order `fulfillment_orders_create` wrote, with its lines."""
+
+    fulfillment: FulfillmentOrder
+    lines: list[FulfillmentLine]
+
+
 def fulfillment_orders_create(*, order: Order, decision: Decision,
-                              transfer_to: Location | None = None) -> list[FulfillmentOrder]:
+                              transfer_to: Location | None = None,
+                              order_lines: Sequence[OrderLine] | None = None,
+                              ) -> list[CreatedFulfillment]:
     """One pending fulfilment order per location the sourcing decision chose; with
-    `transfer_to`, transfers restocking that store for the order's pickup."""
+    `transfer_to`, transfers restocking that store for the order's pickup. `order_lines`: the
+    order's lines, if the caller holds them already (it just wrote them)."""
     now = timezone.now()
-    order_lines = {ln.product_id: ln for ln in order.lines.all()}
+    order_lines_by_sku = {ln.product_id: ln for ln in
+                          (order.lines.all() if order_lines is None else order_lines)}
     by_location: dict[int, list] = defaultdict(list)
     for allocation in decision.allocations:
         by_location[allocation.location_id].append(allocation)
@@ -56,15 +69,17 @@ def fulfillment_orders_create(*, order: Order, decision: Decision,
         ]
         pushed = dispatch_plan(fulfillments, order_status=order.status, now=now)
         FulfillmentOrder.objects.bulk_create(fulfillments)
-        FulfillmentLine.objects.bulk_create([
-            FulfillmentLine(fulfillment=fo, order_line=order_lines[a.sku], quantity=a.quantity)
+        lines = FulfillmentLine.objects.bulk_create([
+            FulfillmentLine(fulfillment=fo, order_line=order_lines_by_sku[a.sku],
+                            quantity=a.quantity)
             for fo in fulfillments
             for a in by_location[fo.location_id]
         ])
         events_emit(NewEvent("fulfillment.created", "fulfillment", str(fo.pk),
                              fulfillment_payload(fo)) for fo in fulfillments)
         dispatches_enqueue(pushed)
-    return fulfillments
+    return [CreatedFulfillment(fo, [ln for ln in lines if ln.fulfillment is fo])
+            for fo in fulfillments]
 
 
 def fulfillment_lines_cancel(*, order: Order, released: dict[str, dict[int, int]],

@@ -109,8 +109,16 @@ def customer_upsert(*, data: CustomerData) -> Customer:
     return customer
 
 
-def order_payload(order: Order) -> dict[str, Any]:
-    """What webhook subscribers get about an order."""
+class CreatedOrder(NamedTuple):
+    """What `order_create` wrote: the order (with its customer) and its lines."""
+
+    order: Order
+    lines: list[OrderLine]
+
+
+def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dict[str, Any]:
+    """What webhook subscribers get about an order (`lines`: its lines, if the caller holds
+    them already)."""
     return {
         "number": order.number,
         "channel": order.channel,
@@ -122,7 +130,7 @@ def order_payload(order: Order) -> dict[str, Any]:
         "lines": [
             {"sku": ln.product_id, "quantity": ln.quantity, "fulfilled": ln.fulfilled,
              "cancelled": ln.cancelled, "returned": ln.returned}
-            for ln in order.lines.all()
+            for ln in (order.lines.all() if lines is None else lines)
         ],
     }
 
@@ -144,7 +152,7 @@ def _publish(order: Order, topic: str, detail: dict[str, Any],
                         **({"detail": detail} if detail else {})})
 
 
-def order_create(*, data: NewOrder) -> Order:
+def order_create(*, data: NewOrder) -> CreatedOrder:
     """Write a placed order with its lines, fully allocated; publishes ``order.placed``, and the
     `data.first_step` out of ``placed`` when one is given.
 
@@ -174,7 +182,7 @@ def order_create(*, data: NewOrder) -> Order:
     with transaction.atomic(savepoint=False):
         order.customer = customer_upsert(data=data.customer)
         order.save(force_insert=True)
-        OrderLine.objects.bulk_create([
+        lines = OrderLine.objects.bulk_create([
             OrderLine(order=order, position=i, product_id=ln.sku, quantity=ln.quantity,
                       unit_price=ln.unit_price, tax_rate=ln.tax_rate, allocated=ln.quantity)
             for i, ln in enumerate(data.lines, start=1)
@@ -182,11 +190,11 @@ def order_create(*, data: NewOrder) -> Order:
         OrderEvent.objects.bulk_create([  # the whole audit trail of the intake, one insert
             OrderEvent(order=order, type=type_, at=now, actor=data.placed_by, data=detail)
             for type_, detail in trail])
-        payload = order_payload(order)
+        payload = order_payload(order, lines)
         _publish(order, "order.placed", {}, {**payload, "status": OrderStatus.PLACED.value})
         if step is not None:
             _publish(order, *step, payload)
-    return order
+    return CreatedOrder(order, lines)
 
 
 def _first_step(order: Order, first: FirstStep) -> tuple[str, dict[str, Any]]:

@@ -72,7 +72,7 @@ class ReservationInvariants(TestCase):
             elif kind == "release" and step[1] < len(self.holds):
                 reservation_release(reservation=self.holds[step[1]])
             elif kind == "cancel" and step[1] < len(self.orders):
-                order_cancel(order=self.orders[step[1]], reason="p", actor="t")
+                order_cancel(order=self.orders[step[1]].order, reason="p", actor="t")
             elif kind == "expire" and step[1] < len(self.holds):
                 Reservation.objects.filter(pk=self.holds[step[1]].pk).update(
                     expires_at=timezone.now() - timedelta(seconds=1))

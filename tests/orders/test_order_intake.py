@@ -269,3 +269,24 @@ def test_a_psp_reference_already_used_by_another_payment_is_a_conflict(network, 
     assert error_codes(again) == ["duplicate_psp_reference"]
     assert Order.objects.count() == 1
     assert level("A", network.kassel).reserved == 1
+
+
+@pytest.mark.parametrize("delivery", ["ship", "pickup"])
+def test_the_answer_to_placing_an_order_is_what_reading_it_returns(network, shop, delivery):
+    # Given stock for a two-line order in Kassel and at the Munich store
+    for location in (network.kassel, network.munich):
+        network.stock(location, "A", 5)
+        network.stock(location, "B", 5)
+    overrides = {} if delivery == "ship" else {
+        "delivery": {"method": "pickup", "location": "ST-MUC"},
+        "payment": {"method": "pay_in_store", "status": "pending", "amount": "30.00"}}
+
+    # When the webshop places it (answered from the rows the intake wrote)
+    placed = shop.post("/api/v1/orders", order_body([("A", 1), ("B", 2)], **overrides))
+
+    # Then the answer is exactly what a read of the order returns
+    assert placed.status_code == 201, placed.content
+    read = shop.get(f"/api/v1/orders/{placed.json()['number']}")
+    assert placed.json() == read.json()
+    assert [ln["sku"] for ln in placed.json()["lines"]] == ["A", "B"]
+    assert placed.json()["fulfillments"][0]["lines"]
