@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from fulfillment.models import FulfillmentOrder
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.pickup_codes import code_hash, derive_code, new_salt
 from fulfillment.services import fulfillment_close
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
@@ -34,8 +34,12 @@ def fully_picked(pickup: FulfillmentOrder) -> bool:
     (its units join the pickup when the store receives them)."""
     open_lines = [ln for ln in lines_of(pickup) if ln.open_quantity]
     return bool(open_lines) and not incoming(pickup) and all(
-        ln.picked is not None and ln.picked - ln.shipped >= ln.open_quantity
-        for ln in open_lines)
+        line_on_the_counter(ln) for ln in open_lines)
+
+
+def line_on_the_counter(line: FulfillmentLine) -> bool:
+    """Every unit of the line still to hand over is picked and on the counter."""
+    return line.picked is not None and line.picked - line.shipped >= line.open_quantity
 
 
 def make_ready(order: Order, pickup: FulfillmentOrder, actor: str, now: datetime) -> None:

@@ -101,15 +101,10 @@ def start(pgdata: Path | None = None) -> str:
 
 
 def _create_database(url: str) -> None:
-    """CREATE DATABASE, which Django does not do for the default database."""
-    import psycopg
+    from oms.core.sql import database_create_if_missing
 
-    maintenance = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                    [DATABASE_NAME]).fetchone()
-        if exists is None:
-            connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    database_create_if_missing(maintenance_url=url.rsplit("/", 1)[0] + "/postgres",
+                               name=DATABASE_NAME)
 
 
 def stop(pgdata: Path | None = None) -> bool:

@@ -11,7 +11,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.pickup_codes import normalize
 from fulfillment.pickup_lookup import pickups_by_code
-from fulfillment.readiness import TRANSFER_DONE
+from fulfillment.readiness import TRANSFER_DONE, line_on_the_counter
 from fulfillment.states import TO_PICK, FulfillmentKind, FulfillmentStatus
 from inventory.models import Location
 from oms.core.throttle import TooManyRequests
@@ -142,16 +142,12 @@ def incoming_transfers(pickups: Iterable[FulfillmentOrder]) -> dict[int, list[In
     return {pickup: list(sources.values()) for pickup, sources in found.items()}
 
 
-def _on_the_counter(line: FulfillmentLine) -> bool:
-    return line.picked is not None and line.picked - line.shipped >= line.open_quantity
-
-
 def pickup_rows(pickups: Iterable[FulfillmentOrder]) -> list[PickupRow]:
     """The rows of a page of pickups (their lines prefetched): lines with nothing left to do
     (moved to another location, cancelled, handed over) are left out."""
     pickups = list(pickups)
     incoming = incoming_transfers(pickups)
     return [PickupRow(pickup=fo, incoming=incoming.get(fo.pk, []),
-                      lines=[(ln, _on_the_counter(ln)) for ln in fo.lines.all()
+                      lines=[(ln, line_on_the_counter(ln)) for ln in fo.lines.all()
                              if ln.open_quantity])
             for fo in pickups]

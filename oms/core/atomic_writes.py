@@ -29,17 +29,14 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+
+from oms.core.routing import view_class
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def _atomic_request(request: HttpRequest) -> bool:
-    try:
-        view = resolve(request.path_info).func
-    except Resolver404:
-        return True
-    return getattr(getattr(view, "view_class", None), "atomic_request", True)
+    return getattr(view_class(request), "atomic_request", True)
 
 
 def keeps_writes(response: HttpResponse) -> bool:

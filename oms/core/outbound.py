@@ -211,17 +211,13 @@ def check_peer(sock: socket.socket) -> None:
         )
 
 
-class _PeerCheckedConnection(http.client.HTTPConnection):
+class GuardedHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()
         check_peer(self.sock)
 
 
-class GuardedHTTPConnection(_PeerCheckedConnection):
-    pass
-
-
-class GuardedHTTPSConnection(http.client.HTTPSConnection, _PeerCheckedConnection):
+class GuardedHTTPSConnection(http.client.HTTPSConnection, GuardedHTTPConnection):
     """``HTTPSConnection.connect`` opens the TCP connection through ``super().connect()``,
     which this method resolution order makes the peer check: the address is checked before the
     TLS handshake sends anything."""

@@ -22,10 +22,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from oms.core.errors import json_error_response
+from oms.core.routing import view_class
 
 API_PREFIX = "/api/"
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "٣" and "²"
@@ -35,11 +35,8 @@ def body_limit(request: HttpRequest) -> int:
     """The most bytes the view answering `request` takes: the setting its class names in
     `body_limit_setting` (read per request, so a changed setting takes effect), by default
     `API_MAX_BODY_BYTES`."""
-    try:
-        view_class = getattr(resolve(request.path_info).func, "view_class", None)
-    except Resolver404:
-        view_class = None
-    return getattr(settings, getattr(view_class, "body_limit_setting", "API_MAX_BODY_BYTES"))
+    return getattr(settings, getattr(view_class(request), "body_limit_setting",
+                                     "API_MAX_BODY_BYTES"))
 
 
 class RequestLimitsMiddleware:

@@ -41,7 +41,7 @@ class CursorPagination(DrfCursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except NotFound:  # DRF answers 404 for a mangled cursor; it is bad input
-            raise self._invalid_cursor() from None
+            raise self._cursor_refused() from None
         if cursor is not None and cursor.position is not None and self.model is not None:
             # The position is compared with the ordering's column: it must be one of its values.
             name = self.ordering[0].lstrip("-")
@@ -50,10 +50,10 @@ class CursorPagination(DrfCursorPagination):
             try:
                 field.to_python(cursor.position)
             except DjangoValidationError:
-                raise self._invalid_cursor() from None
+                raise self._cursor_refused() from None
         return cursor
 
-    def _invalid_cursor(self) -> ValidationError:
+    def _cursor_refused(self) -> ValidationError:
         return ValidationError({"cursor": [self.invalid_cursor_message]}, code="invalid")
 
 

@@ -2,8 +2,9 @@
 apps above fill (this layer may not import them: ARCHITECTURE.md rule 1).
 
 An app defines a subclass of `AttemptKind` for each kind of call it makes and registers one
-instance with `kind_register` when its `AppConfig.ready` runs, so that every process (web,
-worker, beat) knows every kind before the first attempt is run or swept."""
+instance with `kind_register` where the kind is defined, at import (`WMS_DISPATCH =
+kind_register(...)`); the app's `AppConfig.ready` imports that module, so that every process
+(web, worker, beat) knows every kind before the first attempt is run or swept."""
 
 from __future__ import annotations
 
@@ -126,7 +127,8 @@ _kinds: dict[str, AttemptKind] = {}
 
 
 def kind_register(kind: AttemptKind) -> AttemptKind:
-    """Called from an app's `AppConfig.ready`; registering a name again replaces the kind."""
+    """Called where a kind is defined (imported by its app's `AppConfig.ready`); registering a
+    name again replaces the kind."""
     _kinds[kind.name] = kind
     return kind
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from oms.core.attempts.kinds import AttemptKind
@@ -12,12 +10,6 @@ from oms.core.attempts.models import Attempt
 
 def attempt_of(*, kind: AttemptKind, target_id: int) -> Attempt | None:
     return Attempt.objects.filter(kind=kind.name, target_id=target_id).first()
-
-
-def attempts_of(*, kind: AttemptKind, target_ids: Iterable[int]) -> dict[int, Attempt]:
-    """target id -> its attempt, in one read."""
-    return {a.target_id: a for a in Attempt.objects.filter(kind=kind.name,
-                                                          target_id__in=list(target_ids))}
 
 
 def attempt_column(kind: AttemptKind, column: str, *, outer: str = "pk") -> Subquery:
