@@ -38,7 +38,7 @@ from inventory.order_reservations import (
     reservation_receive_transfer,
     reservation_release_units,
 )
-from oms.core.errors import DomainError, InvalidTransition, Unprocessable
+from oms.core.errors import Conflict, DomainError, InvalidTransition, Unprocessable
 from oms.orders.models import Order
 from oms.orders.services import order_event_record, order_lines_cancel, order_lines_fulfill
 from payments.services import payment_collect_in_store
@@ -111,6 +111,33 @@ def pickup_handover(*, fulfillment: FulfillmentOrder, code: str, actor: str,
             _hand_over(order, fo, actor, now)
     if refusal is not None:
         raise refusal
+    return fo
+
+
+def pickup_hand_over_at_counter(*, fulfillment: FulfillmentOrder, actor: str,
+                                now: datetime | None = None) -> FulfillmentOrder:
+    """Staff take the goods off the shelf and give them to the customer standing at the counter
+    (an exchange in store): picked, ready and handed over in one step, no code (the customer is
+    in front of them). Every open unit must be on the shelf; a short pick is refused with 409
+    ``insufficient_stock`` and changes nothing, since the customer is still there to choose
+    something else."""
+    now = now or timezone.now()
+    _require_pickup(fulfillment)
+    with transaction.atomic():
+        order, fo = lock_fulfillment(fulfillment)
+        if fo.status not in (F.PENDING, F.ACCEPTED, F.PICKING, F.READY_FOR_PICKUP):
+            raise InvalidTransition(
+                _("Pickup %(id)s is %(status)s.") % {"id": fo.pk,
+                                                     "status": fo.get_status_display()},
+                attr="status")
+        if fo.status != F.READY_FOR_PICKUP:
+            units = open_units(fo)
+            fo = fulfillment_pick(fulfillment=fo, picked=units, actor=actor)
+            if fo.status != F.PICKING or not fully_picked(fo):
+                raise Conflict(_("Not everything of pickup %(id)s is on the shelf.")
+                               % {"id": fo.pk}, code="insufficient_stock", attr="exchange")
+            make_ready(order, fo, actor, now)
+        _hand_over(order, fo, actor, now)
     return fo
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "oms.orders",
     "payments",
     "fulfillment",
+    "returns",
     "notifications",
     "crm_sync",
 ]
@@ -283,6 +284,21 @@ PSP_ADAPTER = os.environ.get("PSP_ADAPTER") or (
 PSP_TIMEOUT_SECONDS = float(os.environ.get("PSP_TIMEOUT_SECONDS", "10"))
 PSP_CAPTURE_MAX_ATTEMPTS = int(os.environ.get("PSP_CAPTURE_MAX_ATTEMPTS", "10"))
 PSP_CAPTURE_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_CAPTURE_BACKOFF_BASE_SECONDS", "60"))
+PSP_REFUND_MAX_ATTEMPTS = int(os.environ.get("PSP_REFUND_MAX_ATTEMPTS", "10"))
+PSP_REFUND_BACKOFF_BASE_SECONDS = float(os.environ.get("PSP_REFUND_BACKOFF_BASE_SECONDS", "60"))
+# Return labels for returns by mail (returns.adapters.carrier): the HTTP adapter once
+# CARRIER_API_URL names the carrier's label service; the demo and the docker stack use the fake
+# until then, like the PSP.
+CARRIER_API_URL = os.environ.get("CARRIER_API_URL", "")
+CARRIER_API_KEY = os.environ.get("CARRIER_API_KEY", "")
+CARRIER_TIMEOUT_SECONDS = float(os.environ.get("CARRIER_TIMEOUT_SECONDS", "10"))
+RETURN_LABEL_ADAPTER = os.environ.get("RETURN_LABEL_ADAPTER") or (
+    "returns.adapters.carrier.fake"
+    if not CARRIER_API_URL and (DEMO_MODE or env_bool("PSP_FAKE_UNTIL_CONFIGURED"))
+    else "returns.adapters.carrier.HttpReturnLabelCarrier")
+RETURN_LABEL_MAX_ATTEMPTS = int(os.environ.get("RETURN_LABEL_MAX_ATTEMPTS", "8"))
+RETURN_LABEL_BACKOFF_BASE_SECONDS = float(os.environ.get("RETURN_LABEL_BACKOFF_BASE_SECONDS",
+                                                         "60"))
 # Customer notifications (the `notifications` app; README "Customer notifications").
 NOTIFICATION_CHANNELS = [c.strip() for c in os.environ.get("NOTIFICATION_CHANNELS",
                                                            "email,push").split(",") if c.strip()]

@@ -12,6 +12,7 @@ from oms.catalog.api import views as catalog
 from oms.core import operations
 from oms.core.api import webhooks
 from payments.api import views as payments_api
+from returns.api import views as returns_api
 
 api_v1 = [
     path("products/bulk", catalog.ProductBulkView.as_view(), name="products-bulk"),
@@ -39,6 +40,12 @@ api_v1 = [
     path("fulfillments/<int:pk>/handover", fulfillments.HandoverView.as_view()),
     path("fulfillments/<int:pk>/receive", fulfillments.ReceiveView.as_view()),
     path("fulfillments/<int:pk>/tracking-events", fulfillments.TrackingView.as_view()),
+    path("returns", returns_api.ReturnsView.as_view(), name="returns"),
+    path("returns/<int:pk>", returns_api.ReturnView.as_view(), name="return"),
+    path("returns/<int:pk>/receive", returns_api.ReturnReceiveView.as_view(),
+         name="return-receive"),
+    path("returns/<int:pk>/cancel", returns_api.ReturnCancelView.as_view(),
+         name="return-cancel"),
     path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),

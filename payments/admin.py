@@ -1,6 +1,7 @@
 """Cockpit pages for payments: each payment with its captures, the refunds and voids we made and
-the PSP events it received, and the captures with every attempt at the PSP (a failed one can be
-retried)."""
+the PSP events it received, the captures with every attempt at the PSP (a failed one can be
+retried), refunds for returned goods (a failed PSP refund can be retried) and store credits with
+their history."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from oms.core.admin_base import ReadOnlyAdmin
+from oms.core.attempts.kinds import AttemptKind
 from oms.core.attempts.selectors import attempt_of
 from oms.orders.admin import ReadOnlyInline
 from payments.models import (
@@ -19,8 +21,11 @@ from payments.models import (
     PaymentCapture,
     PaymentReversal,
     PspEvent,
+    Refund,
+    StoreCredit,
+    StoreCreditEntry,
 )
-from payments.services import PSP_CAPTURE, payment_capture_retry
+from payments.services import PSP_CAPTURE, PSP_REFUND, payment_capture_retry, refund_retry
 
 
 class PaymentCaptureInline(ReadOnlyInline):
@@ -72,14 +77,58 @@ class PaymentCaptureAdmin(ReadOnlyAdmin):
     @admin.display(description=_("PSP calls"))
     def calls(self, capture: PaymentCapture) -> str:
         """Its attempt at the PSP (tries, status), linked to the page with every try."""
-        attempt = attempt_of(kind=PSP_CAPTURE, target_id=capture.pk)
-        if attempt is None:
-            return "-"
-        url = reverse("admin:core_attempt_change", args=[attempt.pk])
-        return format_html('<a href="{}">{}: {}</a>', url, attempt.status, attempt.tries)
+        return _attempt_link(PSP_CAPTURE, capture.pk)
 
     @admin.action(description=_("Retry the selected failed captures now"))
     def retry(self, request: HttpRequest, queryset: QuerySet[PaymentCapture]) -> None:
         retried = sum(payment_capture_retry(capture=capture) for capture in queryset)
         self.message_user(request, _("%(count)d captures queued again.") % {"count": retried},
                           messages.SUCCESS if retried else messages.WARNING)
+
+
+def _attempt_link(kind: AttemptKind, target_id: int) -> str:
+    """An outbound call's attempt (status: tries), linked to the page with every try."""
+    attempt = attempt_of(kind=kind, target_id=target_id)
+    if attempt is None:
+        return "-"
+    url = reverse("admin:core_attempt_change", args=[attempt.pk])
+    return format_html('<a href="{}">{}: {}</a>', url, attempt.status, attempt.tries)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "order", "reference", "method", "route", "amount", "currency",
+                    "status", "location_code", "calls", "created_at", "issued_at"]
+    list_filter = ["status", "route", "method"]
+    search_fields = ["order__number", "reference"]
+    list_select_related = ["order"]
+    actions = ["retry"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Refund | None = None) -> bool:
+        return request.user.has_perm("payments.change_refund")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Refund | None = None) -> list[str]:
+        return [*(f.name for f in Refund._meta.fields), "calls"]
+
+    @admin.display(description=_("PSP calls"))
+    def calls(self, refund: Refund) -> str:
+        return _attempt_link(PSP_REFUND, refund.pk)
+
+    @admin.action(description=_("Retry the selected failed refunds now"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        retried = sum(refund_retry(refund=refund) for refund in queryset)
+        self.message_user(request, _("%(count)d refunds queued again.") % {"count": retried},
+                          messages.SUCCESS if retried else messages.WARNING)
+
+
+class StoreCreditEntryInline(ReadOnlyInline):
+    model = StoreCreditEntry
+    fields = ["at", "kind", "amount", "balance_after", "reference", "order", "actor"]
+
+
+@admin.register(StoreCredit)
+class StoreCreditAdmin(ReadOnlyAdmin):
+    list_display = ["code", "balance", "currency", "customer", "created_at", "updated_at"]
+    search_fields = ["code", "customer__email"]
+    list_select_related = ["customer"]
+    inlines = [StoreCreditEntryInline]

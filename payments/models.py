@@ -20,13 +20,26 @@ from payments.states import (
     PaymentStatus,
     PspEventOutcome,
     PspEventType,
+    RefundMethod,
+    RefundRoute,
+    RefundStatus,
     ReversalKind,
+    StoreCreditEntryKind,
 )
 
 S = PaymentStatus
 
-__all__ = ["SECURED_STATUSES", "SECURED_WITHOUT_PSP", "Payment", "PaymentCapture",
-           "PaymentMethod", "PaymentReversal", "PaymentStatus", "PspEvent"]
+__all__ = ["CHANNEL_PAYMENT_METHODS", "SECURED_STATUSES", "SECURED_WITHOUT_PSP",
+           "STORE_CREDIT_CODE_PATTERN", "Payment", "PaymentCapture", "PaymentMethod",
+           "PaymentReversal", "PaymentStatus", "PspEvent", "Refund", "StoreCredit",
+           "StoreCreditEntry"]
+
+# What a channel may name at intake: every method but the value of returned goods, which only an
+# exchange records.
+CHANNEL_PAYMENT_METHODS = [(m.value, m.label) for m in PaymentMethod
+                           if m != PaymentMethod.RETURN_CREDIT]
+# SC-XXXX-XXXX-XXXX from an alphabet without 0/O and 1/I (payments.store_credit).
+STORE_CREDIT_CODE_PATTERN = r"^SC-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$"
 
 
 def secures_order(method: str, status: str) -> bool:
@@ -250,3 +263,121 @@ class PspEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.amount} {self.currency} ({self.outcome})"
+
+
+class StoreCredit(models.Model):
+    """A credit a customer holds with us: issued for returned goods, spent later as the payment
+    method ``store_credit`` at intake. The code is what the customer shows (printed on the
+    return receipt); the balance is the sum of its entries, kept on the row under its lock and
+    never below zero (the database refuses it)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, default=0)
+    customer = models.ForeignKey("orders.Customer", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="store_credits",
+                                 verbose_name=_("customer"))
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("store credit")
+        verbose_name_plural = _("store credits")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0),
+                                              name="store_credit_balance_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.balance} {self.currency}"
+
+
+class StoreCreditEntry(models.Model):
+    """The history of a store credit: every issue (+), redemption (-) and give-back (+), with
+    the balance after it. One entry per (credit, reference): the same cause never books twice."""
+
+    store_credit = models.ForeignKey(StoreCredit, on_delete=models.PROTECT,
+                                     related_name="entries")
+    kind = models.CharField(_("kind"), max_length=10, choices=StoreCreditEntryKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=12, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=200)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("order"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="store_credit_entries")
+    actor = models.CharField(_("actor"), max_length=100)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("store credit entry")
+        verbose_name_plural = _("store credit entries")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["store_credit", "reference"],
+                                    name="store_credit_entry_once"),
+            models.CheckConstraint(condition=~Q(amount=0), name="store_credit_entry_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0),
+                                   name="store_credit_entry_balance_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class Refund(ConcurrentTransitionMixin, models.Model):
+    """Money given back for returned goods: one row per way the money moves (`route`), so a
+    refund split over two payments is two rows. `reference` names the cause (the return); the
+    idempotency key, unique, makes issuing the same part twice find the first row.
+
+    A refund through the PSP is written `pending` with an attempt (kind ``psp_refund``) and
+    becomes `issued` once the PSP said yes; cash at the till, store credit and a credit against
+    an open invoice are issued in the transaction that writes them."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds",
+                              verbose_name=_("order"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="refunds", verbose_name=_("payment"))
+    method = models.CharField(_("method"), max_length=20, choices=RefundMethod.choices)
+    route = models.CharField(_("paid out as"), max_length=20, choices=RefundRoute.choices)
+    status = FSMField(_("status"), default=RefundStatus.PENDING, choices=RefundStatus.choices,
+                      protected=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    reference = models.CharField(_("reference"), max_length=100, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    store_credit = models.ForeignKey(StoreCredit, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="refunds",
+                                     verbose_name=_("store credit"))
+    location_code = models.CharField(_("paid out at"), max_length=50, blank=True, default="")
+    # Sent to the PSP; empty means `idempotency_key` (a retry after a refusal needs a fresh one).
+    psp_idempotency_key = models.CharField(_("PSP idempotency key"), max_length=250,
+                                           blank=True, default="")
+    psp_refund_reference = models.CharField(_("PSP refund reference"), max_length=200,
+                                            blank=True, default="")
+    failure = models.CharField(_("why it failed"), max_length=2000, blank=True, default="")
+    actor = models.CharField(_("actor"), max_length=100)
+    created_at = models.DateTimeField(_("created"))
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=~Q(route=RefundRoute.STORE_CREDIT)
+                                   | Q(store_credit__isnull=False),
+                                   name="refund_store_credit_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.amount} {self.currency} ({self.status})"
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.ISSUED)
+    def issue(self) -> None: ...
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.FAILED)
+    def fail(self) -> None: ...
+
+    # Retried by hand from the cockpit after the PSP refused (a fresh key is sent then).
+    @transition(field=status, source=RefundStatus.FAILED, target=RefundStatus.PENDING)
+    def retry(self) -> None: ...

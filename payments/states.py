@@ -36,6 +36,10 @@ class PaymentMethod(models.TextChoices):
     CASH = "cash", _("Cash")
     GIFT_CARD = "gift_card", _("Gift card")
     PAY_IN_STORE = "pay_in_store", _("Pay in store")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    # The value of goods a customer brought back, paying the exchange order they took instead
+    # (returns.exchange): recorded by us, never sent by a channel.
+    RETURN_CREDIT = "return_credit", _("Value of returned goods")
 
 
 class PspEventType(models.TextChoices):
@@ -68,6 +72,35 @@ class CaptureSource(models.TextChoices):
     STORE = "store", _("Paid at the till on collection")
 
 
+class RefundMethod(models.TextChoices):
+    """What the customer chose for a return (API.md, Returns)."""
+
+    ORIGINAL = "original", _("Original payment")
+    CASH = "cash", _("Cash at the till")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
+class RefundRoute(models.TextChoices):
+    """How the money of one refund actually moves."""
+
+    PSP = "psp", _("Back to the card or PayPal account (PSP)")
+    TILL = "till", _("Cash paid out at the till")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    RECEIVABLE = "receivable", _("Credited against the open invoice")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ISSUED = "issued", _("Issued")
+    FAILED = "failed", _("Failed")
+
+
+class StoreCreditEntryKind(models.TextChoices):
+    ISSUE = "issue", _("Issued for a return")
+    REDEEM = "redeem", _("Paid an order")
+    REFUND = "refund", _("Given back for returned goods")
+
+
 class ReversalKind(models.TextChoices):
     REFUND = "refund", _("Refund of captured money")
     VOID = "void", _("Release of an authorization")
@@ -83,7 +116,7 @@ M = PaymentMethod
 CAPTURED_ON_SHIPMENT = frozenset({M.CARD, M.PAYPAL})
 # Methods that secure an order without money having moved yet: the invoice is collected later,
 # pay-in-store at the handover.
-SECURED_WITHOUT_PSP = frozenset({M.INVOICE, M.PAY_IN_STORE})
+SECURED_WITHOUT_PSP = frozenset({M.INVOICE, M.PAY_IN_STORE, M.STORE_CREDIT, M.RETURN_CREDIT})
 # Money is promised or has moved: the order may be fulfilled.
 SECURED_STATUSES = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED, S.CAPTURED,
                               S.PARTIALLY_REFUNDED})

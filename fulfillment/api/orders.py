@@ -3,6 +3,7 @@ the top layer, because an order's representation includes its fulfilments and pa
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -53,7 +54,7 @@ from oms.core.permissions import allow_kinds
 from oms.orders.models import Order
 from oms.orders.services import CustomerData, OrderLineData
 from oms.orders.states import OrderStatus
-from payments.models import PaymentMethod
+from payments.models import CHANNEL_PAYMENT_METHODS, STORE_CREDIT_CODE_PATTERN, PaymentMethod
 from payments.services import PaymentData
 
 PSP_METHODS = {PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.DIRECT_DEBIT}
@@ -82,16 +83,32 @@ class OrderLineIn(serializers.Serializer):
 
 
 class PaymentIn(serializers.Serializer):
-    method = serializers.ChoiceField(PaymentMethod.choices)
+    method = serializers.ChoiceField(CHANNEL_PAYMENT_METHODS)
     status = serializers.ChoiceField(["authorized", "captured", "pending"])
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     psp_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    store_credit_code = serializers.RegexField(
+        STORE_CREDIT_CODE_PATTERN, required=False,
+        help_text="Method store_credit: the code of the store credit that pays the order.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["method"] in PSP_METHODS and not attrs.get("psp_reference"):
             raise serializers.ValidationError(
                 {"psp_reference": [_("Card, PayPal and direct debit payments need the PSP "
                                      "reference.")]}, code="required")
+        if attrs["method"] == PaymentMethod.STORE_CREDIT:
+            if not attrs.get("store_credit_code"):
+                raise serializers.ValidationError(
+                    {"store_credit_code": [_("A store credit payment needs its code.")]},
+                    code="required")
+            if attrs["status"] != "captured":
+                raise serializers.ValidationError(
+                    {"status": [_("A store credit pays at once: its status is captured.")]},
+                    code="invalid")
+        elif attrs.get("store_credit_code"):
+            raise serializers.ValidationError(
+                {"store_credit_code": [_("Only a store credit payment has a code.")]},
+                code="invalid")
         return attrs
 
 
@@ -105,6 +122,13 @@ class OrderIn(serializers.Serializer):
     payment = PaymentIn()
     reservation_id = serializers.UUIDField(required=False, allow_null=True)
     language = serializers.ChoiceField(["de", "en"], required=False, default="de")
+    discount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0.00"),
+        help_text="Order discount (vouchers, promotions) taken off the lines' total; a return "
+                  "shares it out over the lines in proportion to their value.")
+    shipping = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0.00"),
+        help_text="Shipping charged; refunded when the whole order comes back (per channel).")
 
     def validate_delivery(self, delivery: dict[str, Any]) -> dict[str, Any]:
         # A cart hold may ship "somewhere in Germany"; an order ships to a door.
@@ -199,6 +223,10 @@ class OrderOut(serializers.Serializer):
     customer = CustomerOut()
     currency = serializers.CharField()
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(source="discount_total", max_digits=12,
+                                        decimal_places=2)
+    shipping = serializers.DecimalField(source="shipping_total", max_digits=12,
+                                        decimal_places=2)
     language = serializers.CharField()
     delivery = serializers.SerializerMethodField()
     lines = OrderLineOut(many=True)
@@ -254,10 +282,13 @@ def _order_request(data: dict[str, Any]) -> OrderRequest:
         delivery_address=data["delivery"].get("address") or {},
         payment=PaymentData(method=payment["method"], status=payment["status"],
                             amount=payment["amount"],
-                            psp_reference=payment.get("psp_reference") or None),
+                            psp_reference=payment.get("psp_reference") or None,
+                            store_credit_code=payment.get("store_credit_code") or None),
         external_id=data.get("external_id") or None,
         reservation_id=str(data["reservation_id"]) if data.get("reservation_id") else None,
         language=data["language"],
+        discount=data["discount"],
+        shipping=data["shipping"],
     )
 
 

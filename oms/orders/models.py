@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from oms.catalog.models import Product
-from oms.orders.states import CANCELLABLE, OrderStatus
+from oms.orders.states import CANCELLABLE, RETURNABLE_FROM, OrderStatus
 
 S = OrderStatus
 EXTERNAL_ID_UNIQUE = "order_external_id_unique_per_channel"
@@ -43,6 +43,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
                                  verbose_name=_("customer"))
     currency = models.CharField(_("currency"), max_length=3)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # The total is the lines less the order discount plus shipping. A return refunds each
+    # unit at its price less its proportional share of the discount, and shipping once the
+    # whole order is back (returns.amounts).
+    discount_total = models.DecimalField(_("discount"), max_digits=12, decimal_places=2,
+                                         default=0)
+    shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2,
+                                         default=0)
     status = FSMField(_("status"), default=S.PLACED, choices=OrderStatus.choices, protected=True)
     language = models.CharField(_("language"), max_length=5, default="de")
     delivery_method = models.CharField(_("delivery"), max_length=10,
@@ -63,6 +70,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name=EXTERNAL_ID_UNIQUE,
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(discount_total__gte=0) & Q(shipping_total__gte=0),
+                                   name="order_discount_shipping_not_negative"),
         ]
         indexes = [
             models.Index(fields=["channel", "updated_at"], name="order_channel_updated"),
@@ -100,6 +109,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=CANCELLABLE, target=S.CANCELLED)
     def cancel(self) -> None: ...
+
+    @transition(field=status, source=RETURNABLE_FROM, target=S.PARTIALLY_RETURNED)
+    def return_partially(self) -> None: ...
+
+    @transition(field=status, source=RETURNABLE_FROM, target=S.RETURNED)
+    def return_fully(self) -> None: ...
 
 
 class OrderLine(models.Model):

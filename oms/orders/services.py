@@ -71,6 +71,8 @@ class NewOrder:
     sourcing: dict[str, Any]
     placed_by: str
     first_step: FirstStep | None = None
+    discount: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
 
 
 def duplicate_order(*, channel: str, external_id: str | None) -> Conflict:
@@ -85,8 +87,15 @@ def external_id_taken(*, channel: str, external_id: str) -> bool:
     return Order.objects.filter(channel=channel, external_id=external_id).exists()
 
 
-def order_total(lines: Sequence[OrderLineData]) -> Decimal:
+def order_subtotal(lines: Sequence[OrderLineData]) -> Decimal:
+    """What the lines are worth at their prices."""
     return sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0.00"))
+
+
+def order_total(lines: Sequence[OrderLineData], *, discount: Decimal = Decimal("0.00"),
+                shipping: Decimal = Decimal("0.00")) -> Decimal:
+    """What the customer pays: the lines less the order discount plus shipping."""
+    return order_subtotal(lines) - discount + shipping
 
 
 def customer_upsert(*, data: CustomerData) -> Customer:
@@ -127,6 +136,8 @@ def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dic
         "customer": {"email": order.customer.email},
         "currency": order.currency,
         "total": str(order.total),
+        "discount": str(order.discount_total),
+        "shipping": str(order.shipping_total),
         "lines": [
             {"sku": ln.product_id, "quantity": ln.quantity, "fulfilled": ln.fulfilled,
              "cancelled": ln.cancelled, "returned": ln.returned}
@@ -166,7 +177,9 @@ def order_create(*, data: NewOrder) -> CreatedOrder:
     now = timezone.now()
     order = Order(
         number=data.number, channel=data.channel, external_id=data.external_id,
-        currency=data.currency, total=order_total(data.lines), language=data.language,
+        currency=data.currency,
+        total=order_total(data.lines, discount=data.discount, shipping=data.shipping),
+        discount_total=data.discount, shipping_total=data.shipping, language=data.language,
         delivery_method=data.delivery_method, delivery_address=data.delivery_address,
         pickup_location=data.pickup_location, sourcing=data.sourcing,
         placed_by=data.placed_by, created_at=now, updated_at=now,
@@ -326,6 +339,38 @@ def order_lines_fulfill(*, order: Order, units: dict[str, int], actor: str,
         locked.save(update_fields=["updated_at"])
         _record(locked, "order.lines_fulfilled", actor,
                 {**data, "lines": [{"sku": s, "quantity": q} for s, q in units.items()]})
+    return locked
+
+
+def order_lines_return(*, order: Order, units: dict[str, int], actor: str,
+                       data: dict[str, Any]) -> Order:
+    """Count units that came back on the locked order's lines (never more than were fulfilled:
+    409, and the database refuses it too), then move the order on: ``returned`` once every
+    fulfilled unit is back and nothing is open, ``partially_returned`` otherwise, as far as its
+    status allows (see `states.RETURNABLE_FROM`)."""
+    with transaction.atomic():
+        locked = order_lock(order=order)
+        lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
+        for sku, quantity in units.items():
+            line = lines[sku]
+            if line.returned + quantity > line.fulfilled:
+                raise Conflict(
+                    _("Only %(left)d units of %(sku)s can still come back.")
+                    % {"left": line.fulfilled - line.returned, "sku": sku},
+                    code="return_exceeds_fulfilled", attr="lines")
+            line.returned += quantity
+        OrderLine.objects.bulk_update(list(lines.values()), ["returned"])
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["updated_at"])
+        _record(locked, "order.lines_returned", actor,
+                {**data, "lines": [{"sku": s, "quantity": q} for s, q in units.items()]})
+        everything_back = all(ln.allocated == 0 and ln.returned == ln.fulfilled
+                              for ln in lines.values())
+        step = (lambda o: o.return_fully) if everything_back else (lambda o: o.return_partially)
+        if can_proceed(step(locked)) and not (
+                locked.status == OrderStatus.PARTIALLY_RETURNED and not everything_back):
+            topic = "order.returned" if everything_back else "order.partially_returned"
+            locked = _transition(locked, step, actor=actor, topic=topic, data=data)
     return locked
 
 

@@ -15,6 +15,8 @@ class OrderStatus(models.TextChoices):
     PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
     SHIPPED = "shipped", _("Shipped")
     COMPLETED = "completed", _("Completed")
+    PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
+    RETURNED = "returned", _("Returned")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -22,4 +24,9 @@ S = OrderStatus
 # Cancelling is possible until the first unit has left; afterwards only the unshipped rest can be
 # cancelled, which changes lines, not the order's status.
 CANCELLABLE = [S.PLACED, S.CONFIRMED, S.ON_HOLD, S.IN_FULFILLMENT]
+# Goods came back (returns.services): an order whose units have all left may become partially
+# returned, and returned once every fulfilled unit is back. A partially shipped order keeps its
+# status while units are still open; its lines count what came back, and once the rest has left
+# the roll-up takes it on to partially returned.
+RETURNABLE_FROM = [S.SHIPPED, S.COMPLETED, S.PARTIALLY_RETURNED]
 OPEN = [S.PLACED, S.CONFIRMED, S.ON_HOLD, S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED]

@@ -1,7 +1,7 @@
 """Every write to payments (ARCHITECTURE.md rule 2): recording at intake and the one change
 service (`core`), PSP events (`psp_events`), captures on shipment and handover (`captures`),
 payment at the till on collection (`store`), refunds and voids for goods not collected
-(`reversals`)."""
+(`reversals`), refunds for returned goods (`refunds`) and store credit (`store_credit`)."""
 
 from payments.services.captures import (
     PSP_CAPTURE,
@@ -18,15 +18,27 @@ from payments.services.core import (
     payment_record,
 )
 from payments.services.psp_events import PspEventData, PspEventReceipt, psp_event_receive
+from payments.services.refunds import (
+    PSP_REFUND,
+    RefundRequest,
+    refund_execute,
+    refund_method_check,
+    refund_payload,
+    refund_retry,
+    refunds_issue,
+)
 from payments.services.reversals import GiveBackFailed, payment_give_back, reversal_key
 from payments.services.store import payment_collect_in_store
+from payments.services.store_credit import store_credit_get
 
 __all__ = [
     "PSP_CAPTURE",
+    "PSP_REFUND",
     "GiveBackFailed",
     "PaymentData",
     "PspEventData",
     "PspEventReceipt",
+    "RefundRequest",
     "capture_key",
     "payment_capture_execute",
     "payment_capture_retry",
@@ -38,5 +50,11 @@ __all__ = [
     "payment_payload",
     "payment_record",
     "psp_event_receive",
+    "refund_execute",
+    "refund_method_check",
+    "refund_payload",
+    "refund_retry",
+    "refunds_issue",
     "reversal_key",
+    "store_credit_get",
 ]

@@ -24,7 +24,8 @@ from oms.orders.models import Order
 from oms.orders.services import order_confirm, order_event_record, order_hold, order_lock
 from oms.orders.states import OrderStatus
 from payments.models import Payment, PaymentCapture
-from payments.states import CaptureSource, CaptureStatus, PaymentStatus
+from payments.services.store_credit import store_credit_redeem
+from payments.states import CaptureSource, CaptureStatus, PaymentMethod, PaymentStatus
 
 logger = logging.getLogger(__name__)
 S = PaymentStatus
@@ -37,6 +38,7 @@ class PaymentData:
     status: str
     amount: Decimal
     psp_reference: str | None = None
+    store_credit_code: str | None = None  # method store_credit: the credit that pays
 
 
 def payment_payload(payment: Payment, order_number: str) -> dict[str, Any]:
@@ -75,6 +77,10 @@ def payment_record(*, order: Order, data: PaymentData) -> Payment:
         except IntegrityError:
             raise Conflict(_("Another payment already has this PSP reference."),
                            code="duplicate_psp_reference", attr="payment.psp_reference") from None
+        if data.method == PaymentMethod.STORE_CREDIT:
+            # Spent in the same transaction: an order the credit cannot pay is not placed.
+            store_credit_redeem(code=data.store_credit_code or "", payment=payment, order=order,
+                                actor=order.placed_by)
         if captured > 0:
             PaymentCapture.objects.create(
                 payment=payment, idempotency_key=f"intake:{payment.pk}",

@@ -1,0 +1,34 @@
+"""What webhook subscribers, the audit trail and notifications get about a return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oms.orders.models import Order
+from returns.models import Return
+
+
+def return_payload(ret: Return, order: Order | None = None) -> dict[str, Any]:
+    order = order or ret.order
+    return {
+        "id": ret.pk,
+        "number": ret.number,
+        "order": order.number,
+        "channel": order.channel,
+        "customer": {"email": order.customer.email},
+        "language": order.language,
+        "status": ret.status,
+        "mode": ret.mode,
+        "location": ret.location.code,
+        "location_name": ret.location.name,
+        "refund": {"method": ret.refund_method, "amount": str(ret.refund_amount),
+                   "currency": ret.currency},
+        "exchange_order": ret.exchange_order.number if ret.exchange_order_id else None,
+        "label_url": ret.label_url or None,
+        "tracking_number": ret.tracking_number or None,
+        "lines": [{"sku": ln.sku, "quantity": ln.quantity, "received": ln.received,
+                   "status": ln.status, "reason": ln.reason_id, "condition": ln.condition,
+                   "disposition": ln.disposition or None,
+                   "refund_amount": str(ln.refund_amount)}
+                  for ln in ret.lines.select_related("order_line")],
+    }
