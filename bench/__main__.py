@@ -1,6 +1,6 @@
 """``python -m bench [NAME ...] [--scale F] [--keep] ...`` from the repo root; NAME is one of
-snapshots, availability, hot_sku, intake, growth, e2e (default: all but e2e, which needs a Redis
-database of its own and which ``make bench`` runs on its own: ``python -m bench.e2e``)."""
+snapshots, availability, hot_sku, intake, returns, growth, e2e (default: all but e2e, which needs
+a Redis database of its own and which ``make bench`` runs on its own: ``python -m bench.e2e``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "availability": "bench.availability",
     "hot_sku": "bench.hot_sku",
     "intake": "bench.intake",
+    "returns": "bench.returns",
     "growth": "bench.growth",
     "e2e": "bench.e2e",
 }

@@ -6,7 +6,8 @@
 # It plays every party in turn: the webshop checks availability, holds a cart and places an
 # order; the warehouse accepts, picks and ships it and the carrier delivers it; a
 # click-and-collect order is picked at the Berlin store and handed over with the code the
-# customer shows; a second order is cancelled; a back-office system subscribes to webhooks.
+# customer shows; the delivered order is brought back to the store and refunded; a second order
+# is cancelled; a back-office system subscribes to webhooks.
 # Every id, order number and code is taken from the answer before, never assumed, so the script
 # runs again and again against the same demo. It prints one short line per step and stops with
 # a non-zero exit status on the first answer it did not expect (tests/docs/test_walkthrough.py
@@ -234,6 +235,32 @@ say "handover with $CODE → $(pick 'd["status"]' <<<"$TILL")"
 READ="$(call GET "/api/v1/orders/$PICKUP_ORDER" "$SHOP" 200)"
 say "order $PICKUP_ORDER: $(pick 'd["status"]' <<<"$READ"); paid at the till:" \
     "$(pick 'd["payments"][0]["status"]' <<<"$READ")"
+
+# --------------------------------------------------------------------------------------------
+step "Return in store: the customer brings the delivered order back to $STORE"
+RETURN_ANSWER="$(call POST /api/v1/returns "$POS" 201 '{
+    "order": "'"$ORDER"'",
+    "lines": [{"sku": "'"$SKU"'", "quantity": 1, "reason": "too_small",
+               "condition": "resellable"}],
+    "refund": {"method": "original"}}' "Idempotency-Key: return-$RUN")"
+RETURN_ID="$(pick 'd["id"]' <<<"$RETURN_ANSWER")"
+say "return $(pick 'd["number"]' <<<"$RETURN_ANSWER") of order $ORDER at" \
+    "$(pick 'd["location"]' <<<"$RETURN_ANSWER"): $(pick 'd["status"]' <<<"$RETURN_ANSWER")," \
+    "refund estimated $(pick 'd["refund"]["amount"]' <<<"$RETURN_ANSWER") EUR to the card"
+RETURN_ANSWER="$(call POST "/api/v1/returns/$RETURN_ID/receive" "$POS" 200 \
+    '{"lines": [{"sku": "'"$SKU"'", "quantity": 1, "disposition": "restock"}]}')"
+say "received and back on the shelf → $(pick 'd["status"]' <<<"$RETURN_ANSWER"); refund" \
+    "$(pick 'd["refund"]["amount"]' <<<"$RETURN_ANSWER") EUR through the PSP:" \
+    "$(pick 'd["refund"]["status"]' <<<"$RETURN_ANSWER")"
+READ="$(call GET "/api/v1/orders/$ORDER" "$SHOP" 200)"
+say "order $ORDER: $(pick 'd["status"]' <<<"$READ"), $(pick 'd["lines"][0]["returned"]' \
+    <<<"$READ") unit returned"
+AGAIN="$(call POST /api/v1/returns "$POS" 422 '{
+    "order": "'"$ORDER"'",
+    "lines": [{"sku": "'"$SKU"'", "quantity": 1, "reason": "too_small",
+               "condition": "resellable"}],
+    "refund": {"method": "cash"}}')"
+say "returning it a second time: 422 $(pick 'd["errors"][0]["code"]' <<<"$AGAIN")"
 
 # --------------------------------------------------------------------------------------------
 step "A second order, cancelled before it ships"

@@ -61,7 +61,9 @@ def _address(site: DemoSite) -> dict[str, str]:
 def seed_locations() -> None:
     location_upsert(data=LocationData(
         code=WAREHOUSE.code, name=WAREHOUSE.name, kind="warehouse", address=_address(WAREHOUSE),
-        lat=WAREHOUSE.lat, lon=WAREHOUSE.lon, capabilities=[Capability.SHIPS], priority=10,
+        # Parcels sent back by customers go to the warehouse (returns by mail).
+        lat=WAREHOUSE.lat, lon=WAREHOUSE.lon,
+        capabilities=[Capability.SHIPS, Capability.ACCEPTS_RETURNS], priority=10,
     ))
     location_upsert(data=LocationData(
         code=SUPPLIER.code, name=SUPPLIER.name, kind="supplier", address=_address(SUPPLIER),

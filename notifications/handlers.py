@@ -15,7 +15,20 @@ only writes the notification rows (sending happens after commit, see `services.p
   (both only while the pickup still waits: a customer who came already hears nothing);
 - `fulfillment.pickup_expired` → not collected: the items went back on sale, and money paid
   online comes back;
-- `fulfillment.picked_up` → nothing: the customer was at the counter.
+- `fulfillment.picked_up` → nothing: the customer was at the counter;
+- `return.requested` → return registered: what comes back, where to (the store, or the site a
+  parcel goes to), the refund method and the estimated amount, an exchange order; by mail the
+  label, or that it follows in a separate email (not once the return was cancelled);
+- `return.label_created` → the return label: its link, the carrier and tracking number, how to
+  pack;
+- `return.received` → return received: what came back, what was refused and why, and the
+  refund that follows (or that there is none, e.g. the exchange took the value);
+- `refund.issued` of a return (its reference is the return's number) → refund: the amount and
+  where the money went (card or PayPal, cash at the store's till, a store credit with its code
+  and balance, credited against the invoice). A refund split over two payments is two events,
+  two notices; the store credit's code is put in when the email is sent (`return_notices.py`);
+- `return.label_failed`, `return.refunded`, `return.closed`, `return.cancelled` → nothing:
+  customer service handles a failed label, and the others repeat what the customer heard.
 
 One notice per stock incident: a rejection that cancels units usually also cancels them on the
 order (`order.lines_cancelled`, reason `no_stock`) in the same transaction. The fulfilment event
@@ -35,12 +48,15 @@ from django.conf import settings
 
 from fulfillment.models import FulfillmentOrder
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
-from notifications import content, pickup
+from notifications import content, pickup, return_notices
 from notifications.models import NotificationKind
 from notifications.services import notifications_create
 from oms.core.events import Handler, on_event
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
+from payments.models import Refund
+from returns.models import Return
+from returns.states import ReturnStatus
 
 logger = logging.getLogger(__name__)
 
@@ -203,3 +219,61 @@ def notify_pickup_expired(event: OutboxEvent) -> None:
         notifications_create(event=event, order=fulfillment.order,
                              kind=NotificationKind.PICKUP_EXPIRED, fulfillment=fulfillment,
                              context=lambda: pickup.expired_context(fulfillment, event.payload))
+
+
+def _return(event: OutboxEvent, key: str) -> Return | None:
+    ret = (Return.objects.select_related("order__customer", "location", "exchange_order")
+           .filter(number=str(event.payload.get(key))).first())
+    if ret is None:
+        logger.warning("no return %r for event %s (%s): nothing to notify",
+                       event.payload.get(key), event.id, event.topic)
+    return ret
+
+
+@_notifies("return.requested")
+def notify_return_requested(event: OutboxEvent) -> None:
+    ret = _return(event, "number")
+    if ret is None:
+        return
+    if ret.status == ReturnStatus.CANCELLED:
+        logger.info("return %s was cancelled: no %s notice", ret.number, event.topic)
+        return
+    notifications_create(event=event, order=ret.order, kind=NotificationKind.RETURN_REQUESTED,
+                         context=lambda: return_notices.requested_context(ret, event.payload))
+
+
+@_notifies("return.label_created")
+def notify_return_label(event: OutboxEvent) -> None:
+    ret = _return(event, "number")
+    if ret is not None and (event.payload.get("label_url") or ret.label_url):
+        notifications_create(event=event, order=ret.order, kind=NotificationKind.RETURN_LABEL,
+                             context=lambda: return_notices.label_context(ret, event.payload))
+
+
+@_notifies("return.received")
+def notify_return_received(event: OutboxEvent) -> None:
+    ret = _return(event, "number")
+    if ret is not None:
+        notifications_create(event=event, order=ret.order,
+                             kind=NotificationKind.RETURN_RECEIVED,
+                             context=lambda: return_notices.received_context(ret, event.payload))
+
+
+@_notifies("refund.issued")
+def notify_refund_issued(event: OutboxEvent) -> None:
+    reference = str(event.payload.get("reference") or "")
+    # Refunds of other causes (none today) have their own notices, or none.
+    ret = (Return.objects.select_related("order__customer", "location")
+           .filter(number=reference).first()) if reference else None
+    if ret is None:
+        return
+    refund = (Refund.objects.select_related("payment", "store_credit")
+              .filter(pk=event.payload.get("id"), reference=ret.number).first())
+    if refund is None:
+        logger.warning("no refund %r of return %s for event %s: nothing to notify",
+                       event.payload.get("id"), ret.number, event.id)
+        return
+    notifications_create(event=event, order=ret.order, kind=NotificationKind.REFUND_ISSUED,
+                         refund=refund,
+                         context=lambda: return_notices.refund_context(refund, ret,
+                                                                       event.payload))

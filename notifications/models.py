@@ -3,8 +3,10 @@ sending is an attempt of kind ``notification`` (`oms.core.attempts`): status, tr
 
 The row carries the rendered message (subject, text, HTML, link), so a retry hours later sends
 exactly what the event produced, and the cockpit shows what the customer received. One thing is
-never stored: a pickup code. Pickup rows hold a placeholder where the code goes and point at the
-fulfilment order; the code is derived from it when the message is sent (`pickup.py`).
+never stored: a pickup code, or a store credit's code. Pickup rows hold a placeholder where the
+code goes and point at the fulfilment order; the code is derived from it when the message is sent
+(`pickup.py`). Refund rows likewise point at the refund, whose store credit's code is put in
+place of its placeholder when the message is sent (`return_notices.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ class NotificationKind(models.TextChoices):
     PICKUP_READY = "pickup_ready", _("Ready for pickup")
     PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
     PICKUP_EXPIRED = "pickup_expired", _("Not collected")
+    RETURN_REQUESTED = "return_requested", _("Return registered")
+    RETURN_LABEL = "return_label", _("Return label")
+    RETURN_RECEIVED = "return_received", _("Return received")
+    REFUND_ISSUED = "refund_issued", _("Refund issued")
 
 
 class NotificationChannel(models.TextChoices):
@@ -41,6 +47,10 @@ class Notification(models.Model):
     # Set for pickup notifications: the code is derived from this fulfilment at send time.
     fulfillment = models.ForeignKey("fulfillment.FulfillmentOrder", on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="notifications")
+    # Set for refund notices: a refund paid out as store credit gets its code at send time.
+    refund = models.ForeignKey("payments.Refund", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="notifications",
+                               verbose_name=_("refund"))
     recipient = models.CharField(_("recipient"), max_length=254)
     language = models.CharField(_("language"), max_length=5)
     subject = models.CharField(_("subject"), max_length=255)

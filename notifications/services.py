@@ -33,7 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import FulfillmentOrder
-from notifications import pickup
+from notifications import pickup, return_notices
 from notifications.adapters import (
     Notifier,
     OutgoingMessage,
@@ -49,6 +49,7 @@ from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_
 from oms.core.commit_hooks import CommitHook, commit_hook
 from oms.core.models import OutboxEvent
 from oms.orders.models import Order
+from payments.models import Refund
 
 
 def notification_language(order: Order) -> str:
@@ -126,11 +127,13 @@ NOTIFICATION = kind_register(NotificationSendKind())
 
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
                          context: Callable[[], dict[str, Any]],
-                         fulfillment: FulfillmentOrder | None = None) -> list[Notification]:
+                         fulfillment: FulfillmentOrder | None = None,
+                         refund: Refund | None = None) -> list[Notification]:
     """One pending notification per channel in `NOTIFICATION_CHANNELS` that reaches anyone
     (`channel_reaches_anyone`), rendered in the order's language from `context()`, sent after
     commit. Again for the same event: nothing new. `fulfillment` is the pickup whose code a
-    pickup notice gets when it is sent."""
+    pickup notice gets when it is sent; `refund` the refund whose store credit's code a refund
+    notice gets when it is sent."""
     channels = [channel for channel in dict.fromkeys(settings.NOTIFICATION_CHANNELS)
                 if channel_reaches_anyone(channel)]
     # No read of what exists first: a handler's work commits once per event (ProcessedEvent),
@@ -145,7 +148,8 @@ def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
             [
                 Notification(
                     event_id=event.id, topic=event.topic, kind=kind, channel=channel,
-                    order=order, fulfillment=fulfillment, recipient=order.customer.email,
+                    order=order, fulfillment=fulfillment, refund=refund,
+                    recipient=order.customer.email,
                     language=language,
                     subject=message.subject,
                     body_text=message.text if channel == "email" else message.push,
@@ -178,6 +182,8 @@ def _message(notification: Notification) -> OutgoingMessage:
     )
     if notification.kind in pickup.CODE_KINDS:
         return pickup.with_pickup_pass(message, notification.fulfillment)
+    if notification.kind in return_notices.CODE_KINDS:
+        return return_notices.with_store_credit_code(message, notification.refund)
     return message
 
 

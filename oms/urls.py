@@ -65,6 +65,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The language switcher in the cockpit's header posts here (Django's set_language).
     path("i18n/", include("django.conf.urls.i18n")),
+    path("cockpit/returns/", include("returns.cockpit.urls")),
     path("cockpit/", include("fulfillment.cockpit.urls")),
 ]
 

@@ -108,6 +108,15 @@ class ReversalKind(models.TextChoices):
 
 S = PaymentStatus
 M = PaymentMethod
+# Shown under the diagrams in docs/state-machines.md (manage.py state_diagrams).
+RULES = {"Payment": __doc__, "Refund": """
+A refund for returned goods is one row per way the money moves (`route`): cash at the till, a
+store credit and a credit against an open invoice are `issued` in the transaction that writes
+them; a card or PayPal refund is `pending` until the PSP says yes (through the attempt
+mechanism, kind `psp_refund`), then `issued`, or `failed` once the PSP refused or the tries ran
+out. A failed refund can be retried from the cockpit (`retry`), which puts it back to
+`pending`.
+"""}
 
 # Captured as shipments leave (and pickups are handed over), through the PSP adapter, and given
 # back through it when collected goods are not taken. Every other method is not captured by us:

@@ -49,8 +49,9 @@ from returns.amounts import PricedLine, net_line_values, units_refund
 from returns.eligibility import policy_for, returnable_units, window_end
 from returns.exchange import Exchange, exchange_place
 from returns.labels import RETURN_LABEL
-from returns.models import Return, ReturnLine, ReturnReason
+from returns.models import Return, ReturnLine
 from returns.payloads import return_payload
+from returns.reasons import return_reasons_active
 from returns.routing import return_location_for_mail
 from returns.states import Condition, Disposition, LineStatus, ReturnMode, ReturnStatus
 
@@ -111,7 +112,7 @@ def _check_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str, OrderL
     skus = [ln.sku for ln in lines]
     if len(set(skus)) != len(skus):
         raise InvalidInput([("duplicate_sku", _("Each SKU once per return."), "lines")])
-    reasons = set(ReturnReason.objects.filter(is_active=True).values_list("code", flat=True))
+    reasons = set(return_reasons_active().values_list("code", flat=True))
     unknown = sorted({ln.reason for ln in lines} - reasons)
     if unknown:
         raise InvalidInput([("invalid_reason", _("Unknown return reason: %(reasons)s.")

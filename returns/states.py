@@ -46,5 +46,18 @@ class Disposition(models.TextChoices):
 
 
 S = ReturnStatus
+# Shown under the return's diagram in docs/state-machines.md (manage.py state_diagrams).
+RULES = {"Return": """
+A return is `requested` when registered (at a till, in the cockpit, or by the webshop or app
+for a parcel); its announced units are spoken for from then on. `receive` counts what is in
+hand (in a store in the same visit; by mail when the parcel reaches the site the return names):
+units go back on that location's shelf or are written off, and the refund is issued. The return
+is `refunded` once every part of the refund is issued (cash and store credit at once, a card or
+PayPal refund when the PSP confirms it) and `closed` once nothing is left to do: at once, unless
+an exchange order is still on its way (then when it ships, is collected or is cancelled). A
+return with nothing to refund (everything refused, or the exchange took the whole value) goes
+from `received` straight to `closed`. Only a `requested` return can be `cancelled`: its
+announced units are free again and its exchange order, if still open, is cancelled.
+"""}
 # Returns whose units are spoken for: counted against what can still be returned.
 OPEN = [S.REQUESTED]

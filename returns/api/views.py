@@ -132,7 +132,7 @@ class ReceiveIn(serializers.Serializer):
     validate_refused = staticmethod(unique_skus)
 
 
-class CancelIn(serializers.Serializer):
+class ReturnCancelIn(serializers.Serializer):
     reason = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=500)
 
 
@@ -320,10 +320,10 @@ class ReturnReceiveView(APIView):
 class ReturnCancelView(APIView):
     permission_classes = [allow_kinds(*REGISTER)]
 
-    @extend_schema(request=CancelIn, responses={
+    @extend_schema(request=ReturnCancelIn, responses={
         200: ReturnOut, 400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = validated(CancelIn, request.data)
+        data = validated(ReturnCancelIn, request.data)
         client = client_of(request)
         return_cancel(ret=return_get(client=client, pk=pk), reason=data["reason"],
                       actor=client.name)

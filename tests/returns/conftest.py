@@ -38,6 +38,14 @@ def wms_kassel(api: Any) -> Any:
     return api("wms", location_code="WH-KS")
 
 
+def _order(lines: list[tuple[str, int]], overrides: dict[str, Any]) -> dict[str, Any]:
+    """order_body(lines, **overrides), where the overrides may bring lines of their own (with
+    prices, tests.returns.support.priced)."""
+    own = overrides.pop("lines", None)
+    body = order_body(lines, **overrides)
+    return body if own is None else {**body, "lines": own}
+
+
 def _ok(response: Any, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.content
     return response.json()
@@ -62,10 +70,10 @@ def delivered(network: Any, shop: Any, wms_kassel: Any,
     """delivered([("A", 2)], **order body overrides) → the order JSON, after Kassel shipped
     everything and the carrier reported it delivered."""
 
-    def run(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]:
+    def run(lines: list[tuple[str, int]], /, **overrides: Any) -> dict[str, Any]:
         for sku, _quantity in lines:
             network.stock(network.kassel, sku, 20)
-        order = _ok(after_commit(shop.post, "/api/v1/orders", order_body(lines, **overrides)),
+        order = _ok(after_commit(shop.post, "/api/v1/orders", _order(lines, overrides)),
                     201)
         fo = FulfillmentOrder.objects.get(order__number=order["number"])
         _ok(after_commit(wms_kassel.post, f"/api/v1/fulfillments/{fo.pk}/ship",
@@ -82,11 +90,11 @@ def collected(network: Any, shop: Any, pos_munich: Any,
               after_commit: Any) -> Callable[..., dict[str, Any]]:
     """collected([("A", 2)], **overrides) → a click-and-collect order handed over in Munich."""
 
-    def run(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]:
+    def run(lines: list[tuple[str, int]], /, **overrides: Any) -> dict[str, Any]:
         for sku, _quantity in lines:
             network.stock(network.munich, sku, 20)
-        order = _ok(shop.post("/api/v1/orders", order_body(
-            lines, delivery={"method": "pickup", "location": "ST-MUC"}, **overrides)), 201)
+        order = _ok(shop.post("/api/v1/orders", _order(
+            lines, {"delivery": {"method": "pickup", "location": "ST-MUC"}, **overrides})), 201)
         fo = FulfillmentOrder.objects.get(order__number=order["number"])
         _ok(pos_munich.post(f"/api/v1/fulfillments/{fo.pk}/pick", {"lines": [
             {"sku": sku, "picked": n} for sku, n in lines]}))
