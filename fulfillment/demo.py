@@ -30,6 +30,9 @@ STAFF_PERMISSIONS = [
     ("fulfillment", "view_fulfillmentorder"), ("fulfillment", "change_fulfillmentorder"),
     ("inventory", "view_stocklevel"), ("inventory", "view_stockmovement"),
     ("orders", "view_order"),
+    # Taking goods back at the counter (returns.cockpit) and the store's returns.
+    ("returns", "view_return"), ("returns", "add_return"), ("returns", "change_return"),
+    ("returns", "view_returnreason"),
 ]
 STAFF = {"filiale-berlin": "ST-BER", "filiale-muenchen": "ST-MUC"}
 CUSTOMERS = [("lena.wagner@example.de", "Lena Wagner"), ("jonas.becker@example.de",

@@ -128,9 +128,10 @@ def stop(pgdata: Path | None = None) -> bool:
 
 def env_file_update(values: dict[str, str], path: Path | None = None) -> Path:
     """Set `values` in the ``KEY=value`` file at `path` (``var/demo.env``), keeping the other
-    keys: ``seed_demo`` writes the tokens, ``seed_demo_store`` the logins and the pickup, and
-    a script sources the file (``. var/demo.env``). Values are plain tokens, passwords and
-    codes, so they need no shell quoting."""
+    keys: ``seed_demo`` writes the tokens, ``seed_demo_store`` the logins and the pickup,
+    ``seed_demo_returns`` the order to take back, and a script sources the file
+    (``. var/demo.env``). Values are plain tokens, passwords and codes, so they need no shell
+    quoting."""
     path = path or env_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     current: dict[str, str] = {}
@@ -191,6 +192,7 @@ def run(*, port: int, products: int) -> int:
         env_file_update({"DEMO_URL": f"http://127.0.0.1:{port}"})
         call_command("seed_demo", products=products)
         call_command("seed_demo_store")
+        call_command("seed_demo_returns")
         connections.close_all()
         print(f"\nServing http://127.0.0.1:{port}/ (API docs at /api/docs/, cockpit at "
               f"/admin/). Ctrl-C stops the demo and its database.", flush=True)

@@ -29,8 +29,10 @@ Phases:
    receipt answers ``pending``); the phase lasts until the worker has issued every refund and
    closed every return, and the time from the first call to the refund issued is reported;
 5. ``http_sequential``: store credit from one sender, for the latency without queueing;
-6. ``pgbench``: the same concurrency for a fixed time, each transaction one return written by
-   hand (:mod:`bench.returns.baseline`), the rows built from the probe return's rows.
+6. ``pgbench``: the same concurrency, each transaction one return written by hand
+   (:mod:`bench.returns.baseline`), the rows built from the probe return's rows: the second
+   unit of the lines the HTTP phases took back, one order each, as many as there are. pgbench
+   is first run once alone and its row counts are compared with the probe's, table by table.
 
 After each phase the database is checked (:mod:`bench.returns.checks`): every return closed,
 refunds issued equal to what the units were worth, the store's on-hand grown by the units
@@ -41,13 +43,14 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from bench.harness.config import BenchConfig
 from bench.harness.cpu import POSTGRES, CpuMonitor, gunicorn_pgid, ms_per_order
-from bench.harness.database import bench_database, vacuum_analyze
+from bench.harness.database import bench_database, raw_connection, vacuum_analyze
 from bench.harness.pgbench import PgbenchResult, WaitSampler, pgbench_run, print_backend_states
-from bench.harness.processes import gunicorn_server
+from bench.harness.processes import Server, gunicorn_server
 from bench.harness.report import (
     Results,
     latency_ms,
@@ -58,9 +61,24 @@ from bench.harness.report import (
     thousands,
     verdict,
 )
-from bench.harness.worker import WORKER_ENV, celery_queues, celery_worker, redis_client, redis_flush
-from bench.intake.baseline import count_delta, table_counts
+from bench.harness.worker import (
+    WORKER_ENV,
+    Worker,
+    celery_queues,
+    celery_worker,
+    redis_client,
+    redis_flush,
+)
+from bench.intake.baseline import UNITS, count_delta, new_row_marks, table_counts
 from bench.intake.network import Relay
+from bench.returns.baseline import (
+    MIRRORED,
+    ProbeRows,
+    baseline_script,
+    pool_create,
+    pool_drop,
+    probe_rows,
+)
 from bench.returns.checks import issued_at, payments_captured, returns_check, store_stock
 from bench.returns.network import (
     LINES_PER_ORDER,
@@ -84,7 +102,6 @@ FULL_CASH = 300
 FULL_ORIGINAL = 300
 FULL_SEQUENTIAL = 100
 FULL_WARM_UP = 40
-FULL_PGBENCH_SECONDS = 10.0
 TARGET_P95_MS = 150.0
 # The instant refunds of a return in store: store credit is the heavier one (a credit row
 # with a fresh code and its first history entry besides the refund), so the target is
@@ -105,14 +122,12 @@ def run(config: BenchConfig) -> Results:
         "http_original": scaled(FULL_ORIGINAL, config.scale, 20),
         "http_sequential": scaled(FULL_SEQUENTIAL, config.scale, 20),
     }
-    pgbench_seconds = max(3.0, FULL_PGBENCH_SECONDS * config.scale)
     results = Results(NAME, config, parameters={
         "returns": counts["http"], "cash_returns": counts["http_cash"],
         "original_returns": counts["http_original"],
         "sequential_returns": counts["http_sequential"], "warm_up_returns": counts["warm"],
         "senders": senders, "gunicorn_workers": config.gunicorn_workers,
-        "celery_worker_concurrency": config.celery_concurrency,
-        "pgbench_clients": senders, "pgbench_seconds": pgbench_seconds,
+        "celery_worker_concurrency": config.celery_concurrency, "pgbench_clients": senders,
         "refund_method": METHOD, "skus": len(SKUS), "lines_per_order": LINES_PER_ORDER,
         "units_per_line": UNITS_PER_LINE, "returned": f"1 unit of {RETURNED_LINES} lines",
         "locations": [loc[0] for loc in LOCATIONS], "payment": "card, captured on shipment",
@@ -122,7 +137,7 @@ def run(config: BenchConfig) -> Results:
           f"(gunicorn -w {config.gunicorn_workers}, a celery worker), refunded as {METHOD}; "
           f"{counts['http_cash']} in cash, {counts['http_original']} to the card, "
           f"{counts['http_sequential']} from one sender; pgbench baseline with {senders} "
-          f"clients for {pgbench_seconds:.0f} s")
+          "clients, the same returns by hand")
     redis_flush(config.redis_url)
     with bench_database(config, NAME) as db:
         step(f"setup in database {db}: products, {len(LOCATIONS)} locations, a webshop and a "
@@ -143,48 +158,104 @@ def run(config: BenchConfig) -> Results:
             phases = _portions(orders, counts)
             step(f"starting gunicorn -w {config.gunicorn_workers}")
             with gunicorn_server(config, db) as server:
-                token = network.pos_token
-                warm = visits_send(server, token, split(phases["warm"], senders), METHOD,
-                                   relay.drain)
-                if warm.failures:
-                    raise RuntimeError(f"warm-up returns failed, first: {warm.failures[0]}")
-                step("probe: one return, rows written per table")
-                before = table_counts(config, db)
-                probe = visits_send(server, token, [phases["probe"]], METHOD, relay.drain)
-                if probe.failures:
-                    raise RuntimeError(f"the probe return failed: {probe.failures[0]}")
-                probe_delta = count_delta(before, table_counts(config, db))
-                vacuum_analyze(config, db)
-                runs: dict[str, ReturnRun] = {}
-                checks: dict[str, Any] = {}
-                waits: dict[str, dict[str, float]] = {}
-                cpu: dict[str, Any] = {}
-                for name, method, n_senders in [
-                        ("http", METHOD, senders), ("http_cash", "cash", senders),
-                        ("http_original", "original", senders),
-                        ("http_sequential", METHOD, 1)]:
-                    step(f"{name}: {len(phases[name])} returns ({method}) from {n_senders} "
-                         f"sender{'s' if n_senders > 1 else ''}")
-                    stock_before = store_stock(config, db, network.store_id)
-                    monitor = CpuMonitor({"celery worker": worker.proc.pid,
-                                          "gunicorn": gunicorn_pgid(server)}, db).start()
-                    with WaitSampler(config, db) as sampler:
-                        runs[name] = visits_send(server, token,
-                                                 split(phases[name], n_senders), method,
-                                                 relay.drain)
-                    cpu[name] = monitor.stop()
-                    waits[name] = sampler.fractions()
-                    findings, figures = returns_check(
-                        config, db, orders=phases[name], method=method,
-                        store_id=network.store_id, stock_before=stock_before)
-                    checks[name] = {"findings": findings, **figures}
-        step(f"pgbench: {senders} clients for {pgbench_seconds:.0f} s")
-        baseline = None  # filled in below once the baseline script exists
-    results.metrics["rows_per_return"] = {"http_probe": probe_delta}
-    results.metrics["backend_states"] = waits
-    results.metrics["checks"] = checks
-    _report(results, runs, cpu, baseline, checks, config, db, network)
+                measured = _http_phases(config, db, server, worker, relay, network, phases,
+                                        senders)
+        step("pgbench: one return alone, rows written per table compared with the probe")
+        pool = pool_create(config, db)
+        script = baseline_script(measured.probe)
+        before = table_counts(config, db)
+        pgbench_run(config, db, script, clients=1, threads=1, transactions=1)
+        pgbench_delta = count_delta(before, table_counts(config, db))
+        vacuum_analyze(config, db)
+        per_client = (pool - 1) // senders
+        step(f"pgbench: {senders} clients, {per_client} returns each (the second unit of the "
+             "orders the HTTP phases took back)")
+        with WaitSampler(config, db) as pgbench_waits:
+            baseline = pgbench_run(config, db, script, clients=senders,
+                                   threads=min(senders, 2), transactions=per_client)
+        pgbench_findings = _pgbench_check(config, db, pool, 1 + senders * per_client)
+        pool_drop(config, db)
+    results.parameters["pgbench_script"] = script
+    results.metrics["rows_per_return"] = {"http_probe": measured.probe_delta,
+                                          "pgbench": pgbench_delta}
+    measured.waits["pgbench"] = pgbench_waits.fractions()
+    results.metrics["backend_states"] = measured.waits
+    results.metrics["checks"] = measured.checks
+    results.notes.extend(f"pgbench: {f}" for f in pgbench_findings)
+    _report(results, measured, baseline)
     return results
+
+
+@dataclass
+class Measured:
+    runs: dict[str, ReturnRun]
+    checks: dict[str, Any]
+    waits: dict[str, dict[str, float]]
+    cpu: dict[str, Any]
+    to_refund_issued: list[float]  # card refunds: first call sent → refund issued, seconds
+    probe: ProbeRows
+    probe_delta: dict[str, int]
+
+
+PHASES = [("http", METHOD, None), ("http_cash", "cash", None),
+          ("http_original", "original", None), ("http_sequential", METHOD, 1)]
+
+
+def _http_phases(config: BenchConfig, db: str, server: Server, worker: Worker, relay: Relay,
+                 network: Network, phases: dict[str, list[Delivered]],
+                 senders: int) -> Measured:
+    token = network.pos_token
+    warm = visits_send(server, token, split(phases["warm"], senders), METHOD, relay.drain)
+    if warm.failures:
+        raise RuntimeError(f"warm-up returns failed, first: {warm.failures[0]}")
+    step("probe: one return, rows written per table")
+    before = table_counts(config, db)
+    with raw_connection(config, db) as conn:
+        marks = new_row_marks(conn)
+    probe = visits_send(server, token, [phases["probe"]], METHOD, relay.drain)
+    if probe.failures:
+        raise RuntimeError(f"the probe return failed: {probe.failures[0]}")
+    probe_delta = count_delta(before, table_counts(config, db))
+    rows = probe_rows(config, db, marks, probe_delta)
+    vacuum_analyze(config, db)
+    measured = Measured({}, {}, {}, {}, [], rows, probe_delta)
+    for name, method, n_senders in PHASES:
+        n_senders = n_senders or senders
+        step(f"{name}: {len(phases[name])} returns ({method}) from {n_senders} "
+             f"sender{'s' if n_senders > 1 else ''}")
+        stock_before = store_stock(config, db, network.store_id)
+        monitor = CpuMonitor({"celery worker": worker.proc.pid,
+                              "gunicorn": gunicorn_pgid(server)}, db).start()
+        with WaitSampler(config, db) as sampler:
+            run = visits_send(server, token, split(phases[name], n_senders), method,
+                              relay.drain)
+        measured.cpu[name] = monitor.stop()
+        measured.waits[name] = sampler.fractions()
+        measured.runs[name] = run
+        findings, figures = returns_check(config, db, orders=phases[name], method=method,
+                                          store_id=network.store_id, stock_before=stock_before)
+        measured.checks[name] = {"findings": findings, **figures}
+        if method == "original":
+            issued = issued_at(config, db, [v.number for v in run.done])
+            measured.to_refund_issued = [issued[v.number] - v.started_at for v in run.done
+                                         if v.number in issued]
+    return measured
+
+
+def _pgbench_check(config: BenchConfig, db: str, pool: int, transactions: int) -> list[str]:
+    """The pgbench returns are consistent too: every one closed with its refund and credit,
+    and no order line counts more back than was delivered (the table's check constraint)."""
+    with raw_connection(config, db) as conn:
+        closed, refunded = conn.execute(
+            "SELECT count(*) FILTER (WHERE r.status = 'closed'), "
+            "count(*) FILTER (WHERE f.amount = r.refund_amount) FROM returns_return r "
+            "LEFT JOIN payments_refund f ON f.reference = r.number WHERE r.number LIKE '%-R2'"
+        ).fetchone()
+    findings = []
+    if closed != transactions or refunded != transactions:
+        findings.append(f"{closed} returns closed and {refunded} refunded of {transactions} "
+                        f"transactions (pool {pool})")
+    return findings
 
 
 def _portions(orders: list[Delivered], counts: dict[str, int]) -> dict[str, list[Delivered]]:
@@ -226,50 +297,72 @@ def _metrics(run: ReturnRun) -> dict[str, Any]:
     }
 
 
-def _report(results: Results, runs: dict[str, ReturnRun], cpu: dict[str, Any],
-            baseline: PgbenchResult | None, checks: dict[str, Any], config: BenchConfig,
-            db: str, network: Network) -> None:
+def _report(results: Results, measured: Measured, baseline: PgbenchResult) -> None:
+    runs = measured.runs
     main = runs["http"]
     p95 = latency_summary(_calls(main)["return"])["p95_ms"]
+    seconds = baseline.transactions / baseline.tps if baseline.tps else math.nan
     table = [["metric", "returns/s", "ratio to pgbench", "returns", "failed", "seconds",
               "p50", "p95", "register p50/p95", "receive p50/p95", "target", ""]]
-    if baseline is not None:
-        table.append(["returns.pgbench_by_hand", f"{baseline.tps:.1f} /s", "1.000",
-                      thousands(baseline.transactions), str(baseline.failed),
-                      f"{baseline.duration_s:.1f}", *baseline.latency_cells()[:2], "", "",
-                      "", ""])
-        results.metrics["pgbench_by_hand"] = baseline.as_json()
+    table.append(["returns.pgbench_by_hand", f"{baseline.tps:.1f} /s", "1.000",
+                  thousands(baseline.transactions), str(baseline.failed), f"{seconds:.1f}",
+                  *baseline.latency_cells()[:2], "", "", "", ""])
+    results.metrics["pgbench_by_hand"] = baseline.as_json()
     table.append(_row("returns.http", main, baseline, f"p95 < {TARGET_P95_MS:.0f} ms",
                       verdict(p95 < TARGET_P95_MS)))
     for name in ("http_cash", "http_original", "http_sequential"):
         table.append(_row(f"returns.{name}", runs[name], baseline, "(information)"))
     for name, run in runs.items():
         results.metrics[name] = _metrics(run)
-        if baseline is not None and baseline.tps:
+        if baseline.tps:
             results.metrics[name]["ratio_to_pgbench"] = round(run.rate / baseline.tps, 4)
-        done = len(run.done)
-        if done and cpu[name].get("machine capacity"):
+        cpu = measured.cpu[name]
+        if run.done and cpu.get("machine capacity"):
             results.metrics[name]["cpu_ms_per_return"] = {
-                k: round(v, 1) for k, v in ms_per_order(cpu[name], CPU_SHOWN, done).items()}
-        results.metrics[name]["cpu_seconds"] = cpu[name]
+                k: round(v, 1) for k, v in ms_per_order(cpu, CPU_SHOWN, len(run.done)).items()}
+        results.metrics[name]["cpu_seconds"] = cpu
         if run.failures:
             results.notes.append(f"{name}: {len(run.failures)} failed, first: "
                                  f"{run.failures[0]}")
-        for finding in checks[name]["findings"]:
+        for finding in measured.checks[name]["findings"]:
             results.notes.append(f"{name}: {finding}")
     results.metrics["http"]["target"] = {"p95_ms_below": TARGET_P95_MS,
                                          "p95_met": p95 < TARGET_P95_MS}
+    if measured.to_refund_issued:
+        results.metrics["http_original"]["to_refund_issued_ms"] = latency_ms(
+            measured.to_refund_issued)
+    probe, by_hand = results.metrics["rows_per_return"].values()
+    unknown = sorted(t for t in probe if t not in MIRRORED)
+    if unknown:
+        results.notes.append("the baseline does not write the probe's rows of "
+                             + ", ".join(unknown))
+    differ = sorted(t for t in set(probe) | set(by_hand)
+                    if probe.get(t) != by_hand.get(t) and t != UNITS and t not in unknown)
+    if differ:
+        results.notes.append("pgbench writes differ from the probe return in: " + ", ".join(
+            f"{t} ({by_hand.get(t, 0)} vs {probe.get(t, 0)})" for t in differ))
+
     print()
     print_table(table, right=(1, 2, 3, 4, 5, 6, 7, 8, 9))
-    print("  rows per return (HTTP probe): " + ", ".join(
-        f"{t} {n}" for t, n in sorted(results.metrics["rows_per_return"]["http_probe"].items())))
-    for name, run in runs.items():
+    print(f"  one return = POST /returns + POST /returns/{{id}}/receive, latency client-side "
+          f"(connect to last byte of each call, summed); returns/s until the worker drained; "
+          f"baseline: pgbench -M prepared -c {baseline.clients} -j {baseline.threads}, the "
+          "same return by hand (register, receive, the relay's writes)")
+    print("  rows per return (HTTP probe | pgbench): " + ", ".join(
+        f"{t} {probe.get(t, 0)}|{by_hand.get(t, 0)}"
+        for t in sorted(set(probe) | set(by_hand)) if t != UNITS))
+    if measured.to_refund_issued:
+        lag = latency_summary(measured.to_refund_issued)
+        print(f"  card refunds (http_original): the receipt answers `pending`; first call sent "
+              f"-> refund issued by the worker's PSP call p50 {lag['p50_ms']:.0f} ms, p95 "
+              f"{lag['p95_ms']:.0f} ms")
+    for name in runs:
         per = results.metrics[name].get("cpu_ms_per_return")
         if per:
             print(f"  CPU per return in {name}: " + ", ".join(
                 f"{label} {ms:.1f} ms" for label, ms in per.items()))
     print_backend_states(results.metrics["backend_states"])
-    for name, check in checks.items():
+    for name, check in measured.checks.items():
         print(f"  check {name}: {check['closed']}/{check['returns']} closed, refunded "
               f"{check['refunded_total']} of {check['expected_total']} EUR, store on hand "
               f"+{check['store_on_hand_increase']} for {check['units_returned']} units "

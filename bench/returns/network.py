@@ -49,12 +49,15 @@ class Network:
     store_id: int
 
 
+Lines = tuple[tuple[str, int, Decimal], ...]  # (sku, units, unit price) per line
+
+
 @dataclass(frozen=True)
 class Delivered:
-    """An order that reached the customer: (sku, units, unit price) per line."""
+    """An order that reached the customer."""
 
     number: str
-    lines: tuple[tuple[str, int, Decimal], ...]
+    lines: Lines
 
 
 def network_setup(config: BenchConfig, db: str, rng: random.Random) -> Network:
@@ -99,13 +102,11 @@ def tasks_to_the_worker() -> Iterator[None]:
         app.conf.task_always_eager = eager
 
 
-def _request(rng: random.Random, tag: str, n: int) -> tuple[Any, tuple[tuple[str, int,
-                                                                             Decimal], ...]]:
+def _request(rng: random.Random, tag: str, n: int) -> tuple[Any, Lines]:
+    from fulfillment.use_cases.order_intake import OrderRequest
     from inventory.sourcing import DeliveryRequest
     from oms.orders.services import CustomerData, OrderLineData
     from payments.services import PaymentData
-
-    from fulfillment.use_cases.order_intake import OrderRequest
 
     skus = rng.sample(list(SKUS), LINES_PER_ORDER)
     lines = tuple((sku, UNITS_PER_LINE, SKUS[sku]) for sku in skus)
