@@ -20,7 +20,7 @@ from django_fsm import can_proceed
 
 from oms.core.errors import Conflict, InvalidTransition
 from oms.core.events import event_emit
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderEvent
 from oms.orders.services import order_confirm, order_event_record, order_hold, order_lock
 from oms.orders.states import OrderStatus
 from payments.models import Payment, PaymentCapture
@@ -188,7 +188,17 @@ def _settle_order(order: Order, payment: Payment, actor: str) -> Order:
                            payment.pk, order.number, order.status)
         return order
     if order.status == OrderStatus.ON_HOLD and payment.secures_order \
-            and all(p.secures_order for p in order.payments.all()):
+            and all(p.secures_order for p in order.payments.all()) and _held_for_payment(order):
         return order_confirm(order=order, actor=actor,
                              reason=f"payment {payment.pk} ({payment.method}) {payment.status}")
     return order
+
+
+def _held_for_payment(order: Order) -> bool:
+    """Is the order on hold because of its payment? An exchange order sent by mail is held
+    until the return arrives (returns.exchange); a payment event must not release it. The
+    reason is the one its hold wrote to the audit trail ("payment ..." for every hold a
+    payment causes)."""
+    reason = (OrderEvent.objects.filter(order=order, type="order.on_hold").order_by("-pk")
+              .values_list("data__reason", flat=True).first())
+    return reason is None or str(reason).startswith("payment")

@@ -215,6 +215,12 @@ def _with(body: dict, path: str, value: object) -> dict:
     ("payment.amount", "99.00", 422, "payment_amount_mismatch", "payment.amount"),
     ("payment.psp_reference", "", 400, "required", "payment.psp_reference"),
     ("payment.status", "failed", 400, "invalid_choice", "payment.status"),
+    ("discount", "10.01", 422, "discount_exceeds_subtotal", "discount"),
+    ("discount", "-1.00", 400, "min_value", "discount"),
+    ("shipping", "4.95", 422, "payment_amount_mismatch", "payment.amount"),
+    ("payment.method", "return_credit", 400, "invalid_choice", "payment.method"),
+    ("payment.store_credit_code", "SC-AAAA-BBBB-CCCC", 400, "invalid",
+     "payment.store_credit_code"),
     ("reservation_id", "not-a-uuid", 400, "invalid", "reservation_id"),
     ("reservation_id", "7b1d2f3e-0000-4000-8000-000000000000", 404, "not_found",
      "reservation_id"),
@@ -290,3 +296,19 @@ def test_the_answer_to_placing_an_order_is_what_reading_it_returns(network, shop
     assert placed.json() == read.json()
     assert [ln["sku"] for ln in placed.json()["lines"]] == ["A", "B"]
     assert placed.json()["fulfillments"][0]["lines"]
+
+
+def test_an_order_with_a_discount_and_shipping_charges_the_lines_less_discount_plus_shipping(
+        network, shop):
+    # Given Kassel has A and B
+    network.stock(network.kassel, "A", 5)
+    network.stock(network.kassel, "B", 5)
+    # When the webshop places 2 A and 1 B at 10.00 with a 6.00 voucher and 4.95 shipping
+    body = order_body([("A", 2), ("B", 1)], discount="6.00", shipping="4.95")
+    body["payment"]["amount"] = "28.95"
+    response = shop.post("/api/v1/orders", body)
+    # Then the order's total is 30.00 - 6.00 + 4.95, and it shows both amounts
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert (order["total"], order["discount"], order["shipping"]) == ("28.95", "6.00", "4.95")
+    assert shop.get(f"/api/v1/orders/{order['number']}").json()["discount"] == "6.00"
