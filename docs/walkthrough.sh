@@ -252,9 +252,14 @@ RETURN_ANSWER="$(call POST "/api/v1/returns/$RETURN_ID/receive" "$POS" 200 \
 say "received and back on the shelf → $(pick 'd["status"]' <<<"$RETURN_ANSWER"); refund" \
     "$(pick 'd["refund"]["amount"]' <<<"$RETURN_ANSWER") EUR through the PSP:" \
     "$(pick 'd["refund"]["status"]' <<<"$RETURN_ANSWER")"
+RETURN_ANSWER="$(call GET "/api/v1/returns/$RETURN_ID" "$POS" 200)"
+say "once the PSP said yes (a worker task, seconds): refund" \
+    "$(pick 'd["refund"]["status"]' <<<"$RETURN_ANSWER"), return" \
+    "$(pick 'd["status"]' <<<"$RETURN_ANSWER")"
 READ="$(call GET "/api/v1/orders/$ORDER" "$SHOP" 200)"
 say "order $ORDER: $(pick 'd["status"]' <<<"$READ"), $(pick 'd["lines"][0]["returned"]' \
-    <<<"$READ") unit returned"
+    <<<"$READ") unit returned; payment refunded" \
+    "$(pick 'd["payments"][0]["refunded_amount"]' <<<"$READ") EUR"
 AGAIN="$(call POST /api/v1/returns "$POS" 422 '{
     "order": "'"$ORDER"'",
     "lines": [{"sku": "'"$SKU"'", "quantity": 1, "reason": "too_small",

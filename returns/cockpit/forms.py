@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from payments.states import RefundMethod
 from returns.cockpit.selectors import LineToReturn, OrderToReturn
 from returns.cockpit.take_back import DISPOSITION_OF
-from returns.models import Return, ReturnLine, ReturnReason
+from returns.models import Return, ReturnLine
+from returns.reasons import return_reasons_active
 from returns.services import LineRequest
 from returns.states import Condition, Disposition
 
@@ -27,8 +28,7 @@ class SearchForm(forms.Form):
 
 def _reasons() -> list[tuple[str, str]]:
     # Read when the form is built, so the labels are in the language of the request.
-    return [("", "---------"), *((r.code, r.label) for r in
-                                 ReturnReason.objects.filter(is_active=True))]
+    return [("", "---------"), *((r.code, r.label) for r in return_reasons_active())]
 
 
 class TakeBackForm(forms.Form):

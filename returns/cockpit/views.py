@@ -72,6 +72,12 @@ def _actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
 
 
+def _person(actor: str) -> str:
+    """The name on a receipt: "staff:mia" is mia; a till's client name stays as it is."""
+    kind, _sep, name = actor.partition(":")
+    return name if kind == "staff" and name else actor
+
+
 def _require(request: HttpRequest, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied
@@ -94,7 +100,8 @@ def search(request: HttpRequest) -> HttpResponse:
     pickup confirmation. Posted from the screen: a scanned QR code holds the pickup code, and
     e-mail addresses are personal data; neither belongs in URLs and access logs."""
     store = _store(request)
-    form = SearchForm(request.POST or request.GET or None)
+    data = request.POST if request.method == "POST" else request.GET
+    form = SearchForm(data if "q" in data else None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     found = [order_to_return(order) for order in orders_matching(query)]
     return _render(request, "returns/cockpit/search.html", _("Take back"), "take_back", form=form,
@@ -140,7 +147,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                    refunds=refunds, refund_status=status,
                    refund_status_label=REFUND_STATUS_LABELS.get(status, status),
                    refund_method_label=_label(RefundMethod, ret.refund_method),
-                   served_by=ret.received_by or ret.placed_by,
+                   served_by=_person(ret.received_by or ret.placed_by),
                    store_credit_codes=store_credit_codes(refunds),
                    can_receive=ret.status == ReturnStatus.REQUESTED
                    and request.user.has_perm(RECEIVE))

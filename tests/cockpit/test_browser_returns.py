@@ -11,27 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import factory
 import pytest
 
 from fulfillment.pickup import pickup_code, pickup_handover, pickup_pick
-from returns.models import Return, ReturnReason
+from returns.models import Return
 from tests.cockpit.test_browser import WAIT_SECONDS, chromium, log_in  # noqa: F401
 from tests.factories.cockpit import STORE_STAFF_PERMISSIONS, StoreStaffFactory
 from tests.network import level
-
-
-class ReturnReasonFactory(factory.django.DjangoModelFactory):
-    """A reason of the list (migrations seed it; a transactional test empties the tables
-    afterwards, so the walk makes sure its reason is there)."""
-
-    class Meta:
-        model = ReturnReason
-        django_get_or_create = ("code",)
-
-    code = "too_small"
-    label_en = "Too small"
-    label_de = "Zu klein"
 
 
 @pytest.mark.browser
@@ -54,7 +40,6 @@ def test_store_staff_take_an_item_back_and_see_the_receipt_in_the_browser(
             chromium.save_screenshot(f"{shots}/returns-{name}.png")
 
     # Given a click-and-collect order of two A the customer collected in Munich
-    ReturnReasonFactory()
     pickup = place_pickup(network.munich, {"A": 2})
     pickup_pick(fulfillment=pickup, picked={"A": 2}, actor="test")
     pickup.refresh_from_db()
