@@ -301,11 +301,6 @@ def test_a_cash_refund_names_the_store_that_paid_it_out(
     assert_says(email, *(p.format(ret=ret["number"], order=order["number"]) for p in phrases))
 
 
-# Every exchange answers 500 today: returns/exchange.py `exchange_lines_priced` filters prices
-# by `product_id__in=skus`, but Price.product points at the product's integer id, not its SKU
-# (`product__sku__in` is meant). Passes with that fixed; strict, so the fix removes this mark.
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="returns/exchange.py filters Price by product_id with SKUs (500)")
 @pytest.mark.parametrize(("language", "registered", "received"), [
     ("de", "Ihre Umtauschbestellung: {exchange}, bezahlt mit dem Wert der zurückgegebenen "
            "Artikel.",
