@@ -69,7 +69,8 @@ def exchange_lines_priced(order: Order, lines: Sequence[ExchangeLine]) -> list[O
     original order, else the original order's first line's."""
     require_known_skus([ln.sku for ln in lines], attr="exchange")
     skus = [ln.sku for ln in lines]
-    listed = dict(Price.objects.filter(product_id__in=skus, channel=order.channel,
+    # Price.product points at the product's id, not its SKU (unlike order lines and stock).
+    listed = dict(Price.objects.filter(product__sku__in=skus, channel=order.channel,
                                        currency=order.currency)
                   .values_list("product__sku", "amount"))
     original = {ln.product_id: ln for ln in order.lines.all()}

@@ -12,6 +12,7 @@ from inventory.scope import location_for_client
 from oms.core.errors import NotFound
 from oms.core.models import SELLING_KINDS, ApiClient, ClientKind
 from oms.orders.models import Order
+from payments.models import Refund
 from returns.models import Return, ReturnLine
 
 # May take goods back after the window, with a reason: people at a counter or in the office.
@@ -36,7 +37,9 @@ def _with_relations(returns: QuerySet[Return]) -> QuerySet[Return]:
                                   "exchange_order").prefetch_related(
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line")
                  .order_by("pk")),
-        "order__refunds")
+        # The refunds' store credits too: their codes are in the answer (one query, not one
+        # per refund).
+        Prefetch("order__refunds", queryset=Refund.objects.select_related("store_credit")))
 
 
 def return_get(*, client: ApiClient, pk: int) -> Return:

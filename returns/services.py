@@ -210,10 +210,12 @@ def return_request(*, request: ReturnRequest, actor: str, channel: str) -> Retur
             ret.exchange_order, ret.exchange_credit = placed.order, credit
         ret.refund_amount = value - ret.exchange_credit
         ret.save(update_fields=["exchange_order", "exchange_credit", "refund_amount"])
-        if request.override_reason:
+        if request.override_reason and ends is not None and now > ends:
+            # Only a window that had closed was overridden: a reason given inside the window
+            # stays on the return but claims nothing in the audit trail.
             order_event_record(order=order, type="return.window_overridden", actor=actor,
                                data={"return": ret.number, "reason": request.override_reason,
-                                     "window_ended_at": ends.isoformat() if ends else None})
+                                     "window_ended_at": ends.isoformat()})
         _audit(order, ret, "return.requested", actor)
         if mode == ReturnMode.MAIL:
             attempts_create(kind=RETURN_LABEL, target_ids=[ret.pk], fresh=True, now=now)
@@ -320,6 +322,11 @@ def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str) -> N
     exchange = ret.exchange_order
     if exchange is None:
         return
+    if exchange.status == OrderStatus.CANCELLED:
+        # The customer cancelled the replacement before the goods came back: their value paid
+        # nothing, so all of it is refunded (and there is nothing to hand over or release).
+        _release_exchange_credit(order, ret, actor)
+        return
     if value < ret.exchange_credit:
         if ret.mode == ReturnMode.IN_STORE:
             raise Unprocessable(
@@ -341,6 +348,38 @@ def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str) -> N
         order_confirm(order=exchange, actor=actor, reason=f"return {ret.number} received")
 
 
+def _release_exchange_credit(order: Order, ret: Return, actor: str) -> Decimal:
+    """The exchange order was cancelled: the part of the goods' value that was to pay it is
+    the customer's again. Returns that part (the caller refunds it)."""
+    credit = ret.exchange_credit
+    if credit > 0:
+        ret.exchange_credit = ZERO
+        order_event_record(order=order, type="return.exchange_cancelled", actor=actor,
+                           data={"return": ret.number, "exchange_order": ret.exchange_order.number,
+                                 "credit_released": str(credit)})
+    return credit
+
+
+def _refund_cancelled_exchange(order: Order, ret: Return, actor: str) -> None:
+    """The exchange order was cancelled after the goods came back (by mail the replacement
+    waits for them, and may still be cancelled before it ships): the value that was to pay it
+    is refunded as the return's refund goes, under a key of its own."""
+    exchange = ret.exchange_order
+    if exchange is None or exchange.status != OrderStatus.CANCELLED:
+        return
+    credit = _release_exchange_credit(order, ret, actor)
+    if credit <= 0:
+        return
+    ret.refund_amount += credit
+    ret.updated_at = timezone.now()
+    ret.save(update_fields=["exchange_credit", "refund_amount", "updated_at"])
+    refunds_issue(request=RefundRequest(
+        order=order, amount=credit, method=ret.refund_method, reference=ret.number,
+        key=f"return-exchange:{ret.pk}", in_store=ret.mode == ReturnMode.IN_STORE,
+        location_code=ret.location.code, actor=actor,
+        context={"return": ret.number, "exchange_cancelled": exchange.number}))
+
+
 # --- refunded, closed -------------------------------------------------------------------------
 def _exchange_open(ret: Return) -> bool:
     if ret.exchange_order_id is None:
@@ -353,14 +392,17 @@ def _advance(order: Order, ret: Return, refunds: Sequence[Refund], actor: str) -
     """From received on, as far as the money and the exchange allow: refunded once every
     refund is issued, closed once nothing is left to do."""
     now = timezone.now()
-    if ret.status == S.RECEIVED and ret.refund_amount > 0 and refunds \
-            and all(r.status == RefundStatus.ISSUED for r in refunds):
+    issued = bool(refunds) and all(r.status == RefundStatus.ISSUED for r in refunds)
+    if ret.status == S.RECEIVED and ret.refund_amount > 0 and issued:
         _step(ret, "mark_refunded")
         ret.refunded_at = ret.updated_at = now
         ret.save(update_fields=["status", "refunded_at", "updated_at"])
         _audit(order, ret, "return.refunded", actor)
     nothing_to_refund = ret.status == S.RECEIVED and ret.refund_amount == 0
-    if (ret.status == S.REFUNDED or nothing_to_refund) and not _exchange_open(ret):
+    # A refunded return may get one more refund (its exchange cancelled afterwards): it closes
+    # once that one is issued too.
+    if ((ret.status == S.REFUNDED and issued) or nothing_to_refund) \
+            and not _exchange_open(ret):
         _step(ret, "close")
         ret.closed_at = ret.updated_at = now
         ret.save(update_fields=["status", "closed_at", "updated_at"])
@@ -376,6 +418,7 @@ def return_settle(*, return_number: str, actor: str) -> Return | None:
     with transaction.atomic():
         order, ret = _lock(ret)
         if ret.status in (S.RECEIVED, S.REFUNDED):
+            _refund_cancelled_exchange(order, ret, actor)
             refunds = list(Refund.objects.filter(order=order, reference=ret.number))
             _advance(order, ret, refunds, actor)
     return ret

@@ -31,6 +31,8 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location, Reservation, StockLevel, StockMovement
 from oms.core.models import OutboxEvent, WebhookSubscription
 from oms.orders.models import Order, OrderEvent, OrderLine
+from payments.models import Refund
+from returns.models import Return
 from tests.factories import (
     StockLevelFactory,
     StoreFactory,
@@ -38,6 +40,7 @@ from tests.factories import (
     WarehouseFactory,
     WebhookSubscriptionFactory,
 )
+from tests.returns.factories import a_return
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +85,7 @@ class Foreign:
     transfer: FulfillmentOrder
     hold: dict[str, Any]
     subscription: WebhookSubscription
+    ret: Return
 
 
 def _order_body(delivery: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -151,8 +155,12 @@ def a_foreign_world(api: Any, kind: str) -> Foreign:
                                    order_line=OrderLine.objects.get(order=fulfillment.order))
     owner = insider.api_client if kind == "staff" else None
     subscription = WebhookSubscriptionFactory(**({"owner": owner} if owner else {}))
+    # A return of the foreign order taken back at the foreign location, registered by the
+    # insider (a till sees the returns it registered as well as those of its store).
+    ret = a_return(order=fulfillment.order, location=location,
+                   placed_by=insider.api_client.name)
     return Foreign(outsider, insider, location, order, fulfillment, transfer, held.json(),
-                   subscription)
+                   subscription, ret)
 
 
 def world_state() -> tuple[Any, ...]:
@@ -167,6 +175,8 @@ def world_state() -> tuple[Any, ...]:
         list(Location.objects.order_by("pk").values_list("code", "name", "priority")),
         list(WebhookSubscription.objects.order_by("pk").values_list("pk", "is_active")),
         StockMovement.objects.count(), OrderEvent.objects.count(), OutboxEvent.objects.count(),
+        list(Return.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        Refund.objects.count(),
     )
 
 
@@ -200,6 +210,10 @@ def _location_codes(world: Foreign, page: dict[str, Any]) -> bool:
     return world.location.code in [loc["code"] for loc in page["results"]]
 
 
+def _return_ids(world: Foreign, page: dict[str, Any]) -> bool:
+    return world.ret.pk in [r["id"] for r in page["results"]]
+
+
 def _subscription_ids(world: Foreign, page: dict[str, Any]) -> bool:
     return world.subscription.pk in [s["id"] for s in page["results"]]
 
@@ -214,6 +228,18 @@ def _fo(suffix: str = "") -> Callable[[Foreign], str]:
 
 def _hold(suffix: str = "") -> Callable[[Foreign], str]:
     return lambda w: f"/api/v1/reservations/{w.hold['id']}{suffix}"
+
+
+def _ret(suffix: str = "") -> Callable[[Foreign], str]:
+    return lambda w: f"/api/v1/returns/{w.ret.pk}{suffix}"
+
+
+def _return_body(w: Foreign) -> dict[str, Any]:
+    """A return of the foreign order, taken back at the foreign location."""
+    return {"order": w.order["number"], "location": w.location.code,
+            "lines": [{"sku": SKU, "quantity": 1, "reason": "too_small",
+                       "condition": "resellable"}],
+            "refund": {"method": "store_credit"}}
 
 
 def _static(path: str) -> Callable[[Foreign], str]:
@@ -239,6 +265,14 @@ NEW_HOLD = Exempt("creates a new hold of the client's own; a pickup may be held 
                   "as the webshop does")
 OWN_SUBSCRIPTION = Exempt("creates a subscription the client owns")
 FEED = Exempt("the PSP's event feed: no scoped kind may call it")
+# Returns (API.md): registered by tills and selling channels, received by the location's own
+# system (a till, a warehouse's WMS, a supplier's portal), read by all of them.
+RETURN_READERS = {"pos": HIDDEN, "till": HIDDEN, "supplier": HIDDEN, "webshop": HIDDEN,
+                  "wms": HIDDEN, "staff": BACK_OFFICE}
+RETURN_REGISTRARS = {"pos": HIDDEN, "till": HIDDEN, "webshop": HIDDEN,
+                     "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
+RETURN_RECEIVERS = {"pos": HIDDEN, "till": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN,
+                    "webshop": NOT_ADMITTED, "staff": BACK_OFFICE}
 
 # (method, route as in oms/urls.py) → (request, expectation per kind)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
@@ -333,6 +367,19 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
         Call("post", _fo("/tracking-events"),
              lambda w: {"status": "in_transit", "at": "2030-01-01T00:00:00+00:00"}),
         LOCATION_SYSTEMS),
+    # Registering names the order and the store taking it back: a till confined to a store
+    # takes back orders of every channel, but only at its own store (another store: 404).
+    ("post", "returns"): (
+        Call("post", _static("/api/v1/returns"), _return_body), RETURN_REGISTRARS),
+    ("get", "returns"): (
+        Call("get", _static("/api/v1/returns"), listed=_return_ids), RETURN_READERS),
+    ("get", "returns/<int:pk>"): (Call("get", _ret()), RETURN_READERS),
+    ("post", "returns/<int:pk>/receive"): (
+        Call("post", _ret("/receive"), lambda w: {"lines": [
+            {"sku": SKU, "quantity": 1, "disposition": "restock"}]}),
+        RETURN_RECEIVERS),
+    ("post", "returns/<int:pk>/cancel"): (
+        Call("post", _ret("/cancel"), lambda w: {"reason": "not mine"}), RETURN_REGISTRARS),
     ("post", "payments/events"): (
         Call("post", _static("/api/v1/payments/events"),
              lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",

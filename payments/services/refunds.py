@@ -312,14 +312,15 @@ class PspRefundKind(AttemptKind):
                            topic="payment.refunded", actor=refund.actor, refunded=counted,
                            data={"refund": refund.pk, "amount": str(counted),
                                  "psp_reference": refund.psp_refund_reference})
-        _issued(order, refund, timezone.now(), {})
+        _issued(order, refund, timezone.now(), _psp_context(refund))
 
     def dead(self, attempt: Attempt, target: Any, outcome: Outcome) -> None:
         order, _payment, refund = target
         refund.fail()
         refund.failure = outcome.error[:2000]
         refund.save(update_fields=["status", "failure"])
-        payload = {**refund_payload(refund), "error": outcome.error, "attempts": attempt.tries}
+        payload = {**refund_payload(refund), **_psp_context(refund), "error": outcome.error,
+                   "attempts": attempt.tries}
         order_event_record(order=order, type="refund.failed", actor=refund.actor, data=payload)
         event_emit(topic="refund.failed", aggregate_type="refund", aggregate_id=refund.pk,
                    payload=payload)
@@ -347,6 +348,14 @@ class PspRefundKind(AttemptKind):
 
 
 PSP_REFUND = kind_register(PspRefundKind())
+
+
+def _psp_context(refund: Refund) -> dict[str, Any]:
+    """What the caller's context said, for a refund finished by the PSP later: the events of
+    one topic carry the same keys whichever way the money went (a till refund's event has
+    them from `RefundRequest.context`). Refunds are written for returns only, today, and
+    their reference is the return's number."""
+    return {"return": refund.reference}
 
 
 def refund_psp_key(refund: Refund) -> str:

@@ -70,10 +70,11 @@ def _unknown(code: str) -> Unprocessable:
 
 
 def store_credit_redeem(*, code: str, payment: Payment, order: Order,
-                        actor: str) -> StoreCreditEntry:
+                        actor: str) -> StoreCreditEntry | None:
     """Spend `payment.amount` of the credit `code` on the order (intake, inside its
     transaction). 422 ``store_credit_unusable`` for an unknown code or another currency,
-    422 ``store_credit_insufficient`` when the balance does not cover it."""
+    422 ``store_credit_insufficient`` when the balance does not cover it. An order worth
+    nothing spends nothing: no entry (None)."""
     credit = StoreCredit.objects.select_for_update().filter(code=code.upper()).first()
     if credit is None or credit.currency != payment.currency:
         raise _unknown(code)
@@ -84,6 +85,9 @@ def store_credit_redeem(*, code: str, payment: Payment, order: Order,
                "amount": payment.amount},
             code="store_credit_insufficient", attr="payment.amount",
             extra={"balance": str(credit.balance)})
+    if payment.amount == 0:
+        # The history has no zero entries (a database CHECK): nothing moved, nothing to book.
+        return None
     return _book(credit, kind=K.REDEEM, amount=-payment.amount,
                  reference=f"order:{order.number}:payment:{payment.pk}", actor=actor,
                  order=order, payment=payment)

@@ -16,6 +16,7 @@ from fulfillment.api.orders import PaymentIn
 from inventory.api.reservations import MAX_LINE_QUANTITY, MAX_LINES
 from inventory.models import LOCATION_CODE_PATTERN
 from oms.catalog.models import SKU_PATTERN
+from oms.core.api.address import ClosedSerializer
 from oms.core.api.base import (
     PLAIN_TEXT_PATTERN,
     ErrorSerializer,
@@ -63,7 +64,10 @@ EXCHANGE_PAYMENT_METHODS = [PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMet
 
 
 # --- input ----------------------------------------------------------------------------------
-class ReturnLineIn(serializers.Serializer):
+# Every input shape is closed (ClosedSerializer): DRF would drop an unknown key silently, and in
+# a return a typo costs money or goods (`refuse` for `refused` receives what staff turned away,
+# `exchange_paymnet` loses the payment), so it is refused, naming the key.
+class ReturnLineIn(ClosedSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     reason = serializers.RegexField(REASON_PATTERN, help_text=(
@@ -71,11 +75,11 @@ class ReturnLineIn(serializers.Serializer):
     condition = serializers.ChoiceField(Condition.choices)
 
 
-class RefundIn(serializers.Serializer):
+class RefundIn(ClosedSerializer):
     method = serializers.ChoiceField(RefundMethod.choices)
 
 
-class ExchangeLineIn(serializers.Serializer):
+class ExchangeLineIn(ClosedSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
@@ -85,12 +89,12 @@ class ExchangeLineIn(serializers.Serializer):
                                         max_value=100, required=False)
 
 
-class ExchangePaymentIn(PaymentIn):
+class ExchangePaymentIn(ClosedSerializer, PaymentIn):
     method = serializers.ChoiceField(EXCHANGE_PAYMENT_METHODS)
     status = serializers.ChoiceField(["authorized", "captured"])
 
 
-class ReturnIn(serializers.Serializer):
+class ReturnIn(ClosedSerializer):
     order = serializers.CharField(max_length=30, help_text="The order's number.")
     location = serializers.RegexField(LOCATION_CODE_PATTERN, required=False, help_text=(
         "The store taking the goods back (a pos client's own store if left out). Without "
@@ -109,18 +113,18 @@ class ReturnIn(serializers.Serializer):
     validate_exchange = staticmethod(unique_skus)
 
 
-class ReceiveLineIn(serializers.Serializer):
+class ReceiveLineIn(ClosedSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     disposition = serializers.ChoiceField(Disposition.choices)
 
 
-class RefusedLineIn(serializers.Serializer):
+class RefusedLineIn(ClosedSerializer):
     sku = serializers.RegexField(SKU_PATTERN)
     reason = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=500)
 
 
-class ReceiveIn(serializers.Serializer):
+class ReceiveIn(ClosedSerializer):
     lines = ReceiveLineIn(many=True, allow_empty=True, max_length=MAX_LINES, help_text=(
         "What came back. A line of the return not named here is refused (nothing of it came "
         "back); an empty list receives an empty parcel."))
@@ -132,7 +136,7 @@ class ReceiveIn(serializers.Serializer):
     validate_refused = staticmethod(unique_skus)
 
 
-class ReturnCancelIn(serializers.Serializer):
+class ReturnCancelIn(ClosedSerializer):
     reason = serializers.RegexField(PLAIN_TEXT_PATTERN, max_length=500)
 
 
@@ -160,14 +164,28 @@ class ReturnLineOut(serializers.Serializer):
         return data
 
 
+# Who sees a store credit's code: those who hand it to the customer (the till, the webshop,
+# the app) and staff. A code is money to whoever holds it (payments.services.store_credit), so
+# a warehouse's WMS, a supplier's portal or the ERP, which read returns too, never get it.
+SEES_STORE_CREDIT_CODES = frozenset(REGISTER)
+
+
 class RefundPartOut(serializers.Serializer):
     id = serializers.IntegerField()
     route = serializers.CharField(help_text="psp | till | store_credit | receivable")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     status = serializers.CharField()
-    store_credit_code = serializers.CharField(source="store_credit.code", allow_null=True,
-                                              default=None)
+    store_credit_code = serializers.CharField(
+        source="store_credit.code", allow_null=True, default=None, help_text=(
+            "Route store_credit: the code the customer pays with later; shown to pos, "
+            "webshop, app and staff clients only (null for the others)."))
     issued_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("sees_codes"):
+            data["store_credit_code"] = None
+        return data
 
 
 class RefundOut(serializers.Serializer):
@@ -226,7 +244,7 @@ class ReturnOut(serializers.Serializer):
         parts = _refund_parts(ret)
         return RefundOut({"method": ret.refund_method, "amount": ret.refund_amount,
                           "currency": ret.currency, "status": refund_status(ret, parts),
-                          "refunds": parts}).data
+                          "refunds": parts}, context=self.context).data
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -234,8 +252,13 @@ class ReturnOut(serializers.Serializer):
         return data
 
 
+def _context(client: ApiClient) -> dict[str, Any]:
+    return {"sees_codes": client.kind in SEES_STORE_CREDIT_CODES}
+
+
 def _answer(client: ApiClient, pk: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(ReturnOut(return_get(client=client, pk=pk)).data, status=code)
+    return Response(ReturnOut(return_get(client=client, pk=pk), context=_context(client)).data,
+                    status=code)
 
 
 def _exchange(data: dict[str, Any]) -> Exchange | None:
@@ -286,9 +309,10 @@ class ReturnsView(APIView):
                    responses={200: page_of(ReturnOut), 400: ErrorSerializer})
     def get(self, request: Request) -> Response:
         query = validated_query(request, ListQuery)
-        returns = return_list(client=client_of(request), order=query.get("order"),
+        client = client_of(request)
+        returns = return_list(client=client, order=query.get("order"),
                               status=query.get("status"), location=query.get("location"))
-        return paginated(request, self, returns, ReturnOut)
+        return paginated(request, self, returns, ReturnOut, context=_context(client))
 
 
 class ReturnView(APIView):

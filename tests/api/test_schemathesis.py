@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from oms.core.idempotency import HEADER, KEY_PATTERN
 from oms.core.models import ClientKind
+from oms.orders.models import Order
 from oms.wsgi import application
 from tests.conftest import ApiClientSession
 from tests.factories import (
@@ -34,6 +35,7 @@ from tests.factories import (
     StockLevelFactory,
     StoreFactory,
     WebhookSubscriptionFactory,
+    fulfil,
 )
 from tests.network import order_body
 
@@ -53,6 +55,8 @@ KIND_BY_RESOURCE = {
     "fulfillments": ClientKind.WMS,
     "payments": ClientKind.PSP,
     "webhook-subscriptions": ClientKind.STAFF,
+    # Staff may call every returns operation (register, receive, cancel, read).
+    "returns": ClientKind.STAFF,
 }
 
 CONFIG = schemathesis.Config.from_dict({
@@ -114,6 +118,15 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
         "delivery": {"method": "ship"}})
     assert hold.status_code == 201, hold.content
     subscription = WebhookSubscriptionFactory(owner=clients[ClientKind.STAFF])
+    # A return of the order, taken back at the store: its units count as fulfilled (as the
+    # warehouse's shipment would count them), so that one unit can be announced.
+    fulfil(Order.objects.get(number=order.json()["number"]), {"SKU-1": 2})
+    ret = ApiClientSession(clients[ClientKind.STAFF]).post("/api/v1/returns", {
+        "order": order.json()["number"], "location": store.code,
+        "lines": [{"sku": "SKU-1", "quantity": 1, "reason": "too_small",
+                   "condition": "resellable"}],
+        "refund": {"method": "store_credit"}})
+    assert ret.status_code == 201, ret.content
     REAL_IDS.clear()
     REAL_IDS.update({
         "products": {"sku": "SKU-1"},
@@ -122,6 +135,7 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
         "orders": {"number": order.json()["number"]},
         "fulfillments": {"id": order.json()["fulfillments"][0]["id"]},
         "webhook-subscriptions": {"id": subscription.pk},
+        "returns": {"id": ret.json()["id"]},
     })
     yield {kind: c.token for kind, c in clients.items()}
     REAL_IDS.clear()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import pickup_code
@@ -79,7 +80,7 @@ def delivered(network: Any, shop: Any, wms_kassel: Any,
         _ok(after_commit(wms_kassel.post, f"/api/v1/fulfillments/{fo.pk}/ship",
                          {"carrier": "dhl", "tracking_number": f"T{fo.pk}"}))
         _ok(wms_kassel.post(f"/api/v1/fulfillments/{fo.pk}/tracking-events",
-                            {"status": "delivered", "at": "2026-12-01T10:00:00+00:00"}))
+                            {"status": "delivered", "at": timezone.now().isoformat()}))
         return _ok(shop.get(f"/api/v1/orders/{order['number']}"))
 
     return run

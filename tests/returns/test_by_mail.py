@@ -15,7 +15,7 @@ from oms.core.attempts.services import attempts_requeue_due
 from oms.core.models import OutboxEvent
 from oms.orders.models import OrderEvent
 from payments.adapters import psp
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, StoreCredit
 from returns.adapters import carrier
 from returns.adapters.carrier import LabelResult
 from returns.models import Return
@@ -246,5 +246,12 @@ def test_a_supplier_site_receives_a_parcel_sent_to_it(
 
     # then it is received there and the store credit issued
     assert received["status"] == "closed"
-    assert received["refund"]["refunds"][0]["route"] == "store_credit"
     assert level("A", site).on_hand == 1
+    # and the supplier sees the refund but never the credit's code (it is money), which the
+    # webshop gets to show the customer
+    [part] = received["refund"]["refunds"]
+    assert (part["route"], part["store_credit_code"]) == ("store_credit", None)
+    [seen] = ok(shop.get(f"/api/v1/returns/{ret['id']}"))["refund"]["refunds"]
+    assert seen["store_credit_code"] == StoreCredit.objects.get().code
+    listed = ok(supplier.get("/api/v1/returns"))["results"]
+    assert listed[0]["refund"]["refunds"][0]["store_credit_code"] is None

@@ -12,6 +12,7 @@ import pytest
 
 from fulfillment.models import FulfillmentOrder
 from inventory.models import MovementKind, Reservation, StockMovement
+from oms.catalog.models import Price, Product
 from oms.orders.models import Order
 from payments.models import Payment, Refund
 from returns.models import Return, ReturnPolicy
@@ -55,7 +56,7 @@ def test_an_exchange_in_store_reserves_the_replacement_off_that_shelf_at_registr
 
 
 def test_the_replacement_is_handed_over_at_receipt_and_the_return_closes(
-        network: Any, delivered: Any, pos_munich: Any, shop: Any, after_commit: Any) -> None:
+        network: Any, delivered: Any, pos_munich: Any, after_commit: Any) -> None:
     # given an exchange of A for C registered in Munich
     order = delivered([("A", 1)])
     network.stock(network.munich, "C", 2)
@@ -71,16 +72,31 @@ def test_the_replacement_is_handed_over_at_receipt_and_the_return_closes(
                                         quantity=-1).exists()
     assert level("A", network.munich).on_hand == 1
     # and the exchange order is completed, its pickup handed over, linked to the return
-    replacement = shop.get(f"/api/v1/orders/{ret['exchange_order']}")
     assert received["exchange_order"] == ret["exchange_order"]
     fo = FulfillmentOrder.objects.get(order__number=ret["exchange_order"])
     assert fo.status == "picked_up"
     assert Order.objects.get(number=ret["exchange_order"]).status == "completed"
-    assert replacement.status_code in (200, 404)  # another channel's order may be hidden
     # and nothing is refunded: the return is closed
     now = ok(pos_munich.get(f"/api/v1/returns/{ret['id']}"))
     assert (now["status"], now["refund"]["status"]) == ("closed", "none")
     assert not Refund.objects.filter(reference=ret["number"]).exists()
+
+
+def test_a_replacement_without_a_price_costs_the_order_channels_price_now(
+        network: Any, delivered: Any, pos_munich: Any) -> None:
+    # given C listed at 12.00 in the webshop channel the order came from
+    order = delivered([("A", 1)])
+    network.stock(network.munich, "C", 2)
+    Price.objects.create(product=Product.objects.get(sku="C"), channel="web", currency="EUR",
+                         amount=Decimal("12.00"))
+
+    # when the till exchanges A for C without naming a price
+    response = pos_munich.post("/api/v1/returns", return_body(
+        order, [("A", 1)], exchange=[{"sku": "C", "quantity": 1}]))
+
+    # then C costs 12.00: the difference of 2.00 must be paid
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0]["difference"] == "2.00"
 
 
 def test_a_dearer_replacement_needs_the_difference_paid_and_without_it_nothing_is_written(
@@ -257,3 +273,69 @@ def test_receipt_body_for_an_exchange_names_what_came_back(
     assert error_codes(response) == ["exchange_not_covered"]
     assert Return.objects.get().status == "requested"
     assert level("C", network.munich).on_hand == 2
+
+
+# --- the replacement cancelled ------------------------------------------------------------------
+def test_a_replacement_cancelled_before_the_parcel_arrives_leaves_the_whole_value_refunded(
+        network: Any, delivered: Any, shop: Any, wms_kassel: Any, after_commit: Any,
+        by_mail: None) -> None:
+    # given an exchange by mail of A for A-L, the replacement held
+    order = delivered([("A", 1)])
+    network.stock(network.kassel, "A-L", 5)
+    ret = register(shop, order, [("A", 1)], exchange=exchange("A-L", "10.00"))
+    assert ret["refund"]["amount"] == "0.00"
+
+    # when the customer cancels the replacement, then the parcel arrives
+    ok(after_commit(shop.post, f"/api/v1/orders/{ret['exchange_order']}/cancel",
+                    {"reason": "wants the money instead"}))
+    received = receive(wms_kassel, after_commit, ret, [("A", 1)])
+
+    # then the goods' value paid nothing: all of it goes back to the card
+    assert (received["exchange_credit"], received["refund"]["amount"]) == ("0.00", "10.00")
+    assert Payment.objects.get(order__number=order["number"]).refunded_amount == 10
+    assert ok(shop.get(f"/api/v1/returns/{ret['id']}"))["status"] == "closed"
+    trail = shop.get(f"/api/v1/orders/{order['number']}/events").json()["results"]
+    assert "return.exchange_cancelled" in [e["type"] for e in trail]
+
+
+def test_a_replacement_cancelled_after_the_parcel_arrived_is_refunded_then(
+        network: Any, delivered: Any, shop: Any, wms_kassel: Any, after_commit: Any,
+        by_mail: None) -> None:
+    # given an exchange by mail whose parcel arrived: the replacement is released, nothing
+    # is refunded (the goods' value pays it)
+    order = delivered([("A", 1)])
+    network.stock(network.kassel, "A-L", 5)
+    ret = register(shop, order, [("A", 1)], exchange=exchange("A-L", "10.00"))
+    received = receive(wms_kassel, after_commit, ret, [("A", 1)])
+    assert (received["status"], received["refund"]["amount"]) == ("received", "0.00")
+
+    # when the customer cancels the replacement before it ships
+    ok(after_commit(shop.post, f"/api/v1/orders/{ret['exchange_order']}/cancel",
+                    {"reason": "wants the money instead"}))
+
+    # then the value comes back to the card after all, and the return is closed
+    now = ok(shop.get(f"/api/v1/returns/{ret['id']}"))
+    assert (now["exchange_credit"], now["refund"]["amount"]) == ("0.00", "10.00")
+    assert (now["status"], now["refund"]["status"]) == ("closed", "issued")
+    assert Payment.objects.get(order__number=order["number"]).refunded_amount == 10
+    assert len(Refund.objects.filter(reference=ret["number"])) == 1
+
+
+def test_a_replacement_cancelled_before_the_till_receives_does_not_block_the_receipt(
+        network: Any, delivered: Any, api: Any, pos_munich: Any, after_commit: Any) -> None:
+    # given an exchange registered in Munich, the replacement then cancelled by staff
+    order = delivered([("A", 1)])
+    network.stock(network.munich, "C", 2)
+    ret = register(pos_munich, order, [("A", 1)], exchange=exchange("C", "10.00"),
+                   method="cash")
+    ok(after_commit(api("staff").post, f"/api/v1/orders/{ret['exchange_order']}/cancel",
+                    {"reason": "customer changed their mind at the counter"}))
+    assert level("C", network.munich).reserved == 0
+
+    # when the till receives A
+    received = receive(pos_munich, after_commit, ret, [("A", 1)])
+
+    # then nothing is handed over, and the whole value is paid out in cash
+    assert level("C", network.munich).on_hand == 2
+    assert (received["exchange_credit"], received["refund"]["amount"]) == ("0.00", "10.00")
+    assert received["status"] == "closed"

@@ -11,11 +11,11 @@ import pytest
 
 from oms.core.models import OutboxEvent
 from payments.adapters import psp
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, StoreCredit
 from returns.models import Return
 from tests.conftest import error_codes
 from tests.returns.conftest import return_body
-from tests.returns.support import ok, register, take_back
+from tests.returns.support import credit_of, ok, receive, register, take_back
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +102,78 @@ def test_a_pay_in_store_order_sent_back_by_mail_cannot_go_to_the_original_paymen
     assert response.status_code == 422, response.content
     assert error_codes(response) == ["refund_method_unavailable"]
     assert not Return.objects.exists()
+
+
+def test_an_order_paid_with_store_credit_goes_back_onto_the_same_credit(
+        network: Any, delivered: Any, collected: Any, pos_munich: Any, shop: Any,
+        after_commit: Any) -> None:
+    # given a store credit of 20.00, which paid a new order of 20.00 in full
+    credit = credit_of(take_back(pos_munich, after_commit, delivered([("A", 2)]), [("A", 2)],
+                                 method="store_credit"))
+    order = collected([("C", 2)], payment={"method": "store_credit", "status": "captured",
+                                           "amount": "20.00", "store_credit_code": credit.code})
+    credit.refresh_from_db()
+    assert credit.balance == 0
+
+    # when one unit of the new order comes back to the original payment
+    ret = take_back(pos_munich, after_commit, order, [("C", 1)])
+
+    # then the same credit holds 10.00 again, no new credit was issued
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("10.00")
+    assert [e.kind for e in credit.entries.all()] == ["issue", "redeem", "refund"]
+    assert StoreCredit.objects.count() == 1
+    assert credit_of(ret) == credit
+
+
+def test_an_order_paid_by_gift_card_is_refunded_as_a_new_store_credit(
+        network: Any, collected: Any, pos_munich: Any, after_commit: Any) -> None:
+    order = collected([("A", 1)], payment={"method": "gift_card", "status": "captured",
+                                           "amount": "10.00"})
+
+    ret = take_back(pos_munich, after_commit, order, [("A", 1)])
+
+    credit = credit_of(ret)
+    assert credit.balance == Decimal("10.00")
+    assert Refund.objects.get(reference=ret["number"]).route == "store_credit"
+
+
+def test_a_return_announced_online_for_a_store_is_received_and_paid_out_at_its_till(
+        network: Any, delivered: Any, shop: Any, pos_munich: Any, pos_berlin: Any,
+        after_commit: Any) -> None:
+    # given the webshop announced a return the customer brings to Munich, with cash back
+    order = delivered([("A", 1)])
+    ret = register(shop, order, [("A", 1)], method="cash", location="ST-MUC")
+    assert (ret["mode"], ret["location"]) == ("in_store", "ST-MUC")
+
+    # when the Berlin till tries to receive it, then the Munich till
+    elsewhere = pos_berlin.post(f"/api/v1/returns/{ret['id']}/receive",
+                                {"lines": [{"sku": "A", "quantity": 1,
+                                            "disposition": "restock"}]})
+    received = ok(after_commit(pos_munich.post, f"/api/v1/returns/{ret['id']}/receive",
+                               {"lines": [{"sku": "A", "quantity": 1,
+                                           "disposition": "restock"}]}))
+
+    # then Berlin does not see it; Munich takes it and pays out the cash
+    assert elsewhere.status_code == 404
+    assert received["status"] == "closed"
+    [refund] = Refund.objects.filter(reference=ret["number"])
+    assert (refund.route, refund.location_code) == ("till", "ST-MUC")
+
+
+def test_the_replacement_of_an_exchange_comes_back_as_store_credit_for_the_goods_value(
+        network: Any, delivered: Any, pos_munich: Any, after_commit: Any) -> None:
+    # given A exchanged for C in Munich, C handed over
+    order = delivered([("A", 1)])
+    network.stock(network.munich, "C", 2)
+    ret = register(pos_munich, order, [("A", 1)], exchange=[
+        {"sku": "C", "quantity": 1, "unit_price": "10.00"}])
+    receive(pos_munich, after_commit, ret, [("A", 1)])
+    replacement = pos_munich.get(f"/api/v1/returns/{ret['id']}").json()["exchange_order"]
+
+    # when the customer brings C back too, to the original payment
+    back = take_back(pos_munich, after_commit, {"number": replacement}, [("C", 1)])
+
+    # then the value that paid C becomes a store credit: it cannot go back to A's card twice
+    assert credit_of(back).balance == Decimal("10.00")
+    assert psp.fake.refunds == {}
