@@ -25,6 +25,7 @@ from fulfillment.rollup import order_roll_up
 from fulfillment.services import fulfillment_close
 from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
 from fulfillment.steps import (
+    fulfilled_so_far,
     lines_of,
     lock_fulfillment,
     move_out,
@@ -197,9 +198,12 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
             save_and_publish(order, fo, "fulfillment.transfer_shipped", actor,
                               {"shipment": parcel})
         else:
+            counted = fulfilled_so_far(order)
             order_lines_fulfill(order=order, units=units, actor=actor,
                                 data={"fulfillment": fo.pk, "tracking_number": tracking_number})
-            amount = units_value(fo_lines.values(), units)
+            # Shipping is charged with the first goods that leave.
+            amount = units_value(order, units, counted=counted,
+                                 shipping=not any(counted.values()))
             save_and_publish(order, fo, "fulfillment.shipped", actor, {
                 "shipment": parcel, "amount": str(amount), "currency": order.currency})
         order_roll_up(order=order, actor=actor)

@@ -22,6 +22,7 @@ from fulfillment.readiness import fully_picked, make_ready, restocked_pickup
 from fulfillment.rollup import order_roll_up
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from fulfillment.steps import (
+    fulfilled_so_far,
     lines_of,
     lock_fulfillment,
     move_out,
@@ -152,9 +153,10 @@ def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) ->
         reservation=order_reservation(order_number=order.number),
         location_id=fo.location_id, units=units, reference=f"pickup {order.number}",
         actor=actor)
+    counted = fulfilled_so_far(order)
     order_lines_fulfill(order=order, units=units, actor=actor,
                         data={"fulfillment": fo.pk, "handover": fo.location.code})
-    amount = units_value(lines, units)
+    amount = units_value(order, units, counted=counted, shipping=not any(counted.values()))
     if amount > 0:
         payment_collect_in_store(order=order, amount=amount, actor=actor,
                                  reference=f"pickup {fo.pk} at {fo.location.code}")
@@ -210,7 +212,13 @@ def pickup_expire(*, fulfillment: FulfillmentOrder, actor: str = SWEEP_ACTOR,
             return False
         lines = lines_of(fo)
         units = open_units(fo, lines)
-        amount = units_value(lines, units)
+        counted = fulfilled_so_far(order)
+        # Nothing of the order ever reached the customer and nothing else is coming: the
+        # shipping it was charged goes back too.
+        nothing_else = all(ln.allocated == units.get(ln.product_id, 0)
+                           for ln in order.lines.all())
+        amount = units_value(order, units, counted=counted,
+                             shipping=not any(counted.values()) and nothing_else)
         move_out(fo, units, lines)
         reservation = order_reservation(order_number=order.number)
         if reservation is not None and units:

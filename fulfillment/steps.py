@@ -16,6 +16,7 @@ from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.services import fulfillment_payload
 from oms.core.errors import Conflict, InvalidTransition
 from oms.core.events import event_emit
+from oms.orders.amounts import PricedLine, goods_value
 from oms.orders.models import Order
 from oms.orders.services import order_event_record, order_lock
 from oms.orders.states import OrderStatus
@@ -73,11 +74,20 @@ def move_out(fo: FulfillmentOrder, units: Mapping[str, int],
             line.save(update_fields=["cancelled"])
 
 
-def units_value(lines: Iterable[FulfillmentLine], units: Mapping[str, int]) -> Decimal:
-    """What `units` of these lines are worth at the order's prices (the amount to capture,
-    collect or give back)."""
-    prices = {ln.sku: ln.order_line.unit_price for ln in lines}
-    return sum((prices[sku] * n for sku, n in units.items()), Decimal("0.00"))
+def units_value(order: Order, units: Mapping[str, int], *, counted: Mapping[str, int],
+                shipping: bool = False) -> Decimal:
+    """What `units` are worth (the amount to capture, collect or give back): the order's prices
+    less their share of its discount, counted on from `counted` units of each line
+    (oms.orders.amounts), plus the order's shipping if `shipping`."""
+    lines = [PricedLine(ln.product_id, ln.quantity, ln.unit_price) for ln in order.lines.all()]
+    value = goods_value(lines=lines, discount=order.discount_total, counted=counted,
+                        units=units)
+    return value + (order.shipping_total if shipping else Decimal("0.00"))
+
+
+def fulfilled_so_far(order: Order) -> dict[str, int]:
+    """Units of each line fulfilled until now (call before counting new ones)."""
+    return dict(order.lines.values_list("product_id", "fulfilled"))
 
 
 def units_json(units: Mapping[str, int]) -> list[dict[str, Any]]:

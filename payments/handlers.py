@@ -8,6 +8,7 @@ from typing import Any
 from oms.core.events import on_event
 from oms.core.models import OutboxEvent
 from payments.services import payment_captures_plan, payment_give_back
+from payments.services.cancelled_orders import store_credit_give_back_cancelled
 from payments.states import CaptureSource
 
 
@@ -59,3 +60,10 @@ def give_back_expired_pickup(event: OutboxEvent) -> None:
         amount=_amount(payload), currency=payload["currency"],
         context={"fulfillment": payload.get("id"), "location": payload.get("location")},
     )
+
+
+@on_event("order.cancelled", in_relay=True)
+def give_back_store_credit_of_cancelled_order(event: OutboxEvent) -> None:
+    """Nothing of the order left and nothing will: store credit it spent goes back on the
+    credit (database writes only, so the relay runs it)."""
+    store_credit_give_back_cancelled(order_number=event.aggregate_id, actor="payments")

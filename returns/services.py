@@ -33,6 +33,7 @@ from inventory.services import stock_movement_record
 from oms.core.attempts.services import attempts_create
 from oms.core.errors import InvalidInput, InvalidTransition, Unprocessable
 from oms.core.events import event_emit
+from oms.orders.amounts import PricedLine, net_line_values, units_refund
 from oms.orders.models import Order, OrderLine
 from oms.orders.services import (
     order_confirm,
@@ -45,7 +46,6 @@ from oms.orders.states import OrderStatus
 from payments.models import Refund
 from payments.services import RefundRequest, refund_method_check, refunds_issue
 from payments.states import RefundStatus
-from returns.amounts import PricedLine, net_line_values, units_refund
 from returns.eligibility import policy_for, returnable_units, window_end
 from returns.exchange import Exchange, exchange_place
 from returns.labels import RETURN_LABEL

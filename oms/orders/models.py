@@ -45,7 +45,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     # The total is the lines less the order discount plus shipping. A return refunds each
     # unit at its price less its proportional share of the discount, and shipping once the
-    # whole order is back (returns.amounts).
+    # whole order is back (oms.orders.amounts).
     discount_total = models.DecimalField(_("discount"), max_digits=12, decimal_places=2,
                                          default=0)
     shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2,

@@ -108,3 +108,4 @@ def store_credit_give_back(*, payment: Payment, amount: Decimal, reference: str,
 
 def store_credit_get(*, code: str) -> StoreCredit | None:
     return StoreCredit.objects.filter(code=code.upper()).first()
+

@@ -263,11 +263,6 @@ def test_restocked_units_are_available_at_once_and_serve_the_next_click_and_coll
     assert level("A", network.munich).reserved == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug outside returns: nothing reacts to order.cancelled for a store credit payment "
-    "(fulfillment/use_cases/order_cancellation.py, payments/handlers.py), so the credit spent "
-    "on a cancelled order is lost; payments.services.store_credit.store_credit_give_back "
-    "would put it back"))
 def test_store_credit_spent_on_an_order_cancelled_before_it_left_is_given_back(
         network: Any, delivered: Any, pos_munich: Any, shop: Any, after_commit: Any) -> None:
     # given a store credit of 10.00 spent in full on a new order

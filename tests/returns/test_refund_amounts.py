@@ -118,11 +118,6 @@ def test_shipping_is_not_refunded_when_the_channels_policy_says_no(
     assert till_refunds(order) == [Decimal("10.00")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug outside returns: fulfillment/lifecycle.py captures units_value() at shipment (the "
-    "lines' gross price, fulfillment/steps.py), never the order's shipping, so 4.95 of the "
-    "card payment is never captured and cannot be refunded to the card (409 "
-    "refund_not_possible)"))
 def test_a_card_paid_order_returned_whole_gets_goods_and_shipping_back_on_the_card(
         network: Any, delivered: Any, pos_munich: Any, after_commit: Any) -> None:
     # given a card order of 20.00 goods and 4.95 shipping, shipped and delivered
