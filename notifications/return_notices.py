@@ -37,14 +37,11 @@ from notifications.models import NotificationChannel, NotificationKind
 from payments.models import Refund
 from payments.states import PaymentMethod, RefundRoute
 from returns.models import Return
-from returns.states import LineStatus, ReturnMode
+from returns.states import NOT_RECEIVED, LineStatus, ReturnMode
 
 # Shown in place of the code in every stored text; square brackets survive HTML escaping.
 CREDIT_CODE_PLACEHOLDER = "[[store-credit-code]]"
 CODE_KINDS = frozenset({NotificationKind.REFUND_ISSUED})
-# What `returns.services.return_receive` writes as the reason of a line nobody named at
-# receipt: not a refusal by staff, the goods were not there.
-NOT_IN_THE_PARCEL = "not in the parcel"
 
 
 def _money(amount: Any, currency: str) -> str:
@@ -120,7 +117,7 @@ def received_context(ret: Return, payload: Mapping[str, Any]) -> dict[str, Any]:
         if left <= 0:
             continue
         reason = line.refused_reason.strip()
-        if line.status == LineStatus.REFUSED and reason and reason != NOT_IN_THE_PARCEL:
+        if line.status == LineStatus.REFUSED and reason and reason != NOT_RECEIVED:
             refused.append({"name": name, "sku": line.sku, "quantity": left, "reason": reason})
         else:
             missing.append({"name": name, "sku": line.sku, "quantity": left})

@@ -25,6 +25,7 @@ def return_payload(ret: Return, order: Order | None = None) -> dict[str, Any]:
                    "currency": ret.currency},
         "exchange_order": ret.exchange_order.number if ret.exchange_order_id else None,
         "label_url": ret.label_url or None,
+        "carrier": ret.carrier or None,
         "tracking_number": ret.tracking_number or None,
         "lines": [{"sku": ln.sku, "quantity": ln.quantity, "received": ln.received,
                    "status": ln.status, "reason": ln.reason_id, "condition": ln.condition,

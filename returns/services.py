@@ -53,7 +53,14 @@ from returns.models import Return, ReturnLine
 from returns.payloads import return_payload
 from returns.reasons import return_reasons_active
 from returns.routing import return_location_for_mail
-from returns.states import Condition, Disposition, LineStatus, ReturnMode, ReturnStatus
+from returns.states import (
+    NOT_RECEIVED,
+    Condition,
+    Disposition,
+    LineStatus,
+    ReturnMode,
+    ReturnStatus,
+)
 
 S = ReturnStatus
 ZERO = Decimal("0.00")
@@ -291,8 +298,7 @@ def return_receive(*, ret: Return, receipt: Receipt, actor: str) -> Return:
             received, disposition = receipt.lines.get(sku, (0, ""))
             line.received, line.disposition = received, disposition if received else ""
             line.status = LineStatus.RECEIVED if received else LineStatus.REFUSED
-            line.refused_reason = "" if received else receipt.refused.get(
-                sku, "not in the parcel")
+            line.refused_reason = "" if received else receipt.refused.get(sku, NOT_RECEIVED)
             line.refund_amount = worth.get(sku, ZERO)
             if received:
                 _put_away(ret, sku, received, disposition, actor)

@@ -46,6 +46,9 @@ class Disposition(models.TextChoices):
 
 
 S = ReturnStatus
+# The `refused_reason` of a line nobody named at receipt: not a refusal by staff, the goods
+# were not there (the customer's notice says so in their language).
+NOT_RECEIVED = "not in the parcel"
 # Shown under the return's diagram in docs/state-machines.md (manage.py state_diagrams).
 RULES = {"Return": """
 A return is `requested` when registered (at a till, in the cockpit, or by the webshop or app
