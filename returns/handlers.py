@@ -15,12 +15,14 @@ from returns.services import return_settle
 ACTOR = "returns"
 
 
-def _names_a_return(payload: dict[str, Any]) -> bool:
-    # Refunds are written for returns only, today; the reference is the return's number.
-    return "-R" in str(payload.get("reference") or "")
+def _psp_refund_of_a_return(payload: dict[str, Any]) -> bool:
+    # Refunds are written for returns only, today; the reference is the return's number. Cash,
+    # store credit and invoice credits are issued in the transaction that moves the return on
+    # (`services._advance`); only a card refund confirmed later by the PSP needs this handler.
+    return payload.get("route") == "psp" and "-R" in str(payload.get("reference") or "")
 
 
-@on_event("refund.issued", in_relay=True, when=_names_a_return)
+@on_event("refund.issued", in_relay=True, when=_psp_refund_of_a_return)
 def settle_return_after_refund(event: OutboxEvent) -> None:
     return_settle(return_number=str(event.payload["reference"]), actor=ACTOR)
 

@@ -28,7 +28,7 @@ from django_fsm import can_proceed
 from fulfillment.models import FulfillmentOrder
 from fulfillment.pickup import pickup_hand_over_at_counter
 from fulfillment.use_cases.order_cancellation import order_cancel
-from inventory.models import Location, LocationKind, MovementKind
+from inventory.models import Location, LocationKind, MovementKind, StockLevel
 from inventory.services import stock_movement_record
 from oms.core.attempts.services import attempts_create
 from oms.core.errors import InvalidInput, InvalidTransition, Unprocessable
@@ -189,7 +189,9 @@ def return_request(*, request: ReturnRequest, actor: str, channel: str) -> Retur
     for anything that cannot be returned (422), a closed window (422, unless
     `override_reason`), a replacement the store does not have (409)."""
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own (nor in receive): a refusal always ends the caller's
+    # transaction, the API request's or the cockpit's (see oms.orders.services.order_create).
+    with transaction.atomic(savepoint=False):
         order = order_lock(order=request.order)
         lines = _check_lines(order, request.lines)
         ends = _check_window(order, request.override_reason)
@@ -235,6 +237,20 @@ def _lock(ret: Return) -> tuple[Order, Return]:
     locked = (Return.objects.select_for_update(of=("self",), no_key=True)
               .select_related("location", "exchange_order").get(pk=ret.pk))
     return order, locked
+
+
+def _in_lock_order(ret: Return) -> dict[str, ReturnLine]:
+    """The return's lines by SKU, in the order their stock rows at the receiving location are
+    locked when the goods are put away: by the stock row's primary key, as every stock writer
+    locks them (ARCHITECTURE.md rule 3). Two tills receiving returns of the same SKUs in
+    another order would otherwise deadlock. A SKU the location never held gets its row on
+    put-away, last."""
+    lines = list(ret.lines.select_related("order_line"))
+    level_of = dict(StockLevel.objects.filter(
+        location=ret.location, product_id__in=[ln.sku for ln in lines])
+        .values_list("product_id", "pk"))
+    lines.sort(key=lambda ln: (level_of.get(ln.sku, float("inf")), ln.sku))
+    return {ln.sku: ln for ln in lines}
 
 
 def _check_receipt(ret: Return, lines: dict[str, ReturnLine], receipt: Receipt) -> None:
@@ -286,10 +302,10 @@ def return_receive(*, ret: Return, receipt: Receipt, actor: str) -> Return:
     the order, hand over an exchange (in store) or release it (by mail), and refund. Two tills
     receiving the same return at once: the second waits for the first and gets 409."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order, ret = _lock(ret)
         _step(ret, "receive")
-        lines = {ln.sku: ln for ln in ret.lines.select_related("order_line")}
+        lines = _in_lock_order(ret)
         _check_receipt(ret, lines, receipt)
         order_lines = {ln.product_id: ln for ln in order.lines.all()}
         units = {sku: n for sku, (n, _d) in receipt.lines.items() if n > 0}

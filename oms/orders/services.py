@@ -348,7 +348,7 @@ def order_lines_return(*, order: Order, units: dict[str, int], actor: str,
     409, and the database refuses it too), then move the order on: ``returned`` once every
     fulfilled unit is back and nothing is open, ``partially_returned`` otherwise, as far as its
     status allows (see `states.RETURNABLE_FROM`)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see order_create
         locked = order_lock(order=order)
         lines = {ln.product_id: ln for ln in locked.lines.select_for_update(no_key=True)}
         for sku, quantity in units.items():
