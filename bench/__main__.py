@@ -48,13 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap_django(config, config.db_name(names[0]))
     print(f"bench: {', '.join(names)} at scale {args.scale} "
           f"(server {config.database_url('<db>')}, databases {config.db_prefix}_<name>)")
+    done = {}
     for name in names:
         module = importlib.import_module(BENCHMARKS[name])
         started = time.perf_counter()
-        results = module.run(config)
+        results = done[name] = module.run(config)
         path = results.write()
         print(f"  {name} took {time.perf_counter() - started:.1f} s; results in "
               f"{path.relative_to(path.parent.parent.parent)}")
+    if "intake" in done and "returns" in done:  # the issue wants them next to each other
+        from bench.returns import side_by_side
+
+        side_by_side(done["intake"], done["returns"])
     return 0
 
 

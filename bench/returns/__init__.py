@@ -42,6 +42,7 @@ returned, with a movement row each, and the order lines counting them.
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ from bench.harness.pgbench import PgbenchResult, WaitSampler, pgbench_run, print
 from bench.harness.processes import Server, gunicorn_server
 from bench.harness.report import (
     Results,
+    Stopwatch,
     latency_ms,
     latency_summary,
     print_table,
@@ -97,9 +99,9 @@ from bench.returns.visits import ReturnRun, visits_send
 
 NAME = "returns"
 DEFAULT_SENDERS = 4
-FULL_RETURNS = 1_000
-FULL_CASH = 300
-FULL_ORIGINAL = 300
+FULL_RETURNS = 800
+FULL_CASH = 200
+FULL_ORIGINAL = 200
 FULL_SEQUENTIAL = 100
 FULL_WARM_UP = 40
 TARGET_P95_MS = 150.0
@@ -147,9 +149,12 @@ def run(config: BenchConfig) -> Results:
             relay = Relay(redis_client(config.redis_url), celery_queues())
             step(f"setup: {total} orders placed, shipped and delivered through the services, "
                  "the worker relaying and capturing")
-            with tasks_to_the_worker():
+            with Stopwatch() as setup, tasks_to_the_worker():
                 orders = orders_deliver(rng, "ret", total)
-            relay.drain()
+            drained = relay.drain()
+            results.parameters["setup_orders_seconds"] = round(setup.seconds + drained, 1)
+            step(f"  {total} orders in {setup.seconds:.1f} s, the worker done "
+                 f"{drained:.1f} s later")
             card, captured = payments_captured(config, db, [o.number for o in orders])
             if captured != card or card != total:
                 raise RuntimeError(f"setup: {captured} of {card} card payments captured, "
@@ -188,6 +193,8 @@ def run(config: BenchConfig) -> Results:
 
 @dataclass
 class Measured:
+    """What the HTTP phases measured and found, by phase name."""
+
     runs: dict[str, ReturnRun]
     checks: dict[str, Any]
     waits: dict[str, dict[str, float]]
@@ -204,6 +211,8 @@ PHASES = [("http", METHOD, None), ("http_cash", "cash", None),
 def _http_phases(config: BenchConfig, db: str, server: Server, worker: Worker, relay: Relay,
                  network: Network, phases: dict[str, list[Delivered]],
                  senders: int) -> Measured:
+    """Warm-up, the probe return (its rows are the pgbench script's templates), then each
+    phase of `PHASES` with its CPU, its database connections' states and its checks."""
     token = network.pos_token
     warm = visits_send(server, token, split(phases["warm"], senders), METHOD, relay.drain)
     if warm.failures:
@@ -361,6 +370,7 @@ def _report(results: Results, measured: Measured, baseline: PgbenchResult) -> No
         if per:
             print(f"  CPU per return in {name}: " + ", ".join(
                 f"{label} {ms:.1f} ms" for label, ms in per.items()))
+    _little(results, main)
     print_backend_states(results.metrics["backend_states"])
     for name, check in measured.checks.items():
         print(f"  check {name}: {check['closed']}/{check['returns']} closed, refunded "
@@ -370,3 +380,43 @@ def _report(results: Results, measured: Measured, baseline: PgbenchResult) -> No
               + ("correct" if not check["findings"] else
                  f"{len(check['findings'])} FINDINGS (see notes)"))
     results.print_notes()
+
+
+def _little(results: Results, main: ReturnRun) -> None:
+    """Little's law for closed-loop senders: mean latency = senders / rate, and the p95 is
+    above the mean; so the target needs a rate, and the rate a CPU budget per return."""
+    if not main.done:
+        return
+    mean_ms = latency_summary(_calls(main)["return"])["mean_ms"]
+    needed = main.senders / (TARGET_P95_MS / 1000)
+    cores = os.cpu_count() or 1
+    budget = cores * 1000 / needed
+    used = sum(v for k, v in results.metrics["http"].get("cpu_ms_per_return", {}).items()
+               if k != "other")
+    results.metrics["http"]["p95_needs_returns_per_second_above"] = round(needed, 1)
+    results.metrics["http"]["cpu_ms_per_return_budget"] = round(budget, 1)
+    print(f"  {main.senders} senders in a closed loop: mean latency {mean_ms:.0f} ms (= senders "
+          f"/ rate); a p95 under {TARGET_P95_MS:.0f} ms needs a mean under it, so more than "
+          f"{needed:.0f} returns/s: at most {budget:.0f} ms of CPU per return on {cores:.0f} "
+          f"cores, against {used:.0f} ms (gunicorn, worker, PostgreSQL, senders) now")
+
+
+def side_by_side(intake: Results, returns: Results) -> None:
+    """The headline figures of ``python -m bench intake returns``, one above the other: each
+    against its own pgbench baseline and against the intake's, all measured in this run."""
+    order_tps = intake.metrics["pgbench_by_hand"]["tps"]
+    rows = [["metric", "rate", "p50", "p95", "own pgbench baseline", "ratio",
+             "ratio to intake's pgbench"]]
+    for label, unit, results, rate_key, latency in [
+            ("intake.http (POST /orders)", "orders/s", intake, "orders_per_second",
+             intake.metrics["http"]["latency_ms"]),
+            ("returns.http (register + receive)", "returns/s", returns, "returns_per_second",
+             returns.metrics["http"]["latency_ms"]["return"])]:
+        http, tps = results.metrics["http"], results.metrics["pgbench_by_hand"]["tps"]
+        rows.append([label, f"{http[rate_key]:.1f} {unit}", f"{latency['p50_ms']:.1f} ms",
+                     f"{latency['p95_ms']:.1f} ms", f"{tps:.1f}/s",
+                     f"{http[rate_key] / tps:.3f}" if tps else "",
+                     f"{http[rate_key] / order_tps:.3f}" if order_tps else ""])
+    print("\nintake and returns, same run, "
+          f"{intake.parameters['senders']} and {returns.parameters['senders']} senders:")
+    print_table(rows, right=(1, 2, 3, 4, 5, 6))

@@ -146,6 +146,8 @@ def baseline_script(probe: ProbeRows) -> str:
         return grouped
 
     number = ":onum::text || '-R2'"
+    # pgbench would read ":credit" in a literal as a variable: the colons go in escaped
+    credit_key = f"{sql_text('return:')} || :rid::text || {sql_text(':credit')}"
     ret = only("returns_return")
     lines = sorted(r["returns_returnline"], key=lambda ln: ln["id"])
     if len(lines) != 2:
@@ -202,11 +204,11 @@ def baseline_script(probe: ProbeRows) -> str:
         + "\n  RETURNING id),\ne AS (\n" + insert("payments_storecreditentry", [doc(
             "payments_storecreditentry", entry, store_credit_id="(SELECT id FROM c)",
             amount=":amount::numeric", balance_after=":amount::numeric",
-            order_id=":oid::bigint", reference="'return:' || :rid::text || ':credit'")], entry)
+            order_id=":oid::bigint", reference=credit_key)], entry)
         + ")\n" + insert("payments_refund", [doc(
             "payments_refund", refund, store_credit_id="(SELECT id FROM c)",
             order_id=":oid::bigint", amount=":amount::numeric", reference=number,
-            idempotency_key="'return:' || :rid::text || ':credit'")], refund)
+            idempotency_key=credit_key)], refund)
         + "\nRETURNING id AS fid \\gset",
         "UPDATE returns_return SET status = 'closed', received_at = now(), received_by = "
         f"{sql_text(ret['received_by'])}, refunded_at = now(), closed_at = now(), "

@@ -110,17 +110,6 @@ def returns_check(config: BenchConfig, db: str, *, orders: Sequence[Delivered], 
         figures
 
 
-def refund_lags(config: BenchConfig, db: str, numbers: Sequence[str]) -> list[float]:
-    """Seconds from receipt to the refund issued, per return (card refunds: the worker's PSP
-    call after the receipt's commit)."""
-    with raw_connection(config, db) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT extract(epoch FROM max(f.issued_at) - r.received_at)::float "
-            "FROM returns_return r JOIN payments_refund f ON f.reference = r.number "
-            "WHERE r.number = ANY(%s) AND f.issued_at IS NOT NULL GROUP BY r.id",
-            [list(numbers)]).fetchall()]
-
-
 def issued_at(config: BenchConfig, db: str, numbers: Sequence[str]) -> dict[str, float]:
     """When each return's last refund was issued (epoch seconds)."""
     with raw_connection(config, db) as conn:
