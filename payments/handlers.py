@@ -8,7 +8,10 @@ from typing import Any
 from oms.core.events import on_event
 from oms.core.models import OutboxEvent
 from payments.services import payment_captures_plan, payment_give_back
-from payments.services.cancelled_orders import store_credit_give_back_cancelled
+from payments.services.cancelled_orders import (
+    store_credit_give_back_cancelled,
+    store_credit_give_back_lines,
+)
 from payments.states import CaptureSource
 
 
@@ -67,3 +70,13 @@ def give_back_store_credit_of_cancelled_order(event: OutboxEvent) -> None:
     """Nothing of the order left and nothing will: store credit it spent goes back on the
     credit (database writes only, so the relay runs it)."""
     store_credit_give_back_cancelled(order_number=event.aggregate_id, actor="payments")
+
+
+@on_event("order.lines_cancelled", in_relay=True)
+def give_back_store_credit_of_cancelled_lines(event: OutboxEvent) -> None:
+    """Units of the order were cancelled before they left: what they were worth goes back on
+    the store credit that paid for them, once per event."""
+    detail = event.payload.get("detail") or {}
+    units = {ln["sku"]: int(ln["quantity"]) for ln in detail.get("lines") or []}
+    store_credit_give_back_lines(order_number=event.aggregate_id, event_id=str(event.id),
+                                 units=units, actor="payments")

@@ -31,7 +31,7 @@ from fulfillment.use_cases.order_cancellation import order_cancel
 from inventory.models import Location, LocationKind, MovementKind, StockLevel
 from inventory.services import stock_movement_record
 from oms.core.attempts.services import attempts_create
-from oms.core.errors import InvalidInput, InvalidTransition, Unprocessable
+from oms.core.errors import Conflict, InvalidInput, InvalidTransition, Unprocessable
 from oms.core.events import event_emit
 from oms.orders.amounts import PricedLine, net_line_values, units_refund
 from oms.orders.models import Order, OrderLine
@@ -41,6 +41,7 @@ from oms.orders.services import (
     order_lines_return,
     order_lock,
 )
+from oms.orders.states import CANCELLABLE as ORDER_CANCELLABLE
 from oms.orders.states import OPEN as ORDER_OPEN
 from oms.orders.states import OrderStatus
 from payments.models import Refund
@@ -453,10 +454,18 @@ def return_cancel(*, ret: Return, reason: str, actor: str) -> Return:
     with transaction.atomic():
         order, ret = _lock(ret)
         _step(ret, "cancel")
+        exchange = ret.exchange_order
+        if exchange is not None and exchange.status != OrderStatus.CANCELLED \
+                and exchange.status not in ORDER_CANCELLABLE:
+            # The replacement left already (sent at once, per the channel's policy): the
+            # goods must come back to pay for it; customer service settles it otherwise.
+            raise Conflict(
+                _("The replacement order %(number)s has left already; the return cannot be "
+                  "cancelled.") % {"number": exchange.number},
+                code="exchange_already_sent", attr="status")
         ret.updated_at = timezone.now()
         ret.save(update_fields=["status", "updated_at"])
-        exchange = ret.exchange_order
-        if exchange is not None and exchange.status in ORDER_OPEN:
+        if exchange is not None and exchange.status in ORDER_CANCELLABLE:
             order_cancel(order=exchange, reason=f"return {ret.number} cancelled", actor=actor)
         _audit(order, ret, "return.cancelled", actor, reason=reason)
     return ret

@@ -49,6 +49,7 @@ from payments.services.core import (
     payment_require,
     refund_step,
 )
+from payments.services.refunds import refund_pending_at_psp, refund_settle_by_psp
 from payments.states import (
     CaptureSource,
     CaptureStatus,
@@ -191,6 +192,12 @@ def _apply(order: Order, payment: Payment, data: PspEventData, amount: Decimal,
         refund = _unconfirmed_refund(payment, amount)
         if refund is not None:
             _confirm_refund(refund, data, order=order, actor=actor)
+            return O.REFUND_CONFIRMED, order, payment
+        asked = refund_pending_at_psp(payment=payment, amount=amount)
+        if asked is not None:
+            # A refund for returned goods whose call has not answered yet: this is it.
+            refund_settle_by_psp(order=order, payment=payment, refund=asked, at=data.at)
+            payment.refresh_from_db()
             return O.REFUND_CONFIRMED, order, payment
         payment_require(payment, "refund_partially")
         _require_within(amount, payment.captured_amount - payment.refunded_amount,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +45,12 @@ from django.utils.translation import gettext_lazy
 from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
 from oms.core.attempts.models import Attempt, AttemptTry
 from oms.core.attempts.selectors import attempt_of
-from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_create
+from oms.core.attempts.services import (
+    attempt_retry,
+    attempt_run_for,
+    attempt_settle,
+    attempts_create,
+)
 from oms.core.errors import Conflict, Unprocessable
 from oms.core.events import event_emit
 from oms.orders.models import Order
@@ -292,27 +297,7 @@ class PspRefundKind(AttemptKind):
 
     def succeeded(self, attempt: Attempt, target: Any, outcome: Outcome) -> None:
         order, payment, refund = target
-        refund.psp_refund_reference = outcome.detail.get("reference", "")
-        refund.save(update_fields=["psp_refund_reference"])
-        # The PSP's own `refunded` webhook later confirms this row instead of counting again.
-        PaymentReversal.objects.get_or_create(
-            payment=payment, idempotency_key=refund.idempotency_key,
-            defaults={"kind": ReversalKind.REFUND, "amount": refund.amount,
-                      "currency": refund.currency,
-                      "psp_reference": refund.psp_refund_reference,
-                      "context": {"refund": refund.pk, "reference": refund.reference},
-                      "created_at": timezone.now()})
-        counted = min(refund.amount, payment_refundable_amount(payment=payment))
-        if counted < refund.amount:
-            # The PSP's webhook counted it first: the money moved once; keep the amounts.
-            logger.error("refund %s succeeded but payment %s can take only %s more",
-                         refund.pk, payment.pk, counted)
-        if counted > 0:
-            payment_change(order=order, payment=payment, step=refund_step(payment, counted),
-                           topic="payment.refunded", actor=refund.actor, refunded=counted,
-                           data={"refund": refund.pk, "amount": str(counted),
-                                 "psp_reference": refund.psp_refund_reference})
-        _issued(order, refund, timezone.now(), _psp_context(refund))
+        _count_at_psp(order, payment, refund, outcome.detail.get("reference", ""))
 
     def dead(self, attempt: Attempt, target: Any, outcome: Outcome) -> None:
         order, _payment, refund = target
@@ -348,6 +333,51 @@ class PspRefundKind(AttemptKind):
 
 
 PSP_REFUND = kind_register(PspRefundKind())
+
+
+def _count_at_psp(order: Order, payment: Payment, refund: Refund, psp_refund_reference: str,
+                  confirmed_at: datetime | None = None) -> None:
+    """The PSP refunded: count it on the payment once, record the reversal (confirmed when the
+    PSP's own event told us), and issue the refund. Called with order, payment and refund
+    locked, by whichever learns it first: our call's answer or the PSP's webhook."""
+    refund.psp_refund_reference = psp_refund_reference
+    refund.save(update_fields=["psp_refund_reference"])
+    PaymentReversal.objects.get_or_create(
+        payment=payment, idempotency_key=refund.idempotency_key,
+        defaults={"kind": ReversalKind.REFUND, "amount": refund.amount,
+                  "currency": refund.currency, "psp_reference": psp_refund_reference,
+                  "context": {"refund": refund.pk, "reference": refund.reference},
+                  "confirmed_at": confirmed_at, "created_at": timezone.now()})
+    counted = min(refund.amount, payment_refundable_amount(payment=payment))
+    if counted < refund.amount:
+        # Refunded elsewhere meanwhile (a refund made in the PSP's dashboard): the money
+        # moved; keep the amounts within what was captured and let finance look.
+        logger.error("refund %s succeeded but payment %s can take only %s more",
+                     refund.pk, payment.pk, counted)
+    if counted > 0:
+        payment_change(order=order, payment=payment, step=refund_step(payment, counted),
+                       topic="payment.refunded", actor=refund.actor, refunded=counted,
+                       data={"refund": refund.pk, "amount": str(counted),
+                             "psp_reference": psp_refund_reference})
+    _issued(order, refund, timezone.now(), _psp_context(refund))
+
+
+def refund_pending_at_psp(*, payment: Payment, amount: Decimal) -> Refund | None:
+    """The oldest refund of this amount we asked the PSP for and have no answer to yet, locked
+    (the PSP's `refunded` event carries no refund id: the amount is the match)."""
+    return (Refund.objects.select_for_update()
+            .filter(payment=payment, route=RefundRoute.PSP, status=RefundStatus.PENDING,
+                    amount=amount).order_by("pk").first())
+
+
+def refund_settle_by_psp(*, order: Order, payment: Payment, refund: Refund,
+                         at: datetime) -> None:
+    """The PSP's `refunded` event arrived before our call's answer (the call is in flight, or
+    timed out after the PSP did it): the refund counts now, once, and its attempt is settled,
+    so the call's late answer is only logged. Order, payment and refund locked by the
+    caller."""
+    _count_at_psp(order, payment, refund, refund.psp_refund_reference, confirmed_at=at)
+    attempt_settle(kind=PSP_REFUND, target_id=refund.pk)
 
 
 def _psp_context(refund: Refund) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from inventory.models import MovementKind, StockMovement
+from oms.core.events import handlers_for
 from oms.core.models import OutboxEvent
+from oms.core.tasks import handle_event
 from oms.orders.models import Order
 from payments.adapters import psp
 from payments.models import STORE_CREDIT_CODE_PATTERN, Payment, Refund
@@ -276,5 +278,29 @@ def test_store_credit_spent_on_an_order_cancelled_before_it_left_is_given_back(
                     {"reason": "changed my mind"}))
 
     # then the credit holds its 10.00 again
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("10.00")
+
+
+def test_store_credit_spent_on_lines_cancelled_before_they_left_is_given_back(
+        network: Any, delivered: Any, pos_munich: Any, shop: Any, after_commit: Any) -> None:
+    # given a store credit of 20.00 spent in full on a pickup of C and D
+    credit = credit_of(take_back(pos_munich, after_commit, delivered([("A", 2)]), [("A", 2)],
+                                 method="store_credit"))
+    network.stock(network.munich, "C", 5)
+    network.stock(network.munich, "D", 5)
+    body = spend_body(credit.code, "20.00", [("C", 1), ("D", 1)])
+    body["delivery"] = {"method": "pickup", "location": "ST-MUC"}
+    placed = ok(shop.post("/api/v1/orders", body), 201)
+
+    # when D is cancelled before anything left, and the event is handled twice
+    ok(after_commit(shop.post, f"/api/v1/orders/{placed['number']}/cancel",
+                    {"reason": "changed my mind", "lines": [{"sku": "D", "quantity": 1}]}))
+    event = OutboxEvent.objects.get(topic="order.lines_cancelled",
+                                    aggregate_id=placed["number"])
+    for name in handlers_for(event.topic):
+        handle_event.apply(kwargs={"event_id": str(event.id), "handler": name})
+
+    # then D's 10.00 is back on the credit, once
     credit.refresh_from_db()
     assert credit.balance == Decimal("10.00")
