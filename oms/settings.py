@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
     "expire-pickups": {"task": "fulfillment.tasks.expire_due_pickups", "schedule": 60.0},
     "remind-pickups": {"task": "fulfillment.tasks.remind_due_pickups", "schedule": 60.0},
+    "cancel-stale-returns": {"task": "returns.sweep_tasks.cancel_stale_returns",
+                             "schedule": timedelta(minutes=15)},
     "sweep-idempotency-keys": {
         "task": "oms.core.tasks.sweep_idempotency_keys",
         "schedule": timedelta(hours=1),
@@ -234,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Domain settings ------------------------------------------------------------------------
+# A registered return whose goods never came is cancelled (its units free, a replacement's
+# reservation released): an exchange reserved from a store's shelf after a day, anything else
+# after the days below (a label's usual validity).
+RETURN_REQUESTED_DAYS = int(os.environ.get("RETURN_REQUESTED_DAYS", "30"))
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 OUTBOX_BATCH_SIZE = 500
 # How long "a relay run is queued" holds back further kicks (oms/core/relay_wakeup.py): the

@@ -10,4 +10,4 @@ class ReturnsConfig(AppConfig):
     def ready(self) -> None:
         # Event handlers and the return label's attempt kind register themselves on import;
         # importing here makes both registries complete in every process (web, worker, beat).
-        from returns import handlers, labels  # noqa: F401
+        from returns import handlers, labels, sweep_tasks  # noqa: F401

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -254,6 +257,20 @@ def _in_lock_order(ret: Return) -> dict[str, ReturnLine]:
     return {ln.sku: ln for ln in lines}
 
 
+def _lock_stock_rows(ret: Return, lines: Mapping[str, ReturnLine]) -> None:
+    """Lock, up front and in primary-key order, every stock row at the location the receipt
+    will touch: the returned SKUs' (put away) and, in store, the replacement's (handed over at
+    the counter afterwards). Two tills swapping A for C and C for A would otherwise take the
+    same rows in opposite order."""
+    skus = set(lines)
+    if ret.mode == ReturnMode.IN_STORE and ret.exchange_order_id is not None:
+        skus |= set(OrderLine.objects.filter(order_id=ret.exchange_order_id)
+                    .values_list("product_id", flat=True))
+    list(StockLevel.objects.select_for_update(no_key=True)
+         .filter(location=ret.location, product_id__in=skus).order_by("pk")
+         .values_list("pk", flat=True))
+
+
 def _check_receipt(ret: Return, lines: dict[str, ReturnLine], receipt: Receipt) -> None:
     named = set(receipt.lines) | set(receipt.refused)
     strangers = sorted(named - set(lines))
@@ -308,6 +325,7 @@ def return_receive(*, ret: Return, receipt: Receipt, actor: str) -> Return:
         _step(ret, "receive")
         lines = _in_lock_order(ret)
         _check_receipt(ret, lines, receipt)
+        _lock_stock_rows(ret, lines)
         order_lines = {ln.product_id: ln for ln in order.lines.all()}
         units = {sku: n for sku, (n, _d) in receipt.lines.items() if n > 0}
         worth = _value(order, order_lines, units)
@@ -350,6 +368,12 @@ def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str) -> N
         # nothing, so all of it is refunded (and there is nothing to hand over or release).
         _release_exchange_credit(order, ret, actor)
         return
+    everything_came = all(ln.received == ln.quantity for ln in ret.lines.all())
+    if value < ret.exchange_credit and everything_came:
+        # Every announced unit is here: the gap is the cent a line's cumulative rounding
+        # moved between visits (oms.orders.amounts), never goods missing. The goods' value
+        # pays the replacement as it is.
+        ret.exchange_credit = value
     if value < ret.exchange_credit:
         if ret.mode == ReturnMode.IN_STORE:
             raise Unprocessable(
@@ -469,3 +493,23 @@ def return_cancel(*, ret: Return, reason: str, actor: str) -> Return:
             order_cancel(order=exchange, reason=f"return {ret.number} cancelled", actor=actor)
         _audit(order, ret, "return.cancelled", actor, reason=reason)
     return ret
+
+
+def returns_cancel_stale(*, now: datetime | None = None, limit: int = 200) -> int:
+    """The beat sweep: cancel requested returns whose goods never came (ARCHITECTURE.md rule
+    8, a timer in the database: their registration time). An in-store exchange holds a
+    replacement on the store's shelf, so it goes after a day; everything else after
+    `RETURN_REQUESTED_DAYS`. A return whose replacement has left already stays for customer
+    service. Returns how many were cancelled."""
+    now = now or timezone.now()
+    stale = Q(created_at__lte=now - timedelta(days=settings.RETURN_REQUESTED_DAYS)) | Q(
+        mode=ReturnMode.IN_STORE, exchange_order__isnull=False,
+        created_at__lte=now - timedelta(days=1))
+    cancelled = 0
+    for ret in Return.objects.filter(stale, status=S.REQUESTED).order_by("created_at")[:limit]:
+        try:
+            return_cancel(ret=ret, reason="the goods never came", actor="returns sweep")
+        except Conflict:
+            continue  # taken on meanwhile, or its replacement left: not ours to cancel
+        cancelled += 1
+    return cancelled

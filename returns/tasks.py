@@ -12,3 +12,4 @@ def create_return_label(attempt_id: int, tries: int) -> str:
     """One try of asking the carrier for a return label (kind ``return_label``); a failed
     try is queued again by the beat sweep of all attempts once its backoff has passed."""
     return attempt_run(attempt_id=attempt_id, tries=tries)
+
