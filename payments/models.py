@@ -38,8 +38,10 @@ __all__ = ["CHANNEL_PAYMENT_METHODS", "SECURED_STATUSES", "SECURED_WITHOUT_PSP",
 # exchange records.
 CHANNEL_PAYMENT_METHODS = [(m.value, m.label) for m in PaymentMethod
                            if m != PaymentMethod.RETURN_CREDIT]
-# SC-XXXX-XXXX-XXXX from an alphabet without 0/O and 1/I (payments.store_credit).
-STORE_CREDIT_CODE_PATTERN = r"^SC-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$"
+# SC-XXXX-XXXX-XXXX from an alphabet without 0/O and 1/I (payments.store_credit); customers
+# type them in any case, and the code is looked up upper-cased.
+_CODE_GROUP = "[2-9A-HJ-NP-Za-hj-np-z]{4}"
+STORE_CREDIT_CODE_PATTERN = rf"^[Ss][Cc]-{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}$"
 
 
 def secures_order(method: str, status: str) -> bool:

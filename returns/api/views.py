@@ -194,7 +194,8 @@ class RefundOut(serializers.Serializer):
         "Estimated from the announced units until the goods are received."))
     currency = serializers.CharField()
     status = serializers.CharField(help_text=(
-        "estimated (not received yet) | pending | issued | failed | none (nothing to refund)"))
+        "estimated (not received yet) | pending | issued | failed | none (nothing to refund, "
+        "or cancelled)"))
     refunds = RefundPartOut(many=True)
 
 
@@ -203,7 +204,9 @@ def _refund_parts(ret: Return) -> list[Refund]:
 
 
 def refund_status(ret: Return, parts: list[Refund]) -> str:
-    if ret.status in (ReturnStatus.REQUESTED, ReturnStatus.CANCELLED):
+    if ret.status == ReturnStatus.CANCELLED:
+        return "none"  # nothing came, nothing goes back
+    if ret.status == ReturnStatus.REQUESTED:
         return "estimated"
     if ret.refund_amount == 0:
         return "none"

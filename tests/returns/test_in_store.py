@@ -304,3 +304,20 @@ def test_store_credit_spent_on_lines_cancelled_before_they_left_is_given_back(
     # then D's 10.00 is back on the credit, once
     credit.refresh_from_db()
     assert credit.balance == Decimal("10.00")
+
+
+def test_a_store_credit_code_typed_in_lower_case_pays_an_order(
+        network: Any, delivered: Any, pos_munich: Any, shop: Any, after_commit: Any) -> None:
+    # given a store credit of 10.00
+    credit = credit_of(take_back(pos_munich, after_commit, delivered([("A", 1)]), [("A", 1)],
+                                 method="store_credit"))
+    network.stock(network.kassel, "C", 5)
+
+    # when the customer types its code in lower case at checkout
+    placed = shop.post("/api/v1/orders",
+                       spend_body(credit.code.lower(), "10.00", [("C", 1)]))
+
+    # then it pays the order
+    assert placed.status_code == 201, placed.content
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("0.00")

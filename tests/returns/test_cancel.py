@@ -1,5 +1,5 @@
-"""A return whose replacement has left already cannot be cancelled: the goods must come back
-to pay for it."""
+"""Cancelling a return: nothing is refunded for goods that never came, and a return whose
+replacement has left already cannot be cancelled (the goods must come back to pay for it)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,19 @@ def test_a_return_whose_replacement_already_shipped_cannot_be_cancelled(
     assert response.status_code == 409, response.content
     assert response.json()["errors"][0]["code"] == "exchange_already_sent"
     assert Return.objects.get(pk=ret["id"]).status == "requested"
+
+
+def test_a_cancelled_return_shows_nothing_to_refund(network: Any, delivered: Any,
+                                                    pos_munich: Any) -> None:
+    # given a return registered at the till
+    ret = ok(pos_munich.post("/api/v1/returns", return_body(delivered([("A", 1)]), [("A", 1)])),
+             201)
+    assert ret["refund"]["status"] == "estimated"
+
+    # when it is cancelled: the customer kept the goods
+    cancelled = ok(pos_munich.post(f"/api/v1/returns/{ret['id']}/cancel",
+                                   {"reason": "kept it"}))
+
+    # then no refund is to come
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["refund"]["status"] == "none"
