@@ -11,6 +11,7 @@ from inventory.api import views as inventory
 from oms.catalog.api import views as catalog
 from oms.core import operations
 from oms.core.api import webhooks
+from oms.orders.api import customers
 from payments.api import views as payments_api
 from returns.api import views as returns_api
 
@@ -46,6 +47,10 @@ api_v1 = [
          name="return-receive"),
     path("returns/<int:pk>/cancel", returns_api.ReturnCancelView.as_view(),
          name="return-cancel"),
+    path("customers", customers.CustomersView.as_view(), name="customers"),
+    path("customers/<uuid:public_id>", customers.CustomerView.as_view(), name="customer"),
+    path("customers/<uuid:public_id>/consents", customers.CustomerConsentsView.as_view(),
+         name="customer-consents"),
     path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),

@@ -30,7 +30,7 @@ from django.utils import timezone
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location, Reservation, StockLevel, StockMovement
 from oms.core.models import OutboxEvent, WebhookSubscription
-from oms.orders.models import Order, OrderEvent, OrderLine
+from oms.orders.models import Consent, Customer, Order, OrderEvent, OrderLine
 from payments.models import Refund
 from returns.models import Return
 from tests.factories import (
@@ -176,7 +176,7 @@ def world_state() -> tuple[Any, ...]:
         list(WebhookSubscription.objects.order_by("pk").values_list("pk", "is_active")),
         StockMovement.objects.count(), OrderEvent.objects.count(), OutboxEvent.objects.count(),
         list(Return.objects.order_by("pk").values_list("pk", "status", "updated_at")),
-        Refund.objects.count(),
+        Refund.objects.count(), Consent.objects.count(),
     )
 
 
@@ -242,6 +242,12 @@ def _return_body(w: Foreign) -> dict[str, Any]:
             "refund": {"method": "store_credit"}}
 
 
+def _customer(suffix: str = "") -> Callable[[Foreign], str]:
+    """The customer of the foreign order, by the public id the API shows."""
+    return lambda w: (f"/api/v1/customers/"
+                      f"{Customer.objects.get(email='kim@example.de').public_id}{suffix}")
+
+
 def _static(path: str) -> Callable[[Foreign], str]:
     return lambda w: path
 
@@ -273,6 +279,16 @@ RETURN_REGISTRARS = {"pos": HIDDEN, "till": HIDDEN, "webshop": HIDDEN,
                      "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
 RETURN_RECEIVERS = {"pos": HIDDEN, "till": HIDDEN, "supplier": HIDDEN, "wms": HIDDEN,
                     "webshop": NOT_ADMITTED, "staff": BACK_OFFICE}
+
+# Customers (API.md): one profile per person across every channel, so a customer whose orders
+# came through another channel or store is the same person at this till. A selling client finds
+# them by exact e-mail or external id (never by browsing: a list without one answers 400) and
+# reads or changes consents by the random public id it got from that search. Suppliers and
+# warehouses never see customers.
+SHARED_CUSTOMERS = Exempt("customers are shared across channels by design: a selling client "
+                          "finds anyone by exact e-mail or external id, never by browsing")
+CUSTOMER_READERS = {**dict.fromkeys(SELLERS, SHARED_CUSTOMERS), "supplier": NOT_ADMITTED,
+                    "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
 
 # (method, route as in oms/urls.py) → (request, expectation per kind)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
@@ -380,6 +396,14 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
         RETURN_RECEIVERS),
     ("post", "returns/<int:pk>/cancel"): (
         Call("post", _ret("/cancel"), lambda w: {"reason": "not mine"}), RETURN_REGISTRARS),
+    ("get", "customers"): (
+        Call("get", _static("/api/v1/customers?email=kim@example.de")), CUSTOMER_READERS),
+    ("get", "customers/<uuid:public_id>"): (Call("get", _customer()), CUSTOMER_READERS),
+    ("put", "customers/<uuid:public_id>/consents"): (
+        Call("put", _customer("/consents"), lambda w: {"consents": [
+            {"purpose": "push", "granted": True, "source": "scope",
+             "at": "2026-03-01T10:00:00+00:00"}]}),
+        CUSTOMER_READERS),
     ("post", "payments/events"): (
         Call("post", _static("/api/v1/payments/events"),
              lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",

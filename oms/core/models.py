@@ -20,6 +20,9 @@ class ClientKind(models.TextChoices):
     SUPPLIER = "supplier", _("Dropship supplier")
     FINANCE = "finance", _("Finance")
     STAFF = "staff", _("Staff / back office")
+    # Read every customer profile (API.md, Customers); the CRM also records consents.
+    CRM = "crm", _("CRM")
+    BI = "bi", _("Business intelligence")
 
 
 SELLING_KINDS = frozenset(

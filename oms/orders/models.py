@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,11 @@ EXTERNAL_ID_UNIQUE = "order_external_id_unique_per_channel"
 
 
 class Customer(models.Model):
+    # The id the API shows (API.md, Customers). Not the primary key: selling clients may read
+    # any profile whose id they hold, so the id must not be guessable (walking 1, 2, 3 ...
+    # would hand out every customer's e-mail and consents).
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True,
+                                 editable=False)
     email = models.EmailField(_("email"), unique=True)  # stored lower-cased
     name = models.CharField(_("name"), max_length=200, blank=True, default="")
     phone = models.CharField(_("phone"), max_length=50, blank=True, default="")
@@ -25,9 +32,55 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        indexes = [
+            # Selling clients find a customer by the external id of their app or shop login.
+            models.Index(fields=["external_id"], name="customer_external_id",
+                         condition=~Q(external_id="")),
+        ]
 
     def __str__(self) -> str:
         return self.email
+
+
+class ConsentPurpose(models.TextChoices):
+    EMAIL_MARKETING = "email_marketing", _("E-mail marketing")
+    PUSH = "push", _("Push messages")
+    IN_STORE_OFFERS = "in_store_offers", _("Offers in the store")
+    PROFILING = "profiling", _("Profiling")
+
+
+class Consent(models.Model):
+    """One consent given or withdrawn, as the customer gave it (`at`, `source`). Append-only,
+    enforced by PostgreSQL (migration 0009): the history is the proof a regulator asks for.
+    The current state of a purpose is its record with the latest `at` (ties: the one recorded
+    last), so a record arriving late from a slow system does not undo a newer decision."""
+
+    # No index of its own: consent_latest_per_purpose starts with the customer.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consents",
+                                 db_index=False, verbose_name=_("customer"))
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=100)
+    at = models.DateTimeField(_("given at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.CharField(_("recorded by"), max_length=100)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose__in=[p.value for p in ConsentPurpose]),
+                name="consent_purpose_valid"),
+        ]
+        indexes = [
+            # The latest record per purpose: DISTINCT ON (customer, purpose) ORDER BY at DESC.
+            models.Index(fields=["customer", "purpose", "-at", "-id"],
+                         name="consent_latest_per_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}={self.granted} @ {self.at.isoformat()}"
 
 
 class DeliveryMethod(models.TextChoices):

@@ -57,6 +57,8 @@ KIND_BY_RESOURCE = {
     "webhook-subscriptions": ClientKind.STAFF,
     # Staff may call every returns operation (register, receive, cancel, read).
     "returns": ClientKind.STAFF,
+    # The CRM may call every customers operation (find, read, record consents).
+    "customers": ClientKind.CRM,
 }
 
 CONFIG = schemathesis.Config.from_dict({
@@ -136,6 +138,8 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
         "fulfillments": {"id": order.json()["fulfillments"][0]["id"]},
         "webhook-subscriptions": {"id": subscription.pk},
         "returns": {"id": ret.json()["id"]},
+        "customers": {"public_id": str(
+            Order.objects.get(number=order.json()["number"]).customer.public_id)},
     })
     yield {kind: c.token for kind, c in clients.items()}
     REAL_IDS.clear()

@@ -30,12 +30,20 @@ from tests.factories.inventory import (
     WarehouseFactory,
 )
 from tests.factories.notifications import a_pending_notification
-from tests.factories.orders import CustomerFactory, OrderFactory, an_order, cancel, fulfil
+from tests.factories.orders import (
+    ConsentFactory,
+    CustomerFactory,
+    OrderFactory,
+    an_order,
+    cancel,
+    fulfil,
+)
 from tests.factories.payments import PspEventBodyFactory, a_payment
 
 __all__ = [
     "BERLIN", "HAMBURG", "MUNICH", "PASSWORD", "POTSDAM",
-    "ApiClientFactory", "AttemptFactory", "BerlinStoreFactory", "CustomerFactory",
+    "ApiClientFactory", "AttemptFactory", "BerlinStoreFactory", "ConsentFactory",
+    "CustomerFactory",
     "HamburgStoreFactory", "LocationFactory", "MunichStoreFactory", "OrderFactory",
     "OutboxEventFactory", "ProductFactory", "PspEventBodyFactory", "StockLevelFactory",
     "StoreFactory", "StoreStaffFactory", "SuperuserFactory", "SupplierSiteFactory",

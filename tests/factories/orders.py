@@ -9,7 +9,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from oms.orders.models import Customer, Order, OrderLine
+from oms.orders.models import Consent, Customer, Order, OrderLine
 from oms.orders.states import OrderStatus
 from tests.factories.catalog import ProductFactory
 
@@ -22,6 +22,21 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"kunde{n}@example.de")
     name = "Kim Schmidt"
     external_id = factory.Sequence(lambda n: f"app-user-{n}")
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A consent record as the customer gave it (`at`), recorded now."""
+
+    class Meta:
+        model = Consent
+
+    customer = factory.SubFactory(CustomerFactory)
+    purpose = "email_marketing"
+    granted = True
+    source = "webshop_checkout"
+    at = factory.LazyFunction(timezone.now)
+    recorded_at = factory.LazyFunction(timezone.now)
+    recorded_by = "test"
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
