@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "payments",
     "fulfillment",
     "returns",
+    "visits",
     "notifications",
     "crm_sync",
 ]
@@ -227,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-cart-holds": {"task": "inventory.tasks.expire_cart_holds", "schedule": 20.0},
     "expire-pickups": {"task": "fulfillment.tasks.expire_due_pickups", "schedule": 60.0},
     "remind-pickups": {"task": "fulfillment.tasks.remind_due_pickups", "schedule": 60.0},
+    "expire-pickup-offers": {"task": "visits.tasks.expire_pickup_offers", "schedule": 60.0},
     "cancel-stale-returns": {"task": "returns.sweep_tasks.cancel_stale_returns",
                              "schedule": timedelta(minutes=15)},
     "sweep-idempotency-keys": {
@@ -240,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
 # reservation released): an exchange reserved from a store's shelf after a day, anything else
 # after the days below (a label's usual validity).
 RETURN_REQUESTED_DAYS = int(os.environ.get("RETURN_REQUESTED_DAYS", "30"))
+# Store visits (visits): the same customer at the same store within the window is one visit;
+# an offer to take goods now lasts the TTL; partial offers take the lines the store has when it
+# cannot serve the whole parcel.
+STORE_VISIT_WINDOW = timedelta(minutes=int(os.environ.get("STORE_VISIT_WINDOW_MINUTES", "30")))
+PICKUP_OFFER_TTL = timedelta(minutes=int(os.environ.get("PICKUP_OFFER_TTL_MINUTES", "20")))
+PICKUP_OFFER_PARTIAL = env_bool("PICKUP_OFFER_PARTIAL", default=True)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 OUTBOX_BATCH_SIZE = 500
 # How long "a relay run is queued" holds back further kicks (oms/core/relay_wakeup.py): the

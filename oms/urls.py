@@ -14,6 +14,7 @@ from oms.core.api import webhooks
 from oms.orders.api import customers
 from payments.api import views as payments_api
 from returns.api import views as returns_api
+from visits.api import views as visits_api
 
 api_v1 = [
     path("products/bulk", catalog.ProductBulkView.as_view(), name="products-bulk"),
@@ -51,6 +52,11 @@ api_v1 = [
     path("customers/<uuid:public_id>", customers.CustomerView.as_view(), name="customer"),
     path("customers/<uuid:public_id>/consents", customers.CustomerConsentsView.as_view(),
          name="customer-consents"),
+    path("store-visits", visits_api.StoreVisitsView.as_view(), name="store-visits"),
+    path("store-visits/<int:pk>", visits_api.StoreVisitView.as_view(), name="store-visit"),
+    path("pickup-offers/<int:pk>", visits_api.PickupOfferView.as_view(), name="pickup-offer"),
+    path("pickup-offers/<int:pk>/decline", visits_api.PickupOfferDeclineView.as_view(),
+         name="pickup-offer-decline"),
     path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ from tests.factories import (
     WebhookSubscriptionFactory,
 )
 from tests.returns.factories import a_return
+from visits.models import PickupOffer, StoreVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,8 @@ class Foreign:
     hold: dict[str, Any]
     subscription: WebhookSubscription
     ret: Return
+    visit: StoreVisit
+    offer: PickupOffer
 
 
 def _order_body(delivery: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -159,8 +163,16 @@ def a_foreign_world(api: Any, kind: str) -> Foreign:
     # insider (a till sees the returns it registered as well as those of its store).
     ret = a_return(order=fulfillment.order, location=location,
                    placed_by=insider.api_client.name)
+    # A visit of the order's customer registered by the insider, with an offer of the foreign
+    # parcel (the app or till that registered a visit answers its offers).
+    visit = StoreVisit.objects.create(
+        location=location, customer=fulfillment.order.customer, source="pos",
+        registered_by=insider.api_client.name, started_at=now, last_seen_at=now)
+    offer = PickupOffer.objects.create(visit=visit, order=fulfillment.order,
+                                       fulfillment=fulfillment, created_at=now,
+                                       expires_at=now + timedelta(minutes=20))
     return Foreign(outsider, insider, location, order, fulfillment, transfer, held.json(),
-                   subscription, ret)
+                   subscription, ret, visit, offer)
 
 
 def world_state() -> tuple[Any, ...]:
@@ -177,6 +189,8 @@ def world_state() -> tuple[Any, ...]:
         StockMovement.objects.count(), OrderEvent.objects.count(), OutboxEvent.objects.count(),
         list(Return.objects.order_by("pk").values_list("pk", "status", "updated_at")),
         Refund.objects.count(), Consent.objects.count(),
+        StoreVisit.objects.count(),
+        list(PickupOffer.objects.order_by("pk").values_list("pk", "status")),
     )
 
 
@@ -289,6 +303,17 @@ SHARED_CUSTOMERS = Exempt("customers are shared across channels by design: a sel
                           "finds anyone by exact e-mail or external id, never by browsing")
 CUSTOMER_READERS = {**dict.fromkeys(SELLERS, SHARED_CUSTOMERS), "supplier": NOT_ADMITTED,
                     "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
+
+# Store visits (API.md): the app or till that registered a visit reads and answers its offers;
+# a till of another store gets 404. A till confined to no store registers visits at any store,
+# like the app does; warehouses, suppliers and webshops have no part in them.
+VISIT_REGISTRARS = {"pos": HIDDEN, "till": Exempt(
+    "a till confined to no store registers visits at any store, like the app; confine it to "
+    "its store to limit it"), "webshop": NOT_ADMITTED, "supplier": NOT_ADMITTED,
+    "wms": NOT_ADMITTED, "staff": NOT_ADMITTED}
+VISIT_READERS = {"pos": HIDDEN, "till": HIDDEN, "webshop": NOT_ADMITTED,
+                 "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
+VISIT_ANSWERERS = {**VISIT_READERS, "staff": NOT_ADMITTED}
 
 # (method, route as in oms/urls.py) → (request, expectation per kind)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
@@ -404,6 +429,18 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
             {"purpose": "push", "granted": True, "source": "scope",
              "at": "2026-03-01T10:00:00+00:00"}]}),
         CUSTOMER_READERS),
+    ("post", "store-visits"): (
+        Call("post", _static("/api/v1/store-visits"),
+             lambda w: {"location": w.location.code, "customer": {"email": "kim@example.de"},
+                        "source": "pos"}),
+        VISIT_REGISTRARS),
+    ("get", "store-visits/<int:pk>"): (
+        Call("get", lambda w: f"/api/v1/store-visits/{w.visit.pk}"), VISIT_READERS),
+    ("get", "pickup-offers/<int:pk>"): (
+        Call("get", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}"), VISIT_READERS),
+    ("post", "pickup-offers/<int:pk>/decline"): (
+        Call("post", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}/decline"),
+        VISIT_ANSWERERS),
     ("post", "payments/events"): (
         Call("post", _static("/api/v1/payments/events"),
              lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",

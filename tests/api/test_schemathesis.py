@@ -30,6 +30,7 @@ from oms.wsgi import application
 from tests.conftest import ApiClientSession
 from tests.factories import (
     ApiClientFactory,
+    ConsentFactory,
     LocationFactory,
     ProductFactory,
     StockLevelFactory,
@@ -59,6 +60,9 @@ KIND_BY_RESOURCE = {
     "returns": ClientKind.STAFF,
     # The CRM may call every customers operation (find, read, record consents).
     "customers": ClientKind.CRM,
+    # The app registers visits and answers the offers it was made (its own visit's).
+    "store-visits": ClientKind.APP,
+    "pickup-offers": ClientKind.APP,
 }
 
 CONFIG = schemathesis.Config.from_dict({
@@ -129,6 +133,15 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
                    "condition": "resellable"}],
         "refund": {"method": "store_credit"}})
     assert ret.status_code == 201, ret.content
+    # A parcel not yet started at the warehouse, the customer's consent, and the app seeing
+    # them walk into the store: a visit with an offer.
+    parcel = shop.post("/api/v1/orders", order_body([("SKU-2", 1)]))
+    assert parcel.status_code == 201, parcel.content
+    ConsentFactory(customer=Order.objects.get(number=parcel.json()["number"]).customer,
+                   purpose="in_store_offers", granted=True)
+    visit = ApiClientSession(clients[ClientKind.APP]).post("/api/v1/store-visits", {
+        "location": store.code, "customer": {"email": "kim@example.de"}, "source": "nfc"})
+    assert visit.status_code == 201 and visit.json()["offers"], visit.content
     REAL_IDS.clear()
     REAL_IDS.update({
         "products": {"sku": "SKU-1"},
@@ -138,6 +151,8 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
         "fulfillments": {"id": order.json()["fulfillments"][0]["id"]},
         "webhook-subscriptions": {"id": subscription.pk},
         "returns": {"id": ret.json()["id"]},
+        "store-visits": {"id": visit.json()["id"]},
+        "pickup-offers": {"id": visit.json()["offers"][0]["id"]},
         "customers": {"public_id": str(
             Order.objects.get(number=order.json()["number"]).customer.public_id)},
     })

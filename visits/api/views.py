@@ -1,0 +1,134 @@
+"""`/api/v1/store-visits` and `/api/v1/pickup-offers` (API.md, Store visits and
+pickup-on-visit): the app or the till says the customer is in the store, and gets the goods of
+their unshipped orders the store can hand over now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.models import LOCATION_CODE_PATTERN
+from inventory.scope import location_for_client
+from oms.core.api.address import ClosedSerializer
+from oms.core.api.base import (
+    EXTERNAL_ID_PATTERN,
+    ErrorSerializer,
+    client_of,
+    validated,
+    validated_query,
+)
+from oms.core.models import ClientKind
+from oms.core.permissions import allow_kinds
+from visits.selectors import customer_named, offer_get, visit_get
+from visits.services import offer_decline, visit_register
+from visits.states import VisitSource
+
+REGISTER = (ClientKind.APP, ClientKind.POS)
+READ = (*REGISTER, ClientKind.STAFF)
+
+
+class VisitCustomerIn(ClosedSerializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    external_id = serializers.RegexField(EXTERNAL_ID_PATTERN, max_length=100, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("email" in attrs) == ("external_id" in attrs):
+            raise serializers.ValidationError(
+                _("Name the customer by email or by external_id, one of them."),
+                code="invalid")
+        return attrs
+
+
+class VisitIn(ClosedSerializer):
+    location = serializers.RegexField(LOCATION_CODE_PATTERN)
+    customer = VisitCustomerIn()
+    source = serializers.ChoiceField(VisitSource.choices)
+
+
+class OfferLineOut(serializers.Serializer):
+    sku = serializers.CharField(source="fulfillment_line.order_line.product_id")
+    quantity = serializers.IntegerField()
+
+
+class OfferOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.CharField(source="order.number")
+    status = serializers.CharField()
+    lines = OfferLineOut(many=True)
+    expires_at = serializers.DateTimeField()
+
+
+class InStoreOut(serializers.Serializer):
+    sku = serializers.CharField()
+    available = serializers.IntegerField()
+    source = serializers.CharField()
+    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2,
+                                                required=False)
+
+
+class VisitOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    location = serializers.CharField(source="location.code")
+    source = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    offers = OfferOut(many=True)
+    in_store = serializers.SerializerMethodField(help_text=(
+        "What the customer looked at online and this store has (browsing signals): not "
+        "recorded yet in this release, so always empty."))
+
+    @extend_schema(responses=InStoreOut(many=True))
+    def get_in_store(self, visit: Any) -> list[dict[str, Any]]:
+        return []
+
+
+class StoreVisitsView(APIView):
+    permission_classes = [allow_kinds(*REGISTER)]
+
+    @extend_schema(request=VisitIn, responses={201: VisitOut, 200: VisitOut,
+                                                400: ErrorSerializer, 404: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(VisitIn, request.data)
+        client = client_of(request)
+        store = location_for_client(client, data["location"])
+        customer = customer_named(email=data["customer"].get("email"),
+                                  external_id=data["customer"].get("external_id"))
+        registered = visit_register(location=store, customer=customer, source=data["source"],
+                                    actor=client.name)
+        return Response(VisitOut(visit_get(client=client, pk=registered.visit.pk)).data,
+                        status=status.HTTP_201_CREATED if registered.created
+                        else status.HTTP_200_OK)
+
+
+class StoreVisitView(APIView):
+    permission_classes = [allow_kinds(read=READ)]
+
+    @extend_schema(responses={200: VisitOut, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        validated_query(request)
+        return Response(VisitOut(visit_get(client=client_of(request), pk=pk)).data)
+
+
+class PickupOfferView(APIView):
+    permission_classes = [allow_kinds(read=READ)]
+
+    @extend_schema(responses={200: OfferOut, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        validated_query(request)
+        return Response(OfferOut(offer_get(client=client_of(request), pk=pk)).data)
+
+
+class PickupOfferDeclineView(APIView):
+    permission_classes = [allow_kinds(*REGISTER)]
+
+    @extend_schema(request=None, responses={200: OfferOut, 404: ErrorSerializer,
+                                            409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        client = client_of(request)
+        offer_decline(offer=offer_get(client=client, pk=pk), actor=client.name)
+        return Response(OfferOut(offer_get(client=client, pk=pk)).data)

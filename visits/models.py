@@ -1,0 +1,87 @@
+"""Store visits and the pickup offers made on them: a customer walks into a store while their
+online order has not left the warehouse, and the store has the goods."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from inventory.models import Location
+from oms.orders.models import Customer, Order
+from visits.states import OfferStatus, VisitSource
+
+OS = OfferStatus
+
+
+class StoreVisit(models.Model):
+    """A customer at a store. The same customer at the same store within
+    `STORE_VISIT_WINDOW` is the same visit (`last_seen_at` moves on). An unknown customer
+    gets a visit without a customer, and nothing else."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="visits",
+                                 verbose_name=_("store"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="store_visits", verbose_name=_("customer"))
+    source = models.CharField(_("source"), max_length=10, choices=VisitSource.choices)
+    registered_by = models.CharField(_("registered by"), max_length=100)
+    started_at = models.DateTimeField(_("started"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("store visit")
+        verbose_name_plural = _("store visits")
+        indexes = [models.Index(fields=["customer", "location", "last_seen_at"],
+                                name="visit_same_customer_store",
+                                condition=Q(customer__isnull=False))]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.location_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PickupOffer(ConcurrentTransitionMixin, models.Model):
+    """Take these goods of order `order` now at the visit's store instead of waiting for the
+    parcel `fulfillment` (not yet started in the warehouse)."""
+
+    visit = models.ForeignKey(StoreVisit, on_delete=models.CASCADE, related_name="offers")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="pickup_offers",
+                              verbose_name=_("order"))
+    fulfillment = models.ForeignKey(FulfillmentOrder, on_delete=models.PROTECT,
+                                    related_name="pickup_offers",
+                                    verbose_name=_("shipment it replaces"))
+    status = FSMField(_("status"), default=OS.OFFERED, choices=OfferStatus.choices,
+                      protected=True)
+    expires_at = models.DateTimeField(_("expires"))
+    created_at = models.DateTimeField(_("offered"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup offer")
+        verbose_name_plural = _("pickup offers")
+        indexes = [models.Index(fields=["expires_at"], name="pickup_offer_expiry",
+                                condition=Q(status="offered"))]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} ({self.status})"
+
+    @transition(field=status, source=OS.OFFERED, target=OS.DECLINED)
+    def decline(self) -> None: ...
+
+    @transition(field=status, source=OS.OFFERED, target=OS.EXPIRED)
+    def expire(self) -> None: ...
+
+
+class PickupOfferLine(models.Model):
+    offer = models.ForeignKey(PickupOffer, on_delete=models.CASCADE, related_name="lines")
+    fulfillment_line = models.ForeignKey(FulfillmentLine, on_delete=models.PROTECT,
+                                         related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0),
+                                              name="pickup_offer_line_quantity_pos")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.fulfillment_line_id}"

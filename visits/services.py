@@ -1,0 +1,190 @@
+"""Every write to store visits and pickup offers (issue 20): a visit registered by the app or
+the till, the offers it makes, and an offer declined or expired. Accepting an offer (moving
+the goods from the parcel to a pickup at the store) is the next part of the issue.
+
+Which fulfilments an offer may take: the customer's parcels (kind ship) that have not started
+in the warehouse: `pending` or `accepted`, nothing picked, nothing shipped. Each is offered in
+the lines the store has available now (on hand less reserved less safety stock), the whole
+fulfilment or, with `PICKUP_OFFER_PARTIAL`, the lines the store can serve. Every decision,
+offered or not and why, goes to the order's audit trail, so customer service sees why a
+customer standing in the store was or was not offered their goods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from fulfillment.states import FulfillmentKind, FulfillmentStatus
+from inventory.models import Location, LocationKind, StockLevel
+from oms.core.errors import InvalidTransition, Unprocessable
+from oms.core.events import event_emit
+from oms.orders.consents import consents_current
+from oms.orders.models import ConsentPurpose, Customer, Order
+from oms.orders.services import order_event_record
+from oms.orders.states import OrderStatus
+from visits.models import PickupOffer, PickupOfferLine, StoreVisit
+from visits.states import Decision
+
+# Orders whose goods have not all left: a parcel of theirs may still be stopped.
+UNSHIPPED = [OrderStatus.CONFIRMED, OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED]
+NOT_STARTED = [FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED]
+
+
+@dataclass(frozen=True)
+class VisitRegistered:
+    visit: StoreVisit
+    created: bool
+
+
+def offer_payload(offer: PickupOffer) -> dict[str, object]:
+    return {"id": offer.pk, "visit": offer.visit_id, "order": offer.order.number,
+            "store": offer.visit.location.code, "status": offer.status,
+            "expires_at": offer.expires_at.isoformat(),
+            "lines": [{"sku": ln.fulfillment_line.sku, "quantity": ln.quantity}
+                      for ln in offer.lines.select_related("fulfillment_line__order_line")]}
+
+
+def visit_register(*, location: Location, customer: Customer | None, source: str,
+                   actor: str, now: datetime | None = None) -> VisitRegistered:
+    """The customer is at the store: the visit of the last `STORE_VISIT_WINDOW` if there is
+    one (seen again), else a new visit with its offers. The customer row is locked, so two
+    signals of one arrival (the geofence and the wallet pass at once) make one visit."""
+    now = now or timezone.now()
+    if location.kind != LocationKind.STORE:
+        raise Unprocessable(_("%(location)s is not a store.") % {"location": location.name},
+                            code="not_a_store", attr="location")
+    with transaction.atomic():
+        if customer is not None:
+            customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+            recent = (StoreVisit.objects.filter(
+                customer=customer, location=location,
+                last_seen_at__gte=now - settings.STORE_VISIT_WINDOW)
+                .order_by("-last_seen_at").first())
+            if recent is not None:
+                recent.last_seen_at = now
+                recent.save(update_fields=["last_seen_at"])
+                return VisitRegistered(recent, created=False)
+        visit = StoreVisit.objects.create(location=location, customer=customer, source=source,
+                                          registered_by=actor, started_at=now,
+                                          last_seen_at=now)
+        if customer is not None:
+            _make_offers(visit, customer, now)
+    return VisitRegistered(visit, created=True)
+
+
+def _candidates(customer: Customer, store: Location) -> list[FulfillmentOrder]:
+    """The customer's parcels from other locations that are not yet delivered: every order
+    channel counts (a webshop order can be picked up at a store the app saw them enter)."""
+    return list(FulfillmentOrder.objects
+                .filter(order__customer=customer, order__status__in=UNSHIPPED,
+                        kind=FulfillmentKind.SHIP)
+                .exclude(location=store)
+                .exclude(status__in=[FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED,
+                                     FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED])
+                .select_related("order").order_by("pk"))
+
+
+def _available_here(store: Location, skus: list[str]) -> dict[str, int]:
+    return dict(StockLevel.objects.filter(location=store, product_id__in=skus)
+                .annotate(free=F("on_hand") - F("reserved") - F("safety_stock"))
+                .values_list("product_id", "free"))
+
+
+def _decide(fo: FulfillmentOrder, lines: list[FulfillmentLine], store: Location,
+            consented: bool) -> tuple[str, dict[FulfillmentLine, int]]:
+    """What of the parcel the store can serve now, and the decision."""
+    if not store.offers_pickup:
+        return Decision.NO_CLICK_AND_COLLECT, {}
+    if not consented:
+        return Decision.NO_CONSENT, {}
+    if fo.status not in NOT_STARTED or any(ln.picked or ln.shipped for ln in lines):
+        return Decision.ALREADY_PICKING, {}
+    wanted = {ln: ln.open_quantity for ln in lines if ln.open_quantity > 0}
+    free = _available_here(store, [ln.sku for ln in wanted])
+    servable = {ln: n for ln, n in wanted.items() if free.get(ln.sku, 0) >= n}
+    whole = len(servable) == len(wanted)
+    if not servable or not (whole or settings.PICKUP_OFFER_PARTIAL):
+        return Decision.NOT_IN_STOCK_HERE, {}
+    return Decision.OFFERED, servable
+
+
+def _make_offers(visit: StoreVisit, customer: Customer, now: datetime) -> list[PickupOffer]:
+    store = visit.location
+    consent = consents_current(customer=customer).get(ConsentPurpose.IN_STORE_OFFERS)
+    consented = consent is not None and consent.granted
+    offers = []
+    for fo in _candidates(customer, store):
+        lines = list(fo.lines.select_related("order_line"))
+        decision, servable = _decide(fo, lines, store, consented)
+        detail = {"visit": visit.pk, "store": store.code, "fulfillment": fo.pk,
+                  "decision": decision}
+        if decision == Decision.OFFERED:
+            offer = PickupOffer.objects.create(
+                visit=visit, order=fo.order, fulfillment=fo, created_at=now,
+                expires_at=now + settings.PICKUP_OFFER_TTL)
+            PickupOfferLine.objects.bulk_create([
+                PickupOfferLine(offer=offer, fulfillment_line=ln, quantity=n)
+                for ln, n in servable.items()])
+            detail |= {"offer": offer.pk,
+                       "lines": [{"sku": ln.sku, "quantity": n} for ln, n in servable.items()]}
+            event_emit(topic="pickup_offer.made", aggregate_type="pickup_offer",
+                       aggregate_id=offer.pk,
+                       payload={**offer_payload(offer), "language": fo.order.language,
+                                "customer": {"email": customer.email}})
+            offers.append(offer)
+        order_event_record(order=fo.order, type="pickup_offer.decided", actor=visit.registered_by,
+                           data=detail)
+    return offers
+
+
+def _end(offer: PickupOffer, transition: str, topic: str, actor: str,
+         now: datetime | None = None) -> PickupOffer:
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",), no_key=True).get(
+            pk=offer.order_id)
+        offer = PickupOffer.objects.select_for_update().select_related(
+            "visit__location", "order").get(pk=offer.pk)
+        method = getattr(offer, transition)
+        if not can_proceed(method):
+            raise InvalidTransition(
+                _("Offer %(id)s is %(status)s.") % {"id": offer.pk,
+                                                   "status": offer.get_status_display()},
+                attr="status")
+        method()
+        offer.decided_at = now
+        offer.save(update_fields=["status", "decided_at"])
+        payload = offer_payload(offer)
+        order_event_record(order=order, type=topic, actor=actor, data=payload)
+        event_emit(topic=topic, aggregate_type="pickup_offer", aggregate_id=offer.pk,
+                   payload=payload)
+    return offer
+
+
+def offer_decline(*, offer: PickupOffer, actor: str) -> PickupOffer:
+    """The customer would rather wait for the parcel. 409 once the offer is no longer open."""
+    return _end(offer, "decline", "pickup_offer.declined", actor)
+
+
+def offers_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat sweep: expire open offers past their time; running it twice changes nothing
+    the second time. Returns how many expired."""
+    now = now or timezone.now()
+    due = list(PickupOffer.objects.filter(Q(status="offered") & Q(expires_at__lte=now))
+               .order_by("expires_at")[:limit])
+    expired = 0
+    for offer in due:
+        try:
+            _end(offer, "expire", "pickup_offer.expired", "offer expiry", now)
+        except InvalidTransition:
+            continue  # answered meanwhile
+        expired += 1
+    return expired
