@@ -45,11 +45,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 from fulfillment.models import FulfillmentOrder
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from notifications import content, pickup, return_notices
-from notifications.models import NotificationKind
+from notifications.models import NotificationChannel, NotificationKind
 from notifications.services import notifications_create
 from oms.core.events import Handler, on_event
 from oms.core.models import OutboxEvent
@@ -277,3 +278,20 @@ def notify_refund_issued(event: OutboxEvent) -> None:
                          refund=refund,
                          context=lambda: return_notices.refund_context(refund, ret,
                                                                        event.payload))
+
+
+@_notifies("pickup_offer.made")
+def notify_pickup_offer(event: OutboxEvent) -> None:
+    """The customer is in the store and it has their parcel's goods: an app push only (it
+    lasts minutes; a mail would arrive after it)."""
+    order = _order(event, "order")
+    if order is not None:
+        payload = event.payload
+        notifications_create(
+            event=event, order=order, kind=NotificationKind.PICKUP_OFFER,
+            only=[NotificationChannel.PUSH],
+            context=lambda: {**content.base_context(order),
+                             "store": payload.get("store_name") or payload.get("store"),
+                             "items": content.items(content.units_of(payload.get("lines"))),
+                             "expires_at": parse_datetime(str(payload.get("expires_at"))),
+                             "offer": payload["id"]})

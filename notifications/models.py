@@ -30,6 +30,7 @@ class NotificationKind(models.TextChoices):
     RETURN_LABEL = "return_label", _("Return label")
     RETURN_RECEIVED = "return_received", _("Return received")
     REFUND_ISSUED = "refund_issued", _("Refund issued")
+    PICKUP_OFFER = "pickup_offer", _("Take it with you now")
 
 
 class NotificationChannel(models.TextChoices):

@@ -24,7 +24,7 @@ Why a notification goes out once even when its task runs twice:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -128,14 +128,16 @@ NOTIFICATION = kind_register(NotificationSendKind())
 def notifications_create(*, event: OutboxEvent, order: Order, kind: str,
                          context: Callable[[], dict[str, Any]],
                          fulfillment: FulfillmentOrder | None = None,
-                         refund: Refund | None = None) -> list[Notification]:
+                         refund: Refund | None = None,
+                         only: Sequence[str] | None = None) -> list[Notification]:
     """One pending notification per channel in `NOTIFICATION_CHANNELS` that reaches anyone
     (`channel_reaches_anyone`), rendered in the order's language from `context()`, sent after
     commit. Again for the same event: nothing new. `fulfillment` is the pickup whose code a
     pickup notice gets when it is sent; `refund` the refund whose store credit's code a refund
-    notice gets when it is sent."""
+    notice gets when it is sent. `only`: the channels that make sense for this notice (an
+    offer in the store goes to the app, not to the mailbox)."""
     channels = [channel for channel in dict.fromkeys(settings.NOTIFICATION_CHANNELS)
-                if channel_reaches_anyone(channel)]
+                if (only is None or channel in only) and channel_reaches_anyone(channel)]
     # No read of what exists first: a handler's work commits once per event (ProcessedEvent),
     # so rows are almost never there already, and when they are the unique constraint drops
     # ours (the rendering is then wasted, which is rare enough).

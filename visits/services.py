@@ -46,7 +46,8 @@ class VisitRegistered:
 
 def offer_payload(offer: PickupOffer) -> dict[str, object]:
     return {"id": offer.pk, "visit": offer.visit_id, "order": offer.order.number,
-            "store": offer.visit.location.code, "status": offer.status,
+            "store": offer.visit.location.code, "store_name": offer.visit.location.name,
+            "status": offer.status,
             "expires_at": offer.expires_at.isoformat(),
             "lines": [{"sku": ln.fulfillment_line.sku, "quantity": ln.quantity}
                       for ln in offer.lines.select_related("fulfillment_line__order_line")]}
