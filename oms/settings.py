@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-pickups": {"task": "fulfillment.tasks.expire_due_pickups", "schedule": 60.0},
     "remind-pickups": {"task": "fulfillment.tasks.remind_due_pickups", "schedule": 60.0},
     "expire-pickup-offers": {"task": "visits.tasks.expire_pickup_offers", "schedule": 60.0},
+    "sweep-browsing-signals": {"task": "visits.tasks.sweep_browsing_signals",
+                               "schedule": timedelta(hours=1)},
     "cancel-stale-returns": {"task": "returns.sweep_tasks.cancel_stale_returns",
                              "schedule": timedelta(minutes=15)},
     "sweep-idempotency-keys": {
@@ -248,6 +250,8 @@ RETURN_REQUESTED_DAYS = int(os.environ.get("RETURN_REQUESTED_DAYS", "30"))
 STORE_VISIT_WINDOW = timedelta(minutes=int(os.environ.get("STORE_VISIT_WINDOW_MINUTES", "30")))
 PICKUP_OFFER_TTL = timedelta(minutes=int(os.environ.get("PICKUP_OFFER_TTL_MINUTES", "20")))
 PICKUP_OFFER_PARTIAL = env_bool("PICKUP_OFFER_PARTIAL", default=True)
+# What a customer looked at online is kept this long (then swept) and shown at a visit.
+BROWSING_SIGNAL_AGE = timedelta(days=int(os.environ.get("BROWSING_SIGNAL_DAYS", "30")))
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 OUTBOX_BATCH_SIZE = 500
 # How long "a relay run is queued" holds back further kicks (oms/core/relay_wakeup.py): the

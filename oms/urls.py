@@ -57,6 +57,8 @@ api_v1 = [
     path("pickup-offers/<int:pk>", visits_api.PickupOfferView.as_view(), name="pickup-offer"),
     path("pickup-offers/<int:pk>/decline", visits_api.PickupOfferDeclineView.as_view(),
          name="pickup-offer-decline"),
+    path("browsing-signals", visits_api.BrowsingSignalsView.as_view(),
+         name="browsing-signals"),
     path("payments/events", payments_api.PspEventsView.as_view(), name="payment-events"),
     path("webhook-subscriptions", webhooks.WebhookSubscriptionsView.as_view(),
          name="webhook-subscriptions"),

@@ -441,6 +441,12 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
     ("post", "pickup-offers/<int:pk>/decline"): (
         Call("post", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}/decline"),
         VISIT_ANSWERERS),
+    ("post", "browsing-signals"): (
+        Call("post", _static("/api/v1/browsing-signals"),
+             lambda w: {"customer": {"email": "kim@example.de"}, "kind": "cart",
+                        "skus": [SKU]}),
+        {"pos": NOT_ADMITTED, "till": NOT_ADMITTED, "webshop": SHARED_CUSTOMERS,
+         "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": NOT_ADMITTED}),
     ("post", "payments/events"): (
         Call("post", _static("/api/v1/payments/events"),
              lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",

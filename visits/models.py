@@ -85,3 +85,59 @@ class PickupOfferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.fulfillment_line_id}"
+
+
+class SignalKind(models.TextChoices):
+    CART = "cart", _("In the cart")
+    WISHLIST = "wishlist", _("On the wishlist")
+    VIEWED = "viewed", _("Viewed")
+
+
+class BrowsingSignal(models.Model):
+    """What a customer looked at online (API.md: browsing signals), one row per customer, kind
+    and SKU, its time moved on when seen again; kept for `BROWSING_SIGNAL_DAYS`, then swept."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="browsing_signals", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=10, choices=SignalKind.choices)
+    product = models.ForeignKey("catalog.Product", to_field="sku", db_column="sku",
+                                on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    channel = models.CharField(_("channel"), max_length=50)
+    at = models.DateTimeField(_("seen"))
+
+    class Meta:
+        verbose_name = _("browsing signal")
+        verbose_name_plural = _("browsing signals")
+        constraints = [models.UniqueConstraint(fields=["customer", "kind", "product"],
+                                               name="browsing_signal_once")]
+        indexes = [models.Index(fields=["at"], name="browsing_signal_age")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.product_id}"
+
+
+class InStoreDiscount(models.Model):
+    """The discount shown beside what a customer looked at online and finds in a store: a
+    store's own, else its channel's (the signal's), else none."""
+
+    location = models.OneToOneField(Location, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="in_store_discount",
+                                    verbose_name=_("store"))
+    channel = models.CharField(_("channel"), max_length=50, blank=True, default="")
+    percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("in-store discount")
+        verbose_name_plural = _("in-store discounts")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__gt=0) & Q(percent__lte=100),
+                                   name="in_store_discount_percent_valid"),
+            models.CheckConstraint(condition=Q(location__isnull=False) | ~Q(channel=""),
+                                   name="in_store_discount_names_store_or_channel"),
+            models.UniqueConstraint(fields=["channel"], condition=Q(location__isnull=True),
+                                    name="in_store_discount_once_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent} %"

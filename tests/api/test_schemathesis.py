@@ -63,6 +63,7 @@ KIND_BY_RESOURCE = {
     # The app registers visits and answers the offers it was made (its own visit's).
     "store-visits": ClientKind.APP,
     "pickup-offers": ClientKind.APP,
+    "browsing-signals": ClientKind.WEBSHOP,
 }
 
 CONFIG = schemathesis.Config.from_dict({

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from inventory.models import LOCATION_CODE_PATTERN
 from inventory.scope import location_for_client
+from oms.catalog.models import SKU_PATTERN
 from oms.core.api.address import ClosedSerializer
 from oms.core.api.base import (
     EXTERNAL_ID_PATTERN,
@@ -25,6 +26,8 @@ from oms.core.api.base import (
 )
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
+from visits.browsing import in_store, signals_record
+from visits.models import SignalKind
 from visits.selectors import customer_named, offer_get, visit_get
 from visits.services import offer_decline, visit_register
 from visits.states import VisitSource
@@ -79,12 +82,12 @@ class VisitOut(serializers.Serializer):
     started_at = serializers.DateTimeField()
     offers = OfferOut(many=True)
     in_store = serializers.SerializerMethodField(help_text=(
-        "What the customer looked at online and this store has (browsing signals): not "
-        "recorded yet in this release, so always empty."))
+        "What the customer looked at online (browsing signals) and this store has available "
+        "now, with the store's or channel's discount; only with consent to in_store_offers."))
 
-    @extend_schema(responses=InStoreOut(many=True))
+    @extend_schema_field(InStoreOut(many=True))
     def get_in_store(self, visit: Any) -> list[dict[str, Any]]:
-        return []
+        return InStoreOut(in_store(visit), many=True).data
 
 
 class StoreVisitsView(APIView):
@@ -100,7 +103,7 @@ class StoreVisitsView(APIView):
                                   external_id=data["customer"].get("external_id"))
         registered = visit_register(location=store, customer=customer, source=data["source"],
                                     actor=client.name)
-        return Response(VisitOut(visit_get(client=client, pk=registered.visit.pk)).data,
+        return Response(VisitOut(visit_get(client=None, pk=registered.visit.pk)).data,
                         status=status.HTTP_201_CREATED if registered.created
                         else status.HTTP_200_OK)
 
@@ -132,3 +135,35 @@ class PickupOfferDeclineView(APIView):
         client = client_of(request)
         offer_decline(offer=offer_get(client=client, pk=pk), actor=client.name)
         return Response(OfferOut(offer_get(client=client, pk=pk)).data)
+
+
+SIGNAL_SENDERS = (ClientKind.WEBSHOP, ClientKind.APP)
+MAX_SIGNAL_SKUS = 100
+
+
+class SignalIn(ClosedSerializer):
+    customer = VisitCustomerIn()
+    kind = serializers.ChoiceField(SignalKind.choices)
+    skus = serializers.ListField(child=serializers.RegexField(SKU_PATTERN), allow_empty=False,
+                                 max_length=MAX_SIGNAL_SKUS)
+
+
+class SignalOut(serializers.Serializer):
+    recorded = serializers.IntegerField(help_text=(
+        "How many SKUs the call named (the same whether or not the customer is known: the "
+        "answer reveals nothing about who has a profile)."))
+
+
+class BrowsingSignalsView(APIView):
+    permission_classes = [allow_kinds(*SIGNAL_SENDERS)]
+
+    @extend_schema(request=SignalIn, responses={201: SignalOut, 400: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(SignalIn, request.data)
+        client = client_of(request)
+        customer = customer_named(email=data["customer"].get("email"),
+                                  external_id=data["customer"].get("external_id"))
+        signals_record(customer=customer, kind=data["kind"], skus=data["skus"],
+                       channel=client.channel)
+        return Response(SignalOut({"recorded": len(set(data["skus"]))}).data,
+                        status=status.HTTP_201_CREATED)
