@@ -25,11 +25,11 @@ from fulfillment.rollup import order_roll_up
 from fulfillment.services import fulfillment_close
 from fulfillment.states import FulfillmentKind, FulfillmentStatus, ShipmentStatus
 from fulfillment.steps import (
-    fulfilled_so_far,
     lines_of,
     lock_fulfillment,
     move_out,
     open_units,
+    order_lines_before,
     refuse_on_hold,
     save_and_publish,
     step,
@@ -198,11 +198,11 @@ def fulfillment_ship(*, fulfillment: FulfillmentOrder, carrier: str, tracking_nu
             save_and_publish(order, fo, "fulfillment.transfer_shipped", actor,
                               {"shipment": parcel})
         else:
-            counted = fulfilled_so_far(order)
+            lines, counted = order_lines_before(order)
             order_lines_fulfill(order=order, units=units, actor=actor,
                                 data={"fulfillment": fo.pk, "tracking_number": tracking_number})
             # Shipping is charged with the first goods that leave.
-            amount = units_value(order, units, counted=counted,
+            amount = units_value(order, units, counted=counted, lines=lines,
                                  shipping=not any(counted.values()))
             save_and_publish(order, fo, "fulfillment.shipped", actor, {
                 "shipment": parcel, "amount": str(amount), "currency": order.currency})

@@ -22,11 +22,11 @@ from fulfillment.readiness import fully_picked, make_ready, restocked_pickup
 from fulfillment.rollup import order_roll_up
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from fulfillment.steps import (
-    fulfilled_so_far,
     lines_of,
     lock_fulfillment,
     move_out,
     open_units,
+    order_lines_before,
     refuse_on_hold,
     save_and_publish,
     step,
@@ -153,10 +153,11 @@ def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) ->
         reservation=order_reservation(order_number=order.number),
         location_id=fo.location_id, units=units, reference=f"pickup {order.number}",
         actor=actor)
-    counted = fulfilled_so_far(order)
+    order_lines, counted = order_lines_before(order)
     order_lines_fulfill(order=order, units=units, actor=actor,
                         data={"fulfillment": fo.pk, "handover": fo.location.code})
-    amount = units_value(order, units, counted=counted, shipping=not any(counted.values()))
+    amount = units_value(order, units, counted=counted, lines=order_lines,
+                         shipping=not any(counted.values()))
     if amount > 0:
         payment_collect_in_store(order=order, amount=amount, actor=actor,
                                  reference=f"pickup {fo.pk} at {fo.location.code}")
@@ -212,12 +213,11 @@ def pickup_expire(*, fulfillment: FulfillmentOrder, actor: str = SWEEP_ACTOR,
             return False
         lines = lines_of(fo)
         units = open_units(fo, lines)
-        counted = fulfilled_so_far(order)
+        order_lines, counted = order_lines_before(order)
         # Nothing of the order ever reached the customer and nothing else is coming: the
         # shipping it was charged goes back too.
-        nothing_else = all(ln.allocated == units.get(ln.product_id, 0)
-                           for ln in order.lines.all())
-        amount = units_value(order, units, counted=counted,
+        nothing_else = all(ln.allocated == units.get(ln.product_id, 0) for ln in order_lines)
+        amount = units_value(order, units, counted=counted, lines=order_lines,
                              shipping=not any(counted.values()) and nothing_else)
         move_out(fo, units, lines)
         reservation = order_reservation(order_number=order.number)

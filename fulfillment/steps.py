@@ -17,7 +17,7 @@ from fulfillment.services import fulfillment_payload
 from oms.core.errors import Conflict, InvalidTransition
 from oms.core.events import event_emit
 from oms.orders.amounts import PricedLine, goods_value
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderLine
 from oms.orders.services import order_event_record, order_lock
 from oms.orders.states import OrderStatus
 
@@ -75,19 +75,23 @@ def move_out(fo: FulfillmentOrder, units: Mapping[str, int],
 
 
 def units_value(order: Order, units: Mapping[str, int], *, counted: Mapping[str, int],
-                shipping: bool = False) -> Decimal:
+                shipping: bool = False, lines: Iterable[OrderLine] | None = None) -> Decimal:
     """What `units` are worth (the amount to capture, collect or give back): the order's prices
     less their share of its discount, counted on from `counted` units of each line
-    (oms.orders.amounts), plus the order's shipping if `shipping`."""
-    lines = [PricedLine(ln.product_id, ln.quantity, ln.unit_price) for ln in order.lines.all()]
-    value = goods_value(lines=lines, discount=order.discount_total, counted=counted,
+    (oms.orders.amounts), plus the order's shipping if `shipping`. `lines`: the order's lines,
+    if the caller read them already."""
+    lines = order.lines.all() if lines is None else lines
+    priced = [PricedLine(ln.product_id, ln.quantity, ln.unit_price) for ln in lines]
+    value = goods_value(lines=priced, discount=order.discount_total, counted=counted,
                         units=units)
     return value + (order.shipping_total if shipping else Decimal("0.00"))
 
 
-def fulfilled_so_far(order: Order) -> dict[str, int]:
-    """Units of each line fulfilled until now (call before counting new ones)."""
-    return dict(order.lines.values_list("product_id", "fulfilled"))
+def order_lines_before(order: Order) -> tuple[list[OrderLine], dict[str, int]]:
+    """The order's lines and the units of each fulfilled so far, read once before new ones
+    are counted (`units_value` takes both)."""
+    lines = list(order.lines.all())
+    return lines, {ln.product_id: ln.fulfilled for ln in lines}
 
 
 def units_json(units: Mapping[str, int]) -> list[dict[str, Any]]:

@@ -374,6 +374,10 @@ class Refund(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.route} {self.amount} {self.currency} ({self.status})"
 
+    @property
+    def psp_key(self) -> str:
+        return self.psp_idempotency_key or self.idempotency_key
+
     @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.ISSUED)
     def issue(self) -> None: ...
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from oms.orders.models import Order
-from returns.models import Return
+from returns.models import Return, ReturnLine
 
 
-def return_payload(ret: Return, order: Order | None = None) -> dict[str, Any]:
+def return_payload(ret: Return, order: Order | None = None,
+                   lines: Iterable[ReturnLine] | None = None) -> dict[str, Any]:
+    """`lines`: the return's lines (with their order lines), if the caller holds them."""
     order = order or ret.order
+    lines = ret.lines.select_related("order_line") if lines is None else lines
     return {
         "id": ret.pk,
         "number": ret.number,
@@ -31,5 +35,5 @@ def return_payload(ret: Return, order: Order | None = None) -> dict[str, Any]:
                    "status": ln.status, "reason": ln.reason_id, "condition": ln.condition,
                    "disposition": ln.disposition or None,
                    "refund_amount": str(ln.refund_amount)}
-                  for ln in ret.lines.select_related("order_line")],
+                  for ln in lines],
     }

@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 
 from returns.models import ReturnReason
 
-# (code, English, German); the first migration seeds the same list.
+# (code, English, German): seeded the first time the list is needed (`return_reasons_active`)
+# and by the demo, so no migration has to carry a copy of it.
 DEFAULT_REASONS = [
     ("too_small", "Too small", "Zu klein"),
     ("too_large", "Too large", "Zu groß"),

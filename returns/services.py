@@ -15,7 +15,7 @@ says yes (a few seconds later, through the attempt mechanism)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -98,9 +98,11 @@ class Receipt:
     refund_method: str | None = None  # the till may choose another method at receipt
 
 
-def _audit(order: Order, ret: Return, topic: str, actor: str, **data: Any) -> None:
-    """The order's audit trail and the outbox (webhooks, notifications)."""
-    payload = return_payload(ret, order)
+def _audit(order: Order, ret: Return, topic: str, actor: str,
+           lines: Iterable[ReturnLine] | None = None, **data: Any) -> None:
+    """The order's audit trail and the outbox (webhooks, notifications); `lines` as the
+    caller holds them, else read."""
+    payload = return_payload(ret, order, lines)
     order_event_record(order=order, type=topic, actor=actor,
                        data={"return": ret.number, "status": ret.status, **data})
     event_emit(topic=topic, aggregate_type="return", aggregate_id=ret.pk,
@@ -344,22 +346,23 @@ def return_receive(*, ret: Return, receipt: Receipt, actor: str) -> Return:
                                        data={"return": ret.number})
         ret.shipping_refund = _shipping_back(order, ret)
         value = sum(worth.values(), ZERO) + ret.shipping_refund
-        _settle_exchange(order, ret, value, actor)
+        _settle_exchange(order, ret, value, actor, lines.values())
         ret.refund_amount = max(value - ret.exchange_credit, ZERO)
         ret.refund_method = receipt.refund_method or ret.refund_method
         ret.received_at, ret.received_by, ret.updated_at = now, actor, now
         ret.save()
-        _audit(order, ret, "return.received", actor)
+        _audit(order, ret, "return.received", actor, lines.values())
         refunds = refunds_issue(request=RefundRequest(
             order=order, amount=ret.refund_amount, method=ret.refund_method,
             reference=ret.number, key=f"return:{ret.pk}",
             in_store=ret.mode == ReturnMode.IN_STORE, location_code=ret.location.code,
             actor=actor, context={"return": ret.number}))
-        _advance(order, ret, refunds, actor)
+        _advance(order, ret, refunds, actor, lines.values())
     return ret
 
 
-def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str) -> None:
+def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str,
+                     lines: Iterable[ReturnLine]) -> None:
     exchange = ret.exchange_order
     if exchange is None:
         return
@@ -368,7 +371,7 @@ def _settle_exchange(order: Order, ret: Return, value: Decimal, actor: str) -> N
         # nothing, so all of it is refunded (and there is nothing to hand over or release).
         _release_exchange_credit(order, ret, actor)
         return
-    everything_came = all(ln.received == ln.quantity for ln in ret.lines.all())
+    everything_came = all(ln.received == ln.quantity for ln in lines)
     if value < ret.exchange_credit and everything_came:
         # Every announced unit is here: the gap is the cent a line's cumulative rounding
         # moved between visits (oms.orders.amounts), never goods missing. The goods' value
@@ -435,7 +438,8 @@ def _exchange_open(ret: Return) -> bool:
     return status in ORDER_OPEN
 
 
-def _advance(order: Order, ret: Return, refunds: Sequence[Refund], actor: str) -> None:
+def _advance(order: Order, ret: Return, refunds: Sequence[Refund], actor: str,
+             lines: Iterable[ReturnLine] | None = None) -> None:
     """From received on, as far as the money and the exchange allow: refunded once every
     refund is issued, closed once nothing is left to do."""
     now = timezone.now()
@@ -444,7 +448,7 @@ def _advance(order: Order, ret: Return, refunds: Sequence[Refund], actor: str) -
         _step(ret, "mark_refunded")
         ret.refunded_at = ret.updated_at = now
         ret.save(update_fields=["status", "refunded_at", "updated_at"])
-        _audit(order, ret, "return.refunded", actor)
+        _audit(order, ret, "return.refunded", actor, lines)
     nothing_to_refund = ret.status == S.RECEIVED and ret.refund_amount == 0
     # A refunded return may get one more refund (its exchange cancelled afterwards): it closes
     # once that one is issued too.
@@ -453,7 +457,7 @@ def _advance(order: Order, ret: Return, refunds: Sequence[Refund], actor: str) -
         _step(ret, "close")
         ret.closed_at = ret.updated_at = now
         ret.save(update_fields=["status", "closed_at", "updated_at"])
-        _audit(order, ret, "return.closed", actor)
+        _audit(order, ret, "return.closed", actor, lines)
 
 
 def return_settle(*, return_number: str, actor: str) -> Return | None:

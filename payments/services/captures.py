@@ -23,29 +23,27 @@ only logged.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
+from oms.core.attempts.kinds import Outcome, kind_register
 from oms.core.attempts.models import Attempt, AttemptTry
 from oms.core.attempts.selectors import attempt_of
 from oms.core.attempts.services import attempt_retry, attempt_run_for, attempts_create
 from oms.core.events import event_emit
 from oms.orders.models import Order
 from oms.orders.services import order_event_record, order_lock
-from payments.adapters.psp import RETRYABLE_HTTP, PaymentServiceProvider, psp_adapter
+from payments.adapters.psp import RETRYABLE_HTTP, PaymentServiceProvider
 from payments.models import Payment, PaymentCapture
 from payments.selectors import payment_capturable_amount
 from payments.services.core import capture_step, payment_change, payment_lock, payment_payload
+from payments.services.psp_calls import PspCallKind, PspRequest
 from payments.states import CAPTURABLE, CAPTURED_ON_SHIPMENT, CaptureSource, CaptureStatus
 
 logger = logging.getLogger(__name__)
@@ -119,51 +117,22 @@ def _not_capturable(payment: Payment, currency: str) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class CaptureCall:
-    psp_reference: str
-    amount: Decimal
-    currency: str
-    idempotency_key: str
-
-
-class PspCaptureKind(AttemptKind):
+class PspCaptureKind(PspCallKind):
     name = "psp_capture"
     label = _("Capture at the PSP")
     max_attempts_setting = "PSP_CAPTURE_MAX_ATTEMPTS"
     backoff_base_setting = "PSP_CAPTURE_BACKOFF_BASE_SECONDS"
+    operation = "capture"
+    task = "execute_capture"
 
-    def lease(self) -> timedelta:
-        """Longer than one PSP call can take; a claim older than this belongs to a dead
-        worker."""
-        return timedelta(seconds=2 * settings.PSP_TIMEOUT_SECONDS + 30)
-
-    def queue(self, runs: list[Run]) -> None:
-        from payments import tasks  # the task module imports this one
-
-        for attempt_id, tries in runs:
-            tasks.execute_capture.delay(attempt_id=attempt_id, tries=tries)
-
-    def prepare(self, attempt: Attempt) -> CaptureCall | None:
+    def prepare(self, attempt: Attempt) -> PspRequest | None:
         capture = (PaymentCapture.objects.select_related("payment")
                    .filter(pk=attempt.target_id, status=CaptureStatus.PENDING).first())
         if capture is None:
             return None
-        return CaptureCall(psp_reference=capture.payment.psp_reference or "",
+        return PspRequest(psp_reference=capture.payment.psp_reference or "",
                            amount=capture.amount, currency=capture.currency,
                            idempotency_key=capture.psp_key)
-
-    def perform(self, call: CaptureCall,
-                adapter: PaymentServiceProvider | None = None) -> Outcome:
-        if not call.psp_reference:
-            return Outcome.failed("the payment has no PSP reference", retryable=False)
-        result = (adapter or psp_adapter()).capture(
-            psp_reference=call.psp_reference, amount=call.amount, currency=call.currency,
-            idempotency_key=call.idempotency_key)
-        if result.ok:
-            return Outcome.succeeded(result.http_status, reference=result.reference)
-        return Outcome.failed(result.error, status_code=result.http_status,
-                              retryable=result.retryable)
 
     def lock_target(self, target_id: int) -> tuple[Order, Payment, PaymentCapture]:
         # The fixed order of every payment write: order, payment, capture (then the attempt).

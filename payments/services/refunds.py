@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from oms.core.attempts.kinds import AttemptKind, Outcome, Run, kind_register
+from oms.core.attempts.kinds import Outcome, kind_register
 from oms.core.attempts.models import Attempt, AttemptTry
 from oms.core.attempts.selectors import attempt_of
 from oms.core.attempts.services import (
@@ -55,10 +54,11 @@ from oms.core.errors import Conflict, Unprocessable
 from oms.core.events import event_emit
 from oms.orders.models import Order
 from oms.orders.services import order_event_record
-from payments.adapters.psp import RETRYABLE_HTTP, PaymentServiceProvider, psp_adapter
+from payments.adapters.psp import RETRYABLE_HTTP, PaymentServiceProvider
 from payments.models import Payment, PaymentReversal, Refund
 from payments.selectors import payment_refundable_amount
 from payments.services.core import payment_change, payment_lock, refund_step
+from payments.services.psp_calls import PspCallKind, PspRequest
 from payments.services.store_credit import store_credit_give_back, store_credit_issue
 from payments.states import (
     CAPTURED_ON_SHIPMENT,
@@ -112,7 +112,9 @@ def refund_method_check(*, order: Order, method: str, in_store: bool) -> None:
 def refunds_issue(*, request: RefundRequest) -> list[Refund]:
     """Give `request.amount` back as `request.method` says; returns the refund rows (the same
     rows again for a key already issued). Call inside a transaction with the order locked."""
-    existing = list(Refund.objects.filter(idempotency_key__startswith=f"{request.key}:")
+    # By the indexed reference first: a prefix match alone would scan every refund.
+    existing = list(Refund.objects.filter(reference=request.reference,
+                                          idempotency_key__startswith=f"{request.key}:")
                     .order_by("pk"))
     if existing or request.amount <= 0:
         return existing
@@ -247,47 +249,22 @@ def _issued(order: Order, refund: Refund, now: Any, context: dict[str, Any]) -> 
 
 
 # --- the PSP call, through the attempt mechanism ----------------------------------------------
-@dataclass(frozen=True)
-class RefundCall:
-    psp_reference: str
-    amount: Decimal
-    currency: str
-    idempotency_key: str
-
-
-class PspRefundKind(AttemptKind):
+class PspRefundKind(PspCallKind):
     name = "psp_refund"
     label = gettext_lazy("Refund at the PSP")
     max_attempts_setting = "PSP_REFUND_MAX_ATTEMPTS"
     backoff_base_setting = "PSP_REFUND_BACKOFF_BASE_SECONDS"
+    operation = "refund"
+    task = "execute_refund"
 
-    def lease(self) -> timedelta:
-        return timedelta(seconds=2 * settings.PSP_TIMEOUT_SECONDS + 30)
-
-    def queue(self, runs: list[Run]) -> None:
-        from payments import tasks  # the task module imports this one
-
-        for attempt_id, tries in runs:
-            tasks.execute_refund.delay(attempt_id=attempt_id, tries=tries)
-
-    def prepare(self, attempt: Attempt) -> RefundCall | None:
+    def prepare(self, attempt: Attempt) -> PspRequest | None:
         refund = (Refund.objects.select_related("payment")
                   .filter(pk=attempt.target_id, status=RefundStatus.PENDING).first())
         if refund is None or refund.payment is None:
             return None
-        return RefundCall(psp_reference=refund.payment.psp_reference or "",
+        return PspRequest(psp_reference=refund.payment.psp_reference or "",
                           amount=refund.amount, currency=refund.currency,
-                          idempotency_key=refund_psp_key(refund))
-
-    def perform(self, call: RefundCall, adapter: PaymentServiceProvider | None = None
-                ) -> Outcome:
-        result = (adapter or psp_adapter()).refund(
-            psp_reference=call.psp_reference, amount=call.amount, currency=call.currency,
-            idempotency_key=call.idempotency_key)
-        if result.ok:
-            return Outcome.succeeded(result.http_status, reference=result.reference)
-        return Outcome.failed(result.error, status_code=result.http_status,
-                              retryable=result.retryable)
+                          idempotency_key=refund.psp_key)
 
     def lock_target(self, target_id: int) -> tuple[Order, Payment, Refund]:
         # The fixed order of every payment write: order, payment, refund (then the attempt).
@@ -386,10 +363,6 @@ def _psp_context(refund: Refund) -> dict[str, Any]:
     them from `RefundRequest.context`). Refunds are written for returns only, today, and
     their reference is the return's number."""
     return {"return": refund.reference}
-
-
-def refund_psp_key(refund: Refund) -> str:
-    return refund.psp_idempotency_key or refund.idempotency_key
 
 
 def refund_execute(*, refund_id: int, provider: PaymentServiceProvider | None = None) -> str:
