@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from inventory.models import LocationKind
-from returns.models import Return, ReturnLine
+from returns.models import Return, ReturnLine, ReturnReason
 from returns.states import Condition, ReturnMode
 
 
@@ -28,13 +28,25 @@ class ReturnFactory(factory.django.DjangoModelFactory):
     updated_at = factory.LazyFunction(timezone.now)
 
 
+class ReturnReasonFactory(factory.django.DjangoModelFactory):
+    """A reason of the list (the defaults are seeded on first use, not by a migration)."""
+
+    class Meta:
+        model = ReturnReason
+        django_get_or_create = ("code",)
+
+    code = "too_small"
+    label_en = "Too small"
+    label_de = "Zu klein"
+
+
 class ReturnLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReturnLine
 
     return_order = factory.SubFactory(ReturnFactory)
     quantity = 1
-    reason_id = "too_small"
+    reason = factory.SubFactory(ReturnReasonFactory)
     condition = Condition.RESELLABLE
 
 
