@@ -1,6 +1,7 @@
 """``python -m bench [NAME ...] [--scale F] [--keep] ...`` from the repo root; NAME is one of
-snapshots, availability, hot_sku, intake, returns, growth, e2e (default: all but e2e, which needs
-a Redis database of its own and which ``make bench`` runs on its own: ``python -m bench.e2e``)."""
+snapshots, availability, hot_sku, intake, returns, growth, visits, dunning, ledger_export, e2e
+(default: all but e2e, which needs a Redis database of its own and which ``make bench`` runs on
+its own: ``python -m bench.e2e``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ BENCHMARKS = {
     "intake": "bench.intake",
     "returns": "bench.returns",
     "growth": "bench.growth",
+    "visits": "bench.visits",
+    "dunning": "bench.dunning",
+    "ledger_export": "bench.ledger_export",
     "e2e": "bench.e2e",
 }
 DEFAULT = [name for name in BENCHMARKS if name != "e2e"]

@@ -6,7 +6,8 @@
 # It plays every party in turn: the webshop checks availability, holds a cart and places an
 # order; the warehouse accepts, picks and ships it and the carrier delivers it; a
 # click-and-collect order is picked at the Berlin store and handed over with the code the
-# customer shows; the delivered order is brought back to the store and refunded; a second order
+# customer shows; a customer walks into the store before their parcel left and takes the goods
+# with them instead; the delivered order is brought back to the store and refunded; a second order
 # is cancelled; a back-office system subscribes to webhooks.
 # Every id, order number and code is taken from the answer before, never assumed, so the script
 # runs again and again against the same demo. It prints one short line per step and stops with
@@ -237,6 +238,62 @@ say "order $PICKUP_ORDER: $(pick 'd["status"]' <<<"$READ"); paid at the till:" \
     "$(pick 'd["payments"][0]["status"]' <<<"$READ")"
 
 # --------------------------------------------------------------------------------------------
+step "Pickup on a store visit: the customer walks into $STORE while the parcel has not left"
+# A product the store has on its shelf and somewhere else ships too (a warehouse comes first);
+# a customer of this run only
+# (the same customer at the same store within 30 minutes would be the same visit).
+VISIT_SKU="$(pick 'next((s["sku"] for s in d["skus"] if s["sku"] not in (a, b)
+    for l in s["locations"] if l["location"] == store and l["pickup"]
+    and 1 <= l["available"] < s["ship_available"]), "")' \
+    a="$SKU" b="$PICKUP_SKU" store="$STORE" <<<"$AVAIL")"
+if [[ -z "$VISIT_SKU" ]]; then
+    echo "FAILED: no product is both in a warehouse and on the shelf at $STORE" >&2
+    exit 1
+fi
+VISIT_PRICE="$(call GET "/api/v1/products/$VISIT_SKU" "$SHOP" 200 | pick "$WEB_PRICE")"
+VISITOR="visit-$RUN@example.de"
+VISIT_ORDER_ANSWER="$(call POST /api/v1/orders "$SHOP" 201 '{
+    "customer": {"email": "'"$VISITOR"'", "name": "Jonas Becker"}, "currency": "EUR",
+    "language": "en",
+    "lines": [{"sku": "'"$VISIT_SKU"'", "quantity": 1, "unit_price": "'"$VISIT_PRICE"'",
+               "tax_rate": "19"}],
+    "delivery": {"method": "ship", "address": '"$ADDRESS"'},
+    "payment": {"method": "invoice", "status": "pending", "amount": "'"$VISIT_PRICE"'"}}' \
+    "Idempotency-Key: visit-order-$RUN")"
+VISIT_ORDER="$(pick 'd["number"]' <<<"$VISIT_ORDER_ANSWER")"
+say "order $VISIT_ORDER: 1 × $VISIT_SKU, a parcel from" \
+    "$(pick 'd["fulfillments"][0]["location"]' <<<"$VISIT_ORDER_ANSWER")"
+CUSTOMER_ID="$(call GET "/api/v1/customers?email=$VISITOR" "$SHOP" 200 | pick 'd["results"][0]["id"]')"
+call PUT "/api/v1/customers/$CUSTOMER_ID/consents" "$SHOP" 200 '{"consents": [
+    {"purpose": "in_store_offers", "granted": true, "source": "webshop",
+     "at": "'"$(now)"'"}]}' >/dev/null
+say "the customer consented to offers in the store (webshop account settings)"
+VISIT="$(call POST /api/v1/store-visits "$POS" 201 '{"location": "'"$STORE"'",
+    "customer": {"email": "'"$VISITOR"'"}, "source": "pos"}')"
+OFFER="$(pick 'd["offers"][0]["id"]' <<<"$VISIT")"
+say "logged in at the till: visit $(pick 'd["id"]' <<<"$VISIT"), offer $OFFER to take" \
+    "$(pick 'd["offers"][0]["lines"][0]["quantity"]' <<<"$VISIT") × $VISIT_SKU now, until" \
+    "$(pick 'd["offers"][0]["expires_at"][11:16]' <<<"$VISIT") (store time)"
+ACCEPTED="$(call POST "/api/v1/pickup-offers/$OFFER/accept" "$POS" 200)"
+VISIT_FO="$(pick 'd["pickup"]' <<<"$ACCEPTED")"
+say "accepted → pickup $VISIT_FO at $STORE; stop at the warehouse:" \
+    "$(pick 'd["shipment_stop"]' <<<"$ACCEPTED") (the demo warehouse polls: it reads the" \
+    "parcel as cancelled)"
+AGAIN="$(call POST "/api/v1/pickup-offers/$OFFER/accept" "$POS" 409)"
+say "accepting again: 409 $(pick 'd["errors"][0]["code"]' <<<"$AGAIN")"
+TILL="$(call POST "/api/v1/fulfillments/$VISIT_FO/pick" "$POS" 200 \
+    '{"lines": [{"sku": "'"$VISIT_SKU"'", "picked": 1}]}')"
+READ="$(call GET "/api/v1/orders/$VISIT_ORDER" "$SHOP" 200)"
+VISIT_CODE="$(pick '[f["pickup_code"] for f in d["fulfillments"] if f["id"] == int(fo)][0]' \
+    fo="$VISIT_FO" <<<"$READ")"
+TILL="$(call POST "/api/v1/fulfillments/$VISIT_FO/handover" "$POS" 200 \
+    '{"pickup_code": "'"$VISIT_CODE"'"}')"
+say "picked, shown code $VISIT_CODE in the app, handed over → $(pick 'd["status"]' <<<"$TILL")"
+READ="$(call GET "/api/v1/orders/$VISIT_ORDER" "$SHOP" 200)"
+say "order $VISIT_ORDER: $(pick 'd["status"]' <<<"$READ"); fulfilments:" \
+    "$(pick '", ".join(f["kind"] + " " + f["status"] for f in d["fulfillments"])' <<<"$READ")"
+
+# --------------------------------------------------------------------------------------------
 step "Return in store: the customer brings the delivered order back to $STORE"
 RETURN_ANSWER="$(call POST /api/v1/returns "$POS" 201 '{
     "order": "'"$ORDER"'",
@@ -303,5 +360,6 @@ BAD="$(call POST /api/v1/stock/movements "$WMS" 400 \
 say "a receipt of 0 units: 400 $(pick 'd["errors"][0]["code"]' <<<"$BAD") on" \
     "$(pick 'd["errors"][0]["attr"]' <<<"$BAD"): $(pick 'd["errors"][0]["detail"]' <<<"$BAD")"
 
-printf '\nDone: order %s delivered, pickup %s handed over, order %s cancelled.\n' \
-    "$ORDER" "$PICKUP_ORDER" "$SECOND_ORDER"
+printf '\nDone: order %s delivered, pickup %s handed over, order %s collected on a visit,' \
+    "$ORDER" "$PICKUP_ORDER" "$VISIT_ORDER"
+printf ' order %s cancelled.\n' "$SECOND_ORDER"

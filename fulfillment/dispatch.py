@@ -50,6 +50,7 @@ def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
     else:
         delivery["address"] = order.delivery_address
     return {
+        "type": "fulfillment.dispatch",  # a stop (visits.stop) is "fulfillment.stop"
         "id": fo.pk,
         "order": order.number,
         "location": fo.location.code,
@@ -65,20 +66,35 @@ def wms_payload(fo: FulfillmentOrder) -> dict[str, Any]:
     }
 
 
-class WmsDispatchKind(AttemptKind):
-    name = "wms_dispatch"
-    label = _("Dispatch to a location's system")
+class WarehouseCallKind(AttemptKind):
+    """A call to a location's system (a dispatch here, a parcel stop in `visits.stop`): tried,
+    backed off and leased by the WMS settings, one Celery task per try."""
+
     max_attempts_setting = "WMS_MAX_ATTEMPTS"
     backoff_base_setting = "WMS_BACKOFF_BASE_SECONDS"
 
     def lease(self) -> timedelta:
         return timedelta(seconds=settings.WMS_DISPATCH_LEASE_SECONDS)
 
-    def queue(self, runs: list[Run]) -> None:
-        from fulfillment import tasks  # the task module imports this one
+    def task(self) -> Any:
+        """The Celery task that runs one try (imported late: the task module imports the
+        kind's)."""
+        raise NotImplementedError
 
+    def queue(self, runs: list[Run]) -> None:
+        task = self.task()
         for attempt_id, tries in runs:
-            tasks.dispatch_fulfillment.delay(attempt_id=attempt_id, tries=tries)
+            task.delay(attempt_id=attempt_id, tries=tries)
+
+
+class WmsDispatchKind(WarehouseCallKind):
+    name = "wms_dispatch"
+    label = _("Dispatch to a location's system")
+
+    def task(self) -> Any:
+        from fulfillment import tasks
+
+        return tasks.dispatch_fulfillment
 
     def prepare(self, attempt: Attempt) -> Dispatch | None:
         # Not the destination: only a transfer has one, and `wms_payload` reads it then.

@@ -95,6 +95,9 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
     with transaction.atomic():
         order, fo = lock_fulfillment(fulfillment)
         refuse_on_hold(order)
+        # The status first: a fulfilment cancelled meanwhile (its goods moved to a store
+        # pickup) answers 409, not that its lines are unknown.
+        step(fo, fo.pick)
         lines = lines_of(fo)
         open_now = open_units(fo, lines)
         strangers = sorted(set(picked) - set(open_now))
@@ -105,7 +108,6 @@ def fulfillment_pick(*, fulfillment: FulfillmentOrder, picked: dict[str, int],
         if over:
             raise InvalidInput([("over_pick", _("More picked than ordered: %(skus)s.")
                                  % {"skus": ", ".join(over)}, "lines")])
-        step(fo, fo.pick)
         # Only the lines reported count: a SKU not in this pick is simply not picked yet.
         missing = {sku: open_now[sku] - n for sku, n in picked.items() if open_now[sku] > n}
         for line in lines:

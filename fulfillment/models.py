@@ -53,6 +53,11 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
     pickup_failed_attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
     pickup_locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     picked_up_at = models.DateTimeField(_("picked up"), null=True, blank=True)
+    # A pickup replacing a parcel the warehouse may already have (pickup on a store visit):
+    # staff may pick, but it is not ready (no code, no handover) until the warehouse confirmed
+    # that it stopped the parcel, so the goods never leave twice.
+    waits_for_stop = models.BooleanField(_("waiting for the warehouse to stop the parcel"),
+                                         default=False)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
 
@@ -100,6 +105,11 @@ class FulfillmentOrder(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=F.READY_FOR_PICKUP, target=F.EXPIRED)
     def expire(self) -> None: ...
+
+    # A parcel cancelled because its goods moved to a pickup at a store, when the warehouse
+    # answers that it had already packed it: the warehouse's work again, and it has started.
+    @transition(field=status, source=F.CANCELLED, target=F.ACCEPTED)
+    def reinstate(self) -> None: ...
 
 
 class FulfillmentLine(models.Model):

@@ -160,7 +160,8 @@ def _hand_over(order: Order, fo: FulfillmentOrder, actor: str, now: datetime) ->
                          shipping=not any(counted.values()))
     if amount > 0:
         payment_collect_in_store(order=order, amount=amount, actor=actor,
-                                 reference=f"pickup {fo.pk} at {fo.location.code}")
+                                 reference=f"pickup {fo.pk} at {fo.location.code}",
+                                 location=fo.location.code)
     fo.picked_up_at = now
     fo.pickup_failed_attempts, fo.pickup_locked_until = 0, None
     fo.save(update_fields=["picked_up_at", "pickup_failed_attempts", "pickup_locked_until"])

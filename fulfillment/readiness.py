@@ -30,8 +30,11 @@ def incoming(pickup: FulfillmentOrder) -> bool:
 
 
 def fully_picked(pickup: FulfillmentOrder) -> bool:
-    """Every unit to hand over is on the counter, and no transfer for it is still on its way
-    (its units join the pickup when the store receives them)."""
+    """Every unit to hand over is on the counter, no transfer for it is still on its way (its
+    units join the pickup when the store receives them), and no warehouse may still ship the
+    parcel it replaces (`waits_for_stop`)."""
+    if pickup.waits_for_stop:
+        return False
     open_lines = [ln for ln in lines_of(pickup) if ln.open_quantity]
     return bool(open_lines) and not incoming(pickup) and all(
         line_on_the_counter(ln) for ln in open_lines)

@@ -164,18 +164,34 @@ def reservation_move_units(*, reservation: Reservation, units: dict[str, int],
         locked = lock_reservation(reservation)
         require_active(locked)
         taken = _take_units(locked, units, [from_location_id])
-        existing = {(ln.product_id, ln.location_id): ln for ln in locked.lines.all()}
-        added: list[Allocation] = []
-        for allocation in to:
-            line = existing.get((allocation.sku, allocation.location_id))
-            if line is not None:
-                line.quantity += allocation.quantity
-                line.save(update_fields=["quantity"])
-            else:
-                added.append(allocation)
-        lines_insert(locked, new_lines(added))
+        _add_lines(locked, to)
         apply_reserved_deltas(to, _as_lines(taken, _level_ids(locked)))
         _end_when_empty(locked)
+
+
+def reservation_hold_more(*, reservation: Reservation, to: Sequence[Allocation]) -> None:
+    """Hold `to` for the order as well, giving nothing back (a pickup at a store while the
+    warehouse has not yet confirmed that it stopped the parcel the pickup replaces: until it
+    does, both are held, so a "too late" answer never finds the parcel's units sold). Raises
+    StockRaceLost if a location no longer has the units."""
+    with transaction.atomic():
+        locked = lock_reservation(reservation)
+        require_active(locked)
+        _add_lines(locked, to)
+        apply_reserved_deltas(to, [])
+
+
+def _add_lines(locked: Reservation, to: Sequence[Allocation]) -> None:
+    existing = {(ln.product_id, ln.location_id): ln for ln in locked.lines.all()}
+    added: list[Allocation] = []
+    for allocation in to:
+        line = existing.get((allocation.sku, allocation.location_id))
+        if line is not None:
+            line.quantity += allocation.quantity
+            line.save(update_fields=["quantity"])
+        else:
+            added.append(allocation)
+    lines_insert(locked, new_lines(added))
 
 
 def reservation_consume_shipped(*, reservation: Reservation, location_id: int,

@@ -28,7 +28,16 @@ only writes the notification rows (sending happens after commit, see `services.p
   and balance, credited against the invoice). A refund split over two payments is two events,
   two notices; the store credit's code is put in when the email is sent (`return_notices.py`);
 - `return.label_failed`, `return.refunded`, `return.closed`, `return.cancelled` → nothing:
-  customer service handles a failed label, and the others repeat what the customer heard.
+  customer service handles a failed label, and the others repeat what the customer heard;
+- `pickup_offer.made` → take it with you now: the store the customer is in has their parcel's
+  goods (app push only: the offer lasts minutes);
+- `pickup_offer.withdrawn` → parcel on its way after all: an accepted offer was undone because
+  the warehouse had already packed or shipped the parcel, so the store prepares nothing (push
+  and email: the customer may have left the store);
+- `dunning.notice` (finance's dunning sweep) → payment reminder, numbered dunning notice or,
+  at the last level, the collection agency: the invoice, what was paid or credited, the fees
+  and the open amount (email only; not once the item was paid, written off or disputed
+  meanwhile).
 
 One notice per stock incident: a rejection that cancels units usually also cancels them on the
 order (`order.lines_cancelled`, reason `no_stock`) in the same transaction. The fulfilment event
@@ -47,9 +56,11 @@ from typing import Any
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from finance.models import OpenItem
+from finance.states import OpenItemStatus
 from fulfillment.models import FulfillmentOrder
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
-from notifications import content, pickup, return_notices
+from notifications import content, dunning_notices, pickup, return_notices
 from notifications.models import NotificationChannel, NotificationKind
 from notifications.services import notifications_create
 from oms.core.events import Handler, on_event
@@ -295,3 +306,39 @@ def notify_pickup_offer(event: OutboxEvent) -> None:
                              "items": content.items(content.units_of(payload.get("lines"))),
                              "expires_at": parse_datetime(str(payload.get("expires_at"))),
                              "offer": payload["id"]})
+
+
+@_notifies("pickup_offer.withdrawn")
+def notify_pickup_offer_withdrawn(event: OutboxEvent) -> None:
+    """The customer accepted an offer, but the warehouse had already packed or shipped the
+    parcel: the store pickup is off and the parcel comes as planned. Push and email, on every
+    channel as usual: the customer may have left the store and should not come back for
+    goods nobody is preparing."""
+    order = _order(event, "order")
+    if order is not None:
+        payload = event.payload
+        notifications_create(
+            event=event, order=order, kind=NotificationKind.PICKUP_OFFER_WITHDRAWN,
+            context=lambda: {**content.base_context(order),
+                             "store": payload.get("store_name") or payload.get("store"),
+                             "items": content.items(content.units_of(payload.get("lines")))})
+
+
+@_notifies("dunning.notice")
+def notify_dunning_notice(event: OutboxEvent) -> None:
+    """An open item reached a dunning level: the customer gets it by email (a notice with
+    amounts and dates, kept as sent). Not when the money came in or the item was disputed
+    between the sweep and now: the notice would only confuse."""
+    item = (OpenItem.objects.select_related("order__customer")
+            .filter(pk=event.payload.get("open_item")).first())
+    if item is None:
+        logger.warning("no open item %r for event %s: nothing to notify",
+                       event.payload.get("open_item"), event.id)
+        return
+    if item.status != OpenItemStatus.OVERDUE:
+        logger.info("open item %s is %s: no %s notice", item.pk, item.status, event.topic)
+        return
+    notifications_create(
+        event=event, order=item.order, kind=NotificationKind.DUNNING_NOTICE,
+        only=[NotificationChannel.EMAIL],
+        context=lambda: dunning_notices.notice_context(item.order, event.payload))

@@ -31,6 +31,8 @@ class NotificationKind(models.TextChoices):
     RETURN_RECEIVED = "return_received", _("Return received")
     REFUND_ISSUED = "refund_issued", _("Refund issued")
     PICKUP_OFFER = "pickup_offer", _("Take it with you now")
+    PICKUP_OFFER_WITHDRAWN = "pickup_offer_withdrawn", _("Parcel on its way after all")
+    DUNNING_NOTICE = "dunning_notice", _("Payment reminder or dunning notice")
 
 
 class NotificationChannel(models.TextChoices):

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "fulfillment",
     "returns",
     "visits",
+    "ledger",
+    "finance",
     "notifications",
     "crm_sync",
 ]
@@ -211,7 +213,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 CELERY_TASK_QUEUES = (Queue("dispatch"), Queue("celery"))
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"fulfillment.tasks.dispatch_fulfillment": {"queue": "dispatch"}}
+# A parcel stop waits for nothing either: the customer is standing in the store.
+CELERY_TASK_ROUTES = {"fulfillment.tasks.dispatch_fulfillment": {"queue": "dispatch"},
+                      "visits.tasks.stop_shipment": {"queue": "dispatch"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes every database connection before and after every task unless this
 # is set: a new PostgreSQL backend per task, several ms of CPU, three times per order. With it,
@@ -237,6 +241,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.core.tasks.sweep_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    # Open items falling due and dunning levels whose day has come (finance.services.dunning);
+    # the steps are calendar days, so an hourly sweep is on time.
+    "sweep-dunning": {"task": "finance.tasks.sweep_dunning", "schedule": timedelta(hours=1)},
 }
 
 # --- Domain settings ------------------------------------------------------------------------
@@ -252,6 +259,17 @@ PICKUP_OFFER_TTL = timedelta(minutes=int(os.environ.get("PICKUP_OFFER_TTL_MINUTE
 PICKUP_OFFER_PARTIAL = env_bool("PICKUP_OFFER_PARTIAL", default=True)
 # What a customer looked at online is kept this long (then swept) and shown at a visit.
 BROWSING_SIGNAL_AGE = timedelta(days=int(os.environ.get("BROWSING_SIGNAL_DAYS", "30")))
+
+# The ledger (ledger/chart.py): SKR03 or SKR04, and account numbers per posting role as a JSON
+# object, e.g. {"receivables": "10000", "cash:ST-BER": "1010"}.
+LEDGER_CHART = os.environ.get("LEDGER_CHART", "SKR03")
+LEDGER_ACCOUNTS = os.environ.get("LEDGER_ACCOUNTS", "{}")
+# The DATEV export's header (EXTF Buchungsstapel): advisor and client numbers, the fiscal year's
+# first day (MMDD) and the length of the general ledger account numbers.
+DATEV_ADVISOR_NUMBER = os.environ.get("DATEV_ADVISOR_NUMBER", "1001")
+DATEV_CLIENT_NUMBER = os.environ.get("DATEV_CLIENT_NUMBER", "1")
+DATEV_FISCAL_YEAR_START = os.environ.get("DATEV_FISCAL_YEAR_START", "0101")
+DATEV_ACCOUNT_LENGTH = int(os.environ.get("DATEV_ACCOUNT_LENGTH", "4"))
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 OUTBOX_BATCH_SIZE = 500
 # How long "a relay run is queued" holds back further kicks (oms/core/relay_wakeup.py): the
@@ -377,3 +395,10 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# --- Finance --------------------------------------------------------------------------------
+# Days from the invoice date (goods left) to the due date of an open item, for sales channels
+# without payment terms of their own (cockpit: Finance → Payment terms).
+PAYMENT_TERMS_DAYS = int(os.environ.get("PAYMENT_TERMS_DAYS", "14"))
+# The currency of the bank account bank transactions arrive on; another is refused (422).
+FINANCE_BANK_CURRENCY = os.environ.get("FINANCE_BANK_CURRENCY", "EUR")

@@ -28,8 +28,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from finance.models import BankTransaction, OpenItem
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location, Reservation, StockLevel, StockMovement
+from ledger.models import JournalEntry
 from oms.core.models import OutboxEvent, WebhookSubscription
 from oms.orders.models import Consent, Customer, Order, OrderEvent, OrderLine
 from payments.models import Refund
@@ -190,7 +192,9 @@ def world_state() -> tuple[Any, ...]:
         list(Return.objects.order_by("pk").values_list("pk", "status", "updated_at")),
         Refund.objects.count(), Consent.objects.count(),
         StoreVisit.objects.count(),
-        list(PickupOffer.objects.order_by("pk").values_list("pk", "status")),
+        list(PickupOffer.objects.order_by("pk").values_list("pk", "status", "shipment_stop")),
+        list(OpenItem.objects.order_by("pk").values_list("pk", "status", "paid")),
+        BankTransaction.objects.count(), JournalEntry.objects.count(),
     )
 
 
@@ -315,6 +319,9 @@ VISIT_READERS = {"pos": HIDDEN, "till": HIDDEN, "webshop": NOT_ADMITTED,
                  "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": BACK_OFFICE}
 VISIT_ANSWERERS = {**VISIT_READERS, "staff": NOT_ADMITTED}
 
+# Finance (API.md): the ledger and the receivables are finance's and the ERP's, no one else's.
+FINANCE_ONLY = dict.fromkeys(KINDS, NOT_ADMITTED)
+
 # (method, route as in oms/urls.py) → (request, expectation per kind)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
     ("get", "products/<path:sku>"): (
@@ -438,6 +445,9 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
         Call("get", lambda w: f"/api/v1/store-visits/{w.visit.pk}"), VISIT_READERS),
     ("get", "pickup-offers/<int:pk>"): (
         Call("get", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}"), VISIT_READERS),
+    ("post", "pickup-offers/<int:pk>/accept"): (
+        Call("post", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}/accept"),
+        VISIT_ANSWERERS),
     ("post", "pickup-offers/<int:pk>/decline"): (
         Call("post", lambda w: f"/api/v1/pickup-offers/{w.offer.pk}/decline"),
         VISIT_ANSWERERS),
@@ -447,6 +457,17 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, Expectation]]] = {
                         "skus": [SKU]}),
         {"pos": NOT_ADMITTED, "till": NOT_ADMITTED, "webshop": SHARED_CUSTOMERS,
          "supplier": NOT_ADMITTED, "wms": NOT_ADMITTED, "staff": NOT_ADMITTED}),
+    ("get", "ledger/entries"): (Call("get", _static("/api/v1/ledger/entries")), FINANCE_ONLY),
+    ("get", "ledger/balances"): (Call("get", _static("/api/v1/ledger/balances")), FINANCE_ONLY),
+    ("get", "ledger/export"): (
+        Call("get", _static("/api/v1/ledger/export?from=2026-01-01&to=2026-12-31&format=csv")),
+        FINANCE_ONLY),
+    ("get", "open-items"): (Call("get", _static("/api/v1/open-items")), FINANCE_ONLY),
+    ("post", "bank-transactions"): (
+        Call("post", _static("/api/v1/bank-transactions"),
+             lambda w: {"reference": "SCOPE-1", "amount": "10.00", "currency": "EUR",
+                        "booked_at": "2026-03-02", "purpose": w.order["number"]}),
+        FINANCE_ONLY),
     ("post", "payments/events"): (
         Call("post", _static("/api/v1/payments/events"),
              lambda w: {"psp_reference": "x", "type": "captured", "amount": "10.00",

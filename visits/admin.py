@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from oms.core.admin_base import ReadOnlyAdmin
-from visits.models import InStoreDiscount, PickupOffer
+from visits.models import InStoreDiscount, PickupOffer, PickupOfferPolicy
 
 
 @admin.register(InStoreDiscount)
@@ -14,9 +14,15 @@ class InStoreDiscountAdmin(admin.ModelAdmin):
     list_display = ["__str__", "location", "channel", "percent"]
 
 
+@admin.register(PickupOfferPolicy)
+class PickupOfferPolicyAdmin(admin.ModelAdmin):
+    list_display = ["channel", "refund_shipping"]
+
+
 @admin.register(PickupOffer)
 class PickupOfferAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "order", "visit", "status", "created_at", "expires_at", "decided_at"]
-    list_filter = ["status"]
+    list_display = ["pk", "order", "visit", "status", "shipment_stop", "shipment_avoided",
+                    "created_at", "expires_at", "decided_at"]
+    list_filter = ["status", "shipment_stop"]
     search_fields = ["order__number"]
     list_select_related = ["order", "visit"]

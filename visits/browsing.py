@@ -58,13 +58,18 @@ def _discount(visit: StoreVisit, channels: set[str]) -> dict[str, Decimal]:
     return {row.channel: row.percent for row in rows}
 
 
-def in_store(visit: StoreVisit, now: datetime | None = None) -> list[dict[str, Any]]:
-    """What the visit's customer looked at online and this store has available now."""
-    customer = visit.customer
-    if customer is None:
+def in_store(visit: StoreVisit, now: datetime | None = None, *,
+             consented: bool | None = None) -> list[dict[str, Any]]:
+    """What the visit's customer looked at online and this store has available now.
+    `consented`: whether the customer consents to offers in the store, if the caller has just
+    read it in this transaction (a new visit: `VisitRegistered.consented`); else it is read."""
+    if visit.customer_id is None:
         return []
-    consent = consents_current(customer=customer).get(ConsentPurpose.IN_STORE_OFFERS)
-    if consent is None or not consent.granted:
+    customer = visit.customer
+    if consented is None:
+        consent = consents_current(customer=customer).get(ConsentPurpose.IN_STORE_OFFERS)
+        consented = consent is not None and consent.granted
+    if not consented:
         return []
     now = now or timezone.now()
     signals = sorted(BrowsingSignal.objects.filter(

@@ -11,7 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from inventory.models import Location
 from oms.orders.models import Customer, Order
-from visits.states import OfferStatus, VisitSource
+from visits.states import OfferStatus, ShipmentStop, VisitSource
 
 OS = OfferStatus
 
@@ -56,12 +56,25 @@ class PickupOffer(ConcurrentTransitionMixin, models.Model):
     expires_at = models.DateTimeField(_("expires"))
     created_at = models.DateTimeField(_("offered"))
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # Once accepted: the pickup at the store that replaces the parcel's lines, and what the
+    # warehouse made of the stop.
+    pickup = models.OneToOneField(FulfillmentOrder, on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="pickup_offer",
+                                  verbose_name=_("pickup at the store"))
+    shipment_stop = models.CharField(_("parcel at the warehouse"), max_length=12,
+                                     choices=ShipmentStop.choices, blank=True, default="")
+    # The whole parcel moved to the store and was stopped: one parcel less on the road.
+    shipment_avoided = models.BooleanField(_("shipment avoided"), default=False)
 
     class Meta:
         verbose_name = _("pickup offer")
         verbose_name_plural = _("pickup offers")
-        indexes = [models.Index(fields=["expires_at"], name="pickup_offer_expiry",
-                                condition=Q(status="offered"))]
+        indexes = [
+            models.Index(fields=["expires_at"], name="pickup_offer_expiry",
+                         condition=Q(status="offered")),
+            # The figures per store and day (cockpit dashboard, /metrics).
+            models.Index(fields=["created_at"], name="pickup_offer_created"),
+        ]
 
     def __str__(self) -> str:
         return f"offer {self.pk} ({self.status})"
@@ -71,6 +84,13 @@ class PickupOffer(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=OS.OFFERED, target=OS.EXPIRED)
     def expire(self) -> None: ...
+
+    @transition(field=status, source=OS.OFFERED, target=OS.ACCEPTED)
+    def accept(self) -> None: ...
+
+    # The warehouse had already packed the parcel: the accept is undone.
+    @transition(field=status, source=OS.ACCEPTED, target=OS.WITHDRAWN)
+    def withdraw(self) -> None: ...
 
 
 class PickupOfferLine(models.Model):
@@ -85,6 +105,22 @@ class PickupOfferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.fulfillment_line_id}"
+
+
+class PickupOfferPolicy(models.Model):
+    """Per sales channel: is the shipping charge given back when a customer takes their goods
+    with them at a store and no parcel is sent at all? Without a row: yes."""
+
+    channel = models.CharField(_("channel"), max_length=50, unique=True)
+    refund_shipping = models.BooleanField(
+        _("refund shipping when no parcel is sent"), default=True)
+
+    class Meta:
+        verbose_name = _("pickup-on-visit policy")
+        verbose_name_plural = _("pickup-on-visit policies")
+
+    def __str__(self) -> str:
+        return self.channel
 
 
 class SignalKind(models.TextChoices):

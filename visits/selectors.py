@@ -51,9 +51,15 @@ def offer_get(*, client: ApiClient, pk: int) -> PickupOffer:
     return offer
 
 
+def customers_named(*, email: str | None, external_id: str | None) -> QuerySet[Customer]:
+    """The customers a visit's name matches, the one meant first (`customer_named`; a
+    service may lock it in the same statement: `visits.services.visit_register_named`)."""
+    if email:
+        return Customer.objects.filter(email=email.strip().lower()).order_by("pk")
+    return Customer.objects.filter(external_id=external_id).order_by("pk")
+
+
 def customer_named(*, email: str | None, external_id: str | None) -> Customer | None:
     """The customer a visit names, or None: an unknown customer gets a visit without offers,
     and learns nothing else."""
-    if email:
-        return Customer.objects.filter(email=email.strip().lower()).first()
-    return Customer.objects.filter(external_id=external_id).order_by("pk").first()
+    return customers_named(email=email, external_id=external_id).first()

@@ -11,12 +11,12 @@ customer standing in the store was or was not offered their goods."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -24,13 +24,16 @@ from django_fsm import can_proceed
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.states import FulfillmentKind, FulfillmentStatus
 from inventory.models import Location, LocationKind, StockLevel
+from oms.core.api.written import Written
 from oms.core.errors import InvalidTransition, Unprocessable
-from oms.core.events import event_emit
+from oms.core.events import NewEvent, event_emit, events_emit
 from oms.orders.consents import consents_current
 from oms.orders.models import ConsentPurpose, Customer, Order
-from oms.orders.services import order_event_record
+from oms.orders.services import order_event_record, order_events_record
 from oms.orders.states import OrderStatus
 from visits.models import PickupOffer, PickupOfferLine, StoreVisit
+from visits.payloads import offer_payload
+from visits.selectors import customers_named
 from visits.states import Decision
 
 # Orders whose goods have not all left: a parcel of theirs may still be stopped.
@@ -42,15 +45,19 @@ NOT_STARTED = [FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED]
 class VisitRegistered:
     visit: StoreVisit
     created: bool
+    # A new visit of a known customer: whether they consent to offers in the store (read once
+    # for the offers, and again needed for what the answer shows of their browsing; None: not
+    # read).
+    consented: bool | None = None
+    # A new visit's offers as written, each with its `lines` (oms.core.api.written.Written):
+    # the answer is rendered from them without reading them back.
+    offers: list[Written] = field(default_factory=list)
 
 
-def offer_payload(offer: PickupOffer) -> dict[str, object]:
-    return {"id": offer.pk, "visit": offer.visit_id, "order": offer.order.number,
-            "store": offer.visit.location.code, "store_name": offer.visit.location.name,
-            "status": offer.status,
-            "expires_at": offer.expires_at.isoformat(),
-            "lines": [{"sku": ln.fulfillment_line.sku, "quantity": ln.quantity}
-                      for ln in offer.lines.select_related("fulfillment_line__order_line")]}
+def _require_store(location: Location) -> None:
+    if location.kind != LocationKind.STORE:
+        raise Unprocessable(_("%(location)s is not a store.") % {"location": location.name},
+                            code="not_a_store", attr="location")
 
 
 def visit_register(*, location: Location, customer: Customer | None, source: str,
@@ -58,58 +65,92 @@ def visit_register(*, location: Location, customer: Customer | None, source: str
     """The customer is at the store: the visit of the last `STORE_VISIT_WINDOW` if there is
     one (seen again), else a new visit with its offers. The customer row is locked, so two
     signals of one arrival (the geofence and the wallet pass at once) make one visit."""
-    now = now or timezone.now()
-    if location.kind != LocationKind.STORE:
-        raise Unprocessable(_("%(location)s is not a store.") % {"location": location.name},
-                            code="not_a_store", attr="location")
-    with transaction.atomic():
+    _require_store(location)
+    # No savepoint of its own (see oms.orders.services.order_create): a failure ends the
+    # caller's transaction, so a savepoint would only cost two round trips.
+    with transaction.atomic(savepoint=False):
         if customer is not None:
             customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
-            recent = (StoreVisit.objects.filter(
-                customer=customer, location=location,
-                last_seen_at__gte=now - settings.STORE_VISIT_WINDOW)
-                .order_by("-last_seen_at").first())
-            if recent is not None:
-                recent.last_seen_at = now
-                recent.save(update_fields=["last_seen_at"])
-                return VisitRegistered(recent, created=False)
-        visit = StoreVisit.objects.create(location=location, customer=customer, source=source,
-                                          registered_by=actor, started_at=now,
-                                          last_seen_at=now)
-        if customer is not None:
-            _make_offers(visit, customer, now)
-    return VisitRegistered(visit, created=True)
+        return _register(location, customer, source, actor, now or timezone.now())
+
+
+def visit_register_named(*, location: Location, email: str | None, external_id: str | None,
+                         source: str, actor: str,
+                         now: datetime | None = None) -> VisitRegistered:
+    """`visit_register` of the customer the app or till names (`customer_named`: none if
+    unknown), looked up and locked in one statement."""
+    _require_store(location)
+    with transaction.atomic(savepoint=False):  # see visit_register
+        customer = (customers_named(email=email, external_id=external_id)
+                    .select_for_update(no_key=True).first())
+        return _register(location, customer, source, actor, now or timezone.now())
+
+
+def _register(location: Location, customer: Customer | None, source: str, actor: str,
+              now: datetime) -> VisitRegistered:
+    """`visit_register` once the customer's row (if any) is locked."""
+    if customer is not None:
+        recent = (StoreVisit.objects.filter(
+            customer=customer, location=location,
+            last_seen_at__gte=now - settings.STORE_VISIT_WINDOW)
+            .order_by("-last_seen_at").first())
+        if recent is not None:
+            recent.last_seen_at = now
+            recent.save(update_fields=["last_seen_at"])
+            return VisitRegistered(recent, created=False)
+    visit = StoreVisit.objects.create(location=location, customer=customer, source=source,
+                                      registered_by=actor, started_at=now,
+                                      last_seen_at=now)
+    consented = None
+    offers: list[Written] = []
+    if customer is not None:
+        consent = consents_current(customer=customer).get(ConsentPurpose.IN_STORE_OFFERS)
+        consented = consent is not None and consent.granted
+        offers = _make_offers(visit, customer, consented, now)
+    return VisitRegistered(visit, created=True, consented=consented, offers=offers)
 
 
 def _candidates(customer: Customer, store: Location) -> list[FulfillmentOrder]:
     """The customer's parcels from other locations that are not yet delivered: every order
-    channel counts (a webshop order can be picked up at a store the app saw them enter)."""
+    channel counts (a webshop order can be picked up at a store the app saw them enter).
+    With their lines (and the order lines' SKUs)."""
     return list(FulfillmentOrder.objects
                 .filter(order__customer=customer, order__status__in=UNSHIPPED,
                         kind=FulfillmentKind.SHIP)
                 .exclude(location=store)
                 .exclude(status__in=[FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED,
                                      FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED])
-                .select_related("order").order_by("pk"))
+                .select_related("order").order_by("pk")
+                .prefetch_related(Prefetch("lines", queryset=FulfillmentLine.objects
+                                           .select_related("order_line").order_by("pk"))))
 
 
-def _available_here(store: Location, skus: list[str]) -> dict[str, int]:
-    return dict(StockLevel.objects.filter(location=store, product_id__in=skus)
+def _available_here(store: Location, skus: set[str]) -> dict[str, int]:
+    if not skus:
+        return {}
+    return dict(StockLevel.objects.filter(location=store, product_id__in=sorted(skus))
                 .annotate(free=F("on_hand") - F("reserved") - F("safety_stock"))
                 .values_list("product_id", "free"))
 
 
-def _decide(fo: FulfillmentOrder, lines: list[FulfillmentLine], store: Location,
-            consented: bool) -> tuple[str, dict[FulfillmentLine, int]]:
-    """What of the parcel the store can serve now, and the decision."""
+def _wanted(fo: FulfillmentOrder, store: Location,
+            consented: bool) -> tuple[str | None, dict[FulfillmentLine, int]]:
+    """The decision if the store's shelf need not be looked at, else none and the units of
+    each line the parcel still has to send."""
+    lines = list(fo.lines.all())
     if not store.offers_pickup:
         return Decision.NO_CLICK_AND_COLLECT, {}
     if not consented:
         return Decision.NO_CONSENT, {}
     if fo.status not in NOT_STARTED or any(ln.picked or ln.shipped for ln in lines):
         return Decision.ALREADY_PICKING, {}
-    wanted = {ln: ln.open_quantity for ln in lines if ln.open_quantity > 0}
-    free = _available_here(store, [ln.sku for ln in wanted])
+    return None, {ln: ln.open_quantity for ln in lines if ln.open_quantity > 0}
+
+
+def _decide(wanted: dict[FulfillmentLine, int],
+            free: dict[str, int]) -> tuple[str, dict[FulfillmentLine, int]]:
+    """What of the parcel the store can serve now (`free`: its stock available now), and the
+    decision. Offers reserve nothing, so every parcel is weighed against the same stock."""
     servable = {ln: n for ln, n in wanted.items() if free.get(ln.sku, 0) >= n}
     whole = len(servable) == len(wanted)
     if not servable or not (whole or settings.PICKUP_OFFER_PARTIAL):
@@ -117,33 +158,47 @@ def _decide(fo: FulfillmentOrder, lines: list[FulfillmentLine], store: Location,
     return Decision.OFFERED, servable
 
 
-def _make_offers(visit: StoreVisit, customer: Customer, now: datetime) -> list[PickupOffer]:
+def _make_offers(visit: StoreVisit, customer: Customer, consented: bool,
+                 now: datetime) -> list[Written]:
+    """Decide on every candidate parcel, then write the offers, their lines, their events and
+    every decision's audit entry in one INSERT each (the customer is waiting)."""
     store = visit.location
-    consent = consents_current(customer=customer).get(ConsentPurpose.IN_STORE_OFFERS)
-    consented = consent is not None and consent.granted
-    offers = []
-    for fo in _candidates(customer, store):
-        lines = list(fo.lines.select_related("order_line"))
-        decision, servable = _decide(fo, lines, store, consented)
+    parcels = [(fo, *_wanted(fo, store, consented)) for fo in _candidates(customer, store)]
+    free = _available_here(store, {ln.sku for _fo, decision, wanted in parcels
+                                   if decision is None for ln in wanted})
+    decided = [(fo, *(_decide(wanted, free) if decision is None else (decision, {})))
+               for fo, decision, wanted in parcels]
+    made = [(fo, servable) for fo, decision, servable in decided
+            if decision == Decision.OFFERED]
+    offers = PickupOffer.objects.bulk_create([
+        PickupOffer(visit=visit, order=fo.order, fulfillment=fo, created_at=now,
+                    expires_at=now + settings.PICKUP_OFFER_TTL) for fo, _servable in made])
+    offer_of: dict[int, tuple[PickupOffer, dict[FulfillmentLine, int]]] = {}
+    written = []
+    for offer, (fo, servable) in zip(offers, made, strict=True):
+        written.append(Written(offer, lines=[
+            PickupOfferLine(offer=offer, fulfillment_line=ln, quantity=n)
+            for ln, n in servable.items()]))
+        offer_of[fo.pk] = offer, servable
+    PickupOfferLine.objects.bulk_create([ln for offer in written for ln in offer.lines])
+    if written:
+        events_emit([NewEvent("pickup_offer.made", "pickup_offer", str(offer.pk),
+                              {**offer_payload(offer.instance, offer.lines),
+                               "language": offer.order.language,
+                               "customer": {"email": customer.email}})
+                     for offer in written])
+    entries = []
+    for fo, decision, _servable in decided:
         detail = {"visit": visit.pk, "store": store.code, "fulfillment": fo.pk,
                   "decision": decision}
-        if decision == Decision.OFFERED:
-            offer = PickupOffer.objects.create(
-                visit=visit, order=fo.order, fulfillment=fo, created_at=now,
-                expires_at=now + settings.PICKUP_OFFER_TTL)
-            PickupOfferLine.objects.bulk_create([
-                PickupOfferLine(offer=offer, fulfillment_line=ln, quantity=n)
-                for ln, n in servable.items()])
+        if fo.pk in offer_of:
+            offer, servable = offer_of[fo.pk]
             detail |= {"offer": offer.pk,
                        "lines": [{"sku": ln.sku, "quantity": n} for ln, n in servable.items()]}
-            event_emit(topic="pickup_offer.made", aggregate_type="pickup_offer",
-                       aggregate_id=offer.pk,
-                       payload={**offer_payload(offer), "language": fo.order.language,
-                                "customer": {"email": customer.email}})
-            offers.append(offer)
-        order_event_record(order=fo.order, type="pickup_offer.decided", actor=visit.registered_by,
-                           data=detail)
-    return offers
+        entries.append((fo.order, detail))
+    order_events_record(entries=entries, type="pickup_offer.decided",
+                        actor=visit.registered_by)
+    return written
 
 
 def _end(offer: PickupOffer, transition: str, topic: str, actor: str,

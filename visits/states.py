@@ -15,6 +15,16 @@ class OfferStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class ShipmentStop(models.TextChoices):
+    """What became of the parcel an accepted offer replaces, at the warehouse."""
+
+    NOT_NEEDED = "not_needed", _("Nothing to stop: the warehouse did not have it yet")
+    REQUESTED = "requested", _("Stop requested from the warehouse")
+    STOPPED = "stopped", _("Stopped by the warehouse")
+    TOO_LATE = "too_late", _("Too late: the warehouse had already packed it")
+    FAILED = "failed", _("The warehouse did not answer")
+
+
 class VisitSource(models.TextChoices):
     NFC = "nfc", _("NFC tag")
     GEOFENCE = "geofence", _("App geofence")
@@ -37,5 +47,8 @@ class Decision(models.TextChoices):
 RULES = {"PickupOffer": """
 An offer is made when a customer's visit finds goods of their unshipped order on the store's
 shelf: `offered`, with an expiry (default 20 minutes). The customer declines it, or it expires
-(a beat sweep); an offer answers `409` once it is no longer `offered`.
+(a beat sweep); an offer answers `409` once it is no longer `offered`. Accepted (exactly once),
+its lines move from the parcel to a pickup at the store in `picking`, and the warehouse is told
+to stop the parcel. If the warehouse answers that it had already packed it, the offer is
+`withdrawn`: the pickup is cancelled, the parcel goes on, and the customer is told.
 """}

@@ -26,6 +26,11 @@ class Dispatch:
 class WarehouseGateway(Protocol):
     def send(self, dispatch: Dispatch) -> SendResult: ...
 
+    def stop(self, stop: Dispatch) -> SendResult:
+        """Ask the warehouse to stop a parcel (payload type ``fulfillment.stop``): 2xx means
+        stopped, 409 that it was already picked or shipped."""
+        ...
+
 
 class HttpWarehouseGateway:
     def __init__(self, timeout: float | None = None) -> None:
@@ -36,19 +41,34 @@ class HttpWarehouseGateway:
         headers = signed_headers(dispatch.secret, dispatch.message_id, int(time.time()), body)
         return self.http.post(dispatch.url, body, headers)
 
+    def stop(self, stop: Dispatch) -> SendResult:
+        # The same endpoint and signature as a dispatch; the payload's `type` tells them apart.
+        return self.send(stop)
+
 
 @dataclass
 class FakeWarehouseGateway:
-    """Records dispatches; answers with queued statuses, then `default_status`."""
+    """Records dispatches and stops; answers with queued statuses, then the default status
+    (`stop_statuses` and `stop_status` for stops: 409 is "already picked or shipped")."""
 
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
     sent: list[Dispatch] = field(default_factory=list)
+    stop_statuses: list[int] = field(default_factory=list)
+    stop_status: int = 200
+    stops: list[Dispatch] = field(default_factory=list)
 
     def send(self, dispatch: Dispatch) -> SendResult:
         self.sent.append(dispatch)
-        status = self.statuses.pop(0) if self.statuses else self.default_status
-        return SendResult(status=status, error="" if status < 300 else f"HTTP {status}")
+        return _answer(self.statuses.pop(0) if self.statuses else self.default_status)
+
+    def stop(self, stop: Dispatch) -> SendResult:
+        self.stops.append(stop)
+        return _answer(self.stop_statuses.pop(0) if self.stop_statuses else self.stop_status)
+
+
+def _answer(status: int) -> SendResult:
+    return SendResult(status=status, error="" if status < 300 else f"HTTP {status}")
 
 
 _fake = FakeWarehouseGateway()

@@ -49,6 +49,7 @@ from oms.core.api.base import (
 )
 from oms.core.api.pagination import paginated
 from oms.core.api.schema import page_of
+from oms.core.api.written import Written
 from oms.core.models import SELLING_KINDS, ClientKind
 from oms.core.permissions import allow_kinds
 from oms.orders.models import Order
@@ -239,22 +240,10 @@ class OrderOut(serializers.Serializer):
         return _delivery(order)
 
 
-class _Written:
-    """A model instance with the related rows a service wrote beside it given as lists: DRF
-    serializes a list as it would a related manager's rows, so the answer needs no read."""
-
-    def __init__(self, instance: Any, **related: list[Any]) -> None:
-        self.instance = instance
-        self.__dict__.update(related)
-
-    def __getattr__(self, name: str) -> Any:  # everything else is the instance's own
-        return getattr(self.instance, name)
-
-
 def written_order(placed: PlacedOrder) -> Any:
     """The placed order as `OrderOut` reads it."""
-    return _Written(placed.order, lines=placed.lines, payments=[placed.payment],
-                    fulfillments=[_Written(created.fulfillment, lines=created.lines)
+    return Written(placed.order, lines=placed.lines, payments=[placed.payment],
+                    fulfillments=[Written(created.fulfillment, lines=created.lines)
                                   for created in placed.fulfillments])
 
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from fulfillment.cockpit.charts import ready_time_chart
 from fulfillment.cockpit.dashboard import ready_times_per_day, store_figures
 from fulfillment.cockpit.forms import HandoverForm, PickForm
+from fulfillment.cockpit.panels import dashboard_panels_render
 from fulfillment.cockpit.scope import cockpit_stores, pickup_of, pickups_of, store_of
 from fulfillment.cockpit.selectors import (
     PAGE_SIZE,
@@ -214,4 +215,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     days = ready_times_per_day(store, now) if store else []
     return _render(request, "cockpit/dashboard.html", _("Pickup dashboard"), store=store,
                    stores=cockpit_stores(request.user), figures=figures,
-                   chart=ready_time_chart(days) if days else None)
+                   chart=ready_time_chart(days) if days else None,
+                   # What other apps show about the store (fulfillment.cockpit.panels).
+                   panels=dashboard_panels_render(request, store, now) if store else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -68,6 +69,25 @@ class BacklogCollector:
         yield webhooks
 
 
+class MetricsCollector(Protocol):
+    """A prometheus_client custom collector: `collect()` yields metric families, read at
+    scrape time."""
+
+    def collect(self) -> Any: ...
+
+
+# Gauges of the apps above the core (pickup offers, ...): oms.core may not import them
+# (ARCHITECTURE.md rule 1), so each registers its collector in its `AppConfig.ready`.
+_collectors: list[MetricsCollector] = []
+
+
+def metrics_collector_register(collector: MetricsCollector) -> None:
+    """Add `collector`'s gauges to /metrics. Registering the same object again changes nothing
+    (`ready()` may run more than once)."""
+    if not any(known is collector for known in _collectors):
+        _collectors.append(collector)
+
+
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     registry = CollectorRegistry()
@@ -85,4 +105,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
 def _backlog_registry() -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BacklogCollector())
+    for collector in _collectors:
+        registry.register(collector)
     return registry

@@ -374,7 +374,36 @@ def order_lines_return(*, order: Order, units: dict[str, int], actor: str,
     return locked
 
 
+def order_shipping_waive(*, order: Order, actor: str, data: dict[str, Any]) -> Decimal:
+    """No parcel is sent for the order after all (its goods are collected at a store): its
+    shipping charge is dropped from the total, so no handover captures it. Returns the amount
+    waived (nothing when there was none); ``order.shipping_waived`` publishes it. Caller holds
+    the order row lock (`order` is the locked instance)."""
+    waived = order.shipping_total
+    if waived <= 0:
+        return Decimal("0.00")
+    order.shipping_total = Decimal("0.00")
+    order.total -= waived
+    order.updated_at = timezone.now()
+    order.save(update_fields=["shipping_total", "total", "updated_at"])
+    _record(order, "order.shipping_waived", actor, {**data, "amount": str(waived)},
+            topic="order.shipping_waived")
+    return waived
+
+
 def order_event_record(*, order: Order, type: str, actor: str, data: dict[str, Any],
                        topic: str | None = None) -> None:
     """Append to an order's audit trail from another app (and publish when `topic` is given)."""
     _record(order, type, actor, data, topic=topic)
+
+
+def order_events_record(*, entries: Sequence[tuple[Order, dict[str, Any]]], type: str,
+                        actor: str) -> None:
+    """`order_event_record` (without publishing) of one kind of entry for several orders, or
+    several entries of one order, in one INSERT: a store visit decides on each parcel of the
+    customer's in one go."""
+    if not entries:
+        return
+    now = timezone.now()
+    OrderEvent.objects.bulk_create([OrderEvent(order=order, type=type, at=now, actor=actor,
+                                               data=data) for order, data in entries])

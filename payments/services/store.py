@@ -49,7 +49,7 @@ def _checked_reference(reference: str) -> str:
 
 
 def payment_collect_in_store(*, order: Order, amount: Decimal, actor: str,
-                             reference: str) -> Payment | None:
+                             reference: str, location: str = "") -> Payment | None:
     """The customer paid `amount` at the till for the goods handed over: capture the order's
     pay-in-store payment by that much and return it, or return None if the order has none (it
     was paid online, or by invoice: then nothing is checked). Never calls the PSP.
@@ -103,5 +103,7 @@ def payment_collect_in_store(*, order: Order, amount: Decimal, actor: str,
             order=order, payment=payment, step=capture_step(payment, amount),
             topic="payment.captured", actor=actor, captured=amount,
             data={"capture": capture.pk, "amount": str(amount), "source": CaptureSource.STORE,
-                  "reference": reference})
+                  "reference": reference,
+                  # The till that took the money: the ledger books it to that store's cash.
+                  "location": location or None})
     return payment

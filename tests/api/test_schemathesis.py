@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from tests.factories import (
     WebhookSubscriptionFactory,
     fulfil,
 )
+from tests.ledger.journal_factories import SaleFactory
 from tests.network import order_body
 
 MAX_EXAMPLES = 30
@@ -64,6 +66,10 @@ KIND_BY_RESOURCE = {
     "store-visits": ClientKind.APP,
     "pickup-offers": ClientKind.APP,
     "browsing-signals": ClientKind.WEBSHOP,
+    # The ledger is read by finance (and the ERP) only.
+    "ledger": ClientKind.FINANCE,
+    "open-items": ClientKind.FINANCE,
+    "bank-transactions": ClientKind.FINANCE,
 }
 
 CONFIG = schemathesis.Config.from_dict({
@@ -143,6 +149,8 @@ def seeded(db: Any) -> Iterator[dict[str, str]]:
     visit = ApiClientSession(clients[ClientKind.APP]).post("/api/v1/store-visits", {
         "location": store.code, "customer": {"email": "kim@example.de"}, "source": "nfc"})
     assert visit.status_code == 201 and visit.json()["offers"], visit.content
+    for day in range(1, 6):  # a few bookings for the ledger's reads and exports
+        SaleFactory(booked_on=date(2026, 1, day))
     REAL_IDS.clear()
     REAL_IDS.update({
         "products": {"sku": "SKU-1"},

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("oms", "inventory", "payments", "fulfillment", "notifications", "crm_sync")
+APPS = ("oms", "inventory", "payments", "fulfillment", "returns", "visits", "ledger", "finance",
+        "notifications", "crm_sync")
 RAW_SQL = re.compile(r"\.execute\(|\.raw\(|\bRawSQL\b|\.extra\(|connection\.cursor\(")
 # Django's and DRF's internals a second ORM reaches into (`_meta` is Django's documented API).
 PRIVATE = re.compile(r"\._state\b|_prefetched_objects_cache|_declared_fields|\._result_cache|"

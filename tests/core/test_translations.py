@@ -27,20 +27,24 @@ def test_errors_are_english_by_default(api):
 
 
 def _po_entries(path: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of every entry of a .po file but its header."""
+    """(msgid, msgstr, fuzzy) of every entry of a .po file but its header. An entry with a
+    context has the msgid gettext keys it by: context, EOT, msgid."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         parts: dict[str, list[str]] = {}
         current = None
         for line in block.splitlines():
-            if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
+            if line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
                 current, _sep, rest = line.partition(" ")
                 parts[current] = [ast.literal_eval(rest)]
             elif line.startswith('"') and current:
                 parts[current].append(ast.literal_eval(line))
         if "msgid" in parts and "".join(parts["msgid"]):
             msgstr = "".join(parts.get("msgstr", parts.get("msgstr[0]", [""])))
-            entries.append(("".join(parts["msgid"]), msgstr, "#, fuzzy" in block))
+            msgid = "".join(parts["msgid"])
+            if "msgctxt" in parts:
+                msgid = "".join(parts["msgctxt"]) + "\x04" + msgid
+            entries.append((msgid, msgstr, "#, fuzzy" in block))
     return entries
 
 

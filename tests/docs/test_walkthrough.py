@@ -86,8 +86,8 @@ def live_server_url(demo_env: Path, tmp_path: Path) -> Iterator[str]:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
                     if response.status == 200:
                         break
-            except (urllib.error.URLError, ConnectionError):
-                pass
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # not listening yet, or still booting its worker under load
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
         yield url
@@ -124,6 +124,10 @@ def test_the_walkthrough_runs_from_availability_to_a_collected_pickup(
     assert "→ ready_for_pickup" in output
     assert "a wrong code: 422 invalid_pickup_code" in output
     assert "handover with" in output and "→ picked_up" in output
+    assert "accepted → pickup" in output and "stop at the warehouse: not_needed" in output
+    assert "accepting again: 409 invalid_transition" in output
+    assert "ship cancelled, pickup picked_up" in output
+    print(output)  # shown with -s
     assert "cancel → cancelled" in output
     assert "409 invalid_transition" in output
     assert "and deletes subscription" in output

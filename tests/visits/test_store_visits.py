@@ -11,48 +11,14 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder
-from oms.orders.models import Customer, OrderEvent
+from oms.orders.models import OrderEvent
 from tests.conftest import error_codes
-from tests.factories import ConsentFactory
-from tests.network import order_body
+from tests.visits.conftest import CUSTOMER
+from tests.visits.conftest import visit as _visit
 from visits.models import PickupOffer, StoreVisit
 from visits.services import offers_expire_due
 
 pytestmark = pytest.mark.django_db
-
-CUSTOMER = {"email": "kim@example.de"}
-
-
-@pytest.fixture
-def app(api: Any) -> Any:
-    return api("app", channel="app")
-
-
-@pytest.fixture
-def ordered(network: Any, shop: Any) -> Any:
-    """ordered(consent=True, munich={"A": 5}) → the order JSON of one A and one B shipping from
-    Kassel (not started there), with the store's stock and the customer's consent as given."""
-
-    def run(*, consent: bool | None = True, munich: dict[str, int] | None = None) -> Any:
-        network.stock(network.kassel, "A", 10)
-        network.stock(network.kassel, "B", 10)
-        for sku, n in (munich if munich is not None else {"A": 5, "B": 5}).items():
-            network.stock(network.munich, sku, n)
-        response = shop.post("/api/v1/orders", order_body([("A", 1), ("B", 1)]))
-        assert response.status_code == 201, response.content
-        if consent is not None:
-            ConsentFactory(customer=Customer.objects.get(email="kim@example.de"),
-                           purpose="in_store_offers", granted=consent)
-        return response.json()
-
-    return run
-
-
-def _visit(client: Any, location: str = "ST-MUC", **customer: str) -> Any:
-    return client.post("/api/v1/store-visits", {"location": location,
-                                                "customer": customer or CUSTOMER,
-                                                "source": "geofence"})
-
 
 def _decisions(order: dict[str, Any]) -> list[str]:
     return [e.data["decision"] for e in OrderEvent.objects.filter(

@@ -24,13 +24,15 @@ from oms.core.api.base import (
     validated,
     validated_query,
 )
+from oms.core.api.written import Written
 from oms.core.models import ClientKind
 from oms.core.permissions import allow_kinds
+from visits.accept import offer_accept
 from visits.browsing import in_store, signals_record
 from visits.models import SignalKind
 from visits.selectors import customer_named, offer_get, visit_get
-from visits.services import offer_decline, visit_register
-from visits.states import VisitSource
+from visits.services import offer_decline, visit_register_named
+from visits.states import ShipmentStop, VisitSource
 
 REGISTER = (ClientKind.APP, ClientKind.POS)
 READ = (*REGISTER, ClientKind.STAFF)
@@ -65,6 +67,13 @@ class OfferOut(serializers.Serializer):
     status = serializers.CharField()
     lines = OfferLineOut(many=True)
     expires_at = serializers.DateTimeField()
+    pickup = serializers.IntegerField(source="pickup_id", allow_null=True, help_text=(
+        "Once accepted: the fulfilment order (kind pickup) the store prepares; its pickup code "
+        "is in the order (GET /api/v1/orders/{number}) once it is ready."))
+    shipment_stop = serializers.ChoiceField(ShipmentStop.choices, allow_blank=True, help_text=(
+        "Once accepted: what the warehouse made of the parcel (not_needed, requested, "
+        "stopped, too_late, failed). The pickup is ready only once it is not_needed or "
+        "stopped; too_late withdraws the offer."))
 
 
 class InStoreOut(serializers.Serializer):
@@ -87,7 +96,9 @@ class VisitOut(serializers.Serializer):
 
     @extend_schema_field(InStoreOut(many=True))
     def get_in_store(self, visit: Any) -> list[dict[str, Any]]:
-        return InStoreOut(in_store(visit), many=True).data
+        # "consented": read by the visit's registration just now (see StoreVisitsView)
+        return InStoreOut(in_store(visit, consented=self.context.get("consented")),
+                          many=True).data
 
 
 class StoreVisitsView(APIView):
@@ -99,13 +110,17 @@ class StoreVisitsView(APIView):
         data = validated(VisitIn, request.data)
         client = client_of(request)
         store = location_for_client(client, data["location"])
-        customer = customer_named(email=data["customer"].get("email"),
-                                  external_id=data["customer"].get("external_id"))
-        registered = visit_register(location=store, customer=customer, source=data["source"],
-                                    actor=client.name)
-        return Response(VisitOut(visit_get(client=None, pk=registered.visit.pk)).data,
-                        status=status.HTTP_201_CREATED if registered.created
-                        else status.HTTP_200_OK)
+        registered = visit_register_named(
+            location=store, email=data["customer"].get("email"),
+            external_id=data["customer"].get("external_id"), source=data["source"],
+            actor=client.name)
+        if not registered.created:  # seen again: its offers may have moved on since
+            return Response(VisitOut(visit_get(client=None, pk=registered.visit.pk)).data)
+        # A new visit is answered from the rows just written (its offers and their lines are
+        # in it), not read back: the customer is standing in the store.
+        return Response(VisitOut(Written(registered.visit, offers=registered.offers),
+                                 context={"consented": registered.consented}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class StoreVisitView(APIView):
@@ -124,6 +139,17 @@ class PickupOfferView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         validated_query(request)
         return Response(OfferOut(offer_get(client=client_of(request), pk=pk)).data)
+
+
+class PickupOfferAcceptView(APIView):
+    permission_classes = [allow_kinds(*REGISTER)]
+
+    @extend_schema(request=None, responses={200: OfferOut, 404: ErrorSerializer,
+                                            409: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        client = client_of(request)
+        offer_accept(offer=offer_get(client=client, pk=pk), actor=client.name)
+        return Response(OfferOut(offer_get(client=client, pk=pk)).data)
 
 
 class PickupOfferDeclineView(APIView):
