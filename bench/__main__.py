@@ -1,5 +1,6 @@
 """``python -m bench [NAME ...] [--scale F] [--keep] ...`` from the repo root; NAME is one of
-snapshots, availability, hot_sku, intake, returns, growth, visits, dunning, ledger_export, e2e
+snapshots, availability, hot_sku, intake, returns, growth, visits, dunning, ledger_export,
+supplier_upload, e2e
 (default: all but e2e, which needs a Redis database of its own and which ``make bench`` runs on
 its own: ``python -m bench.e2e``)."""
 
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "visits": "bench.visits",
     "dunning": "bench.dunning",
     "ledger_export": "bench.ledger_export",
+    "supplier_upload": "bench.supplier_upload",
     "e2e": "bench.e2e",
 }
 DEFAULT = [name for name in BENCHMARKS if name != "e2e"]

@@ -10,7 +10,8 @@ Roles: ``receivables``; ``revenue:<rate>`` and ``vat:<rate>`` for the rates 19, 
 out); ``bank``; ``cash:<store code>``, one till account per store, numbered on from the chart's
 cash account; ``store_credit`` and ``gift_cards`` (liabilities to customers);
 ``exchange_clearing`` (the value of returned goods paying an exchange order);
-``write_offs``; ``dunning_fees``."""
+``write_offs``; ``dunning_fees``; for dropship suppliers ``cost_of_goods``,
+``input_vat:<rate>`` and ``payables``."""
 
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ DEFAULTS: dict[str, Default] = {
     "gift_cards": Default("1701", "3501", "Verbindlichkeiten aus Geschenkgutscheinen",
                           K.LIABILITY),
     "exchange_clearing": Default("1590", "1370", "Durchlaufende Posten (Umtausch)", K.ASSET),
+    # Dropship suppliers (suppliers app): what a supplier's shipment costs us, its input VAT,
+    # and what we owe the supplier until finance pays it.
+    "cost_of_goods": Default("3400", "5400", "Wareneingang 19 % Vorsteuer", K.EXPENSE),
+    "input_vat:19": Default("1576", "1406", "Abziehbare Vorsteuer 19 %", K.ASSET),
+    "input_vat:7": Default("1571", "1401", "Abziehbare Vorsteuer 7 %", K.ASSET),
+    "payables": Default("1600", "3300", "Verbindlichkeiten aus Lieferungen und Leistungen",
+                        K.LIABILITY),
     "write_offs": Default("2400", "6930", "Forderungsverluste", K.EXPENSE),
     "dunning_fees": Default("2650", "7100", "Mahngebühren (sonstige Erträge)", K.REVENUE),
 }

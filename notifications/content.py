@@ -224,7 +224,8 @@ def _text_engine() -> Engine:
                              "l10n": "django.templatetags.l10n"})
 
 
-def _text(name: str, context: dict[str, Any]) -> str:
+def render_text(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template (a subject, a text body, a push) rendered without escaping."""
     return _text_engine().get_template(name).render(Context(context, autoescape=False))
 
 
@@ -232,7 +233,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _tidy(text: str) -> str:
+def tidy_text(text: str) -> str:
     """Template tags leave trailing blanks and runs of empty lines; keep at most one."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
@@ -242,12 +243,12 @@ def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
     folder = f"notifications/{language}/{kind}"
     with translation.override(language), timezone.override(TIME_ZONE):
         data = {**context, "language": language}
-        subject = _one_line(_text(f"{folder}/subject.txt", data))[:255]
+        subject = _one_line(render_text(f"{folder}/subject.txt", data))[:255]
         data["subject"] = subject
         return Rendered(
             subject=subject,
-            text=_tidy(_text(f"{folder}/body.txt", data)),
+            text=tidy_text(render_text(f"{folder}/body.txt", data)),
             html=render_to_string(f"{folder}/body.html", data),
-            push=_one_line(_text(f"{folder}/push.txt", data)),
+            push=_one_line(render_text(f"{folder}/push.txt", data)),
             url=str(context.get("url") or ""),
         )

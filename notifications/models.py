@@ -33,6 +33,12 @@ class NotificationKind(models.TextChoices):
     PICKUP_OFFER = "pickup_offer", _("Take it with you now")
     PICKUP_OFFER_WITHDRAWN = "pickup_offer_withdrawn", _("Parcel on its way after all")
     DUNNING_NOTICE = "dunning_notice", _("Payment reminder or dunning notice")
+    # E-mails to dropship suppliers and to staff about them (written by suppliers.notices
+    # through this app's rows and attempt kind).
+    SUPPLIER_NEW_ORDER = "supplier_new_order", _("New dropship order (to the supplier)")
+    SUPPLIER_ORDER_DIGEST = "supplier_order_digest", _("Daily digest of dropship orders")
+    SUPPLIER_REMINDER = "supplier_reminder", _("Order not yet acknowledged (to the supplier)")
+    SUPPLIER_ESCALATION = "supplier_escalation", _("Supplier late to acknowledge (to staff)")
 
 
 class NotificationChannel(models.TextChoices):

@@ -193,6 +193,7 @@ def run(*, port: int, products: int) -> int:
         call_command("seed_demo", products=products)
         call_command("seed_demo_store")
         call_command("seed_demo_returns")
+        call_command("seed_demo_suppliers")
         connections.close_all()
         print(f"\nServing http://127.0.0.1:{port}/ (API docs at /api/docs/, cockpit at "
               f"/admin/). Ctrl-C stops the demo and its database.", flush=True)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ledger",
     "finance",
     "notifications",
+    "suppliers",
     "crm_sync",
 ]
 
@@ -402,3 +403,27 @@ LOGGING = {
 PAYMENT_TERMS_DAYS = int(os.environ.get("PAYMENT_TERMS_DAYS", "14"))
 # The currency of the bank account bank transactions arrive on; another is refused (422).
 FINANCE_BANK_CURRENCY = os.environ.get("FINANCE_BANK_CURRENCY", "EUR")
+
+# Suppliers
+# --- Suppliers: e-mails to dropship suppliers (suppliers/notices.py) --------------------------
+# The portal's public address, for links in e-mails to suppliers ("" leaves the links out).
+SUPPLIER_PORTAL_URL = os.environ.get("SUPPLIER_PORTAL_URL", "")
+# Staff told when a supplier lets an order wait, unless the supplier names its own
+# `escalation_email`; in this language (staff are in Germany).
+SUPPLIER_ESCALATION_EMAIL = os.environ.get("SUPPLIER_ESCALATION_EMAIL", "")
+SUPPLIER_STAFF_LANGUAGE = os.environ.get("SUPPLIER_STAFF_LANGUAGE", "de")
+# The daily digest of new orders goes out from this hour (local time) for the day before; a
+# sweep that missed days catches up on this many.
+SUPPLIER_DIGEST_HOUR = int(os.environ.get("SUPPLIER_DIGEST_HOUR", "7"))
+SUPPLIER_DIGEST_DAYS = int(os.environ.get("SUPPLIER_DIGEST_DAYS", "3"))
+# At most this many reminders (and as many escalations) per supplier and sweep; the next sweep
+# takes the rest.
+SUPPLIER_SWEEP_BATCH = int(os.environ.get("SUPPLIER_SWEEP_BATCH", "500"))
+CELERY_BEAT_SCHEDULE.update({
+    # Both sweeps are idempotent (one e-mail per fulfilment and kind, per supplier and day), so
+    # they run often and catch up after an outage.
+    "supplier-acknowledge-reminders": {"task": "suppliers.tasks.send_acknowledge_reminders",
+                                       "schedule": timedelta(minutes=10)},
+    "supplier-order-digests": {"task": "suppliers.tasks.send_order_digests",
+                               "schedule": timedelta(minutes=30)},
+})

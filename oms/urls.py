@@ -87,8 +87,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cockpit/returns/", include("returns.cockpit.urls")),
     path("cockpit/visits/", include("visits.cockpit.urls")),
+    # Before the finance cockpit's own routes: a page of the suppliers app in its tab bar.
+    path("cockpit/finance/supplier-statements/", include("suppliers.finance_statements")),
     path("cockpit/finance/", include("finance.cockpit.urls")),
     path("cockpit/", include("fulfillment.cockpit.urls")),
+    path("supplier/", include("suppliers.portal.urls")),
 ]
 
 handler400 = "oms.core.errors.handler400"

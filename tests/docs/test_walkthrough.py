@@ -54,6 +54,7 @@ def demo_env(tmp_path: Path, settings: Any) -> Path:
     call_command("seed_demo", products=60, env_file=env_file, stdout=out)
     call_command("seed_demo_store", env_file=env_file, stdout=out)
     call_command("seed_demo_returns", env_file=env_file, stdout=out)
+    call_command("seed_demo_suppliers", env_file=env_file, stdout=out)
     return env_file
 
 
