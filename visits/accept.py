@@ -49,7 +49,7 @@ from oms.core.errors import Conflict, InvalidTransition
 from oms.orders.models import Order
 from oms.orders.services import order_lock
 from visits.models import PickupOffer
-from visits.services import NOT_STARTED
+from visits.services import parcel_untouched
 from visits.states import ShipmentStop
 from visits.stop import WMS_STOP
 from visits.stop_outcomes import offer_event, offer_units, shipment_stopped
@@ -76,9 +76,8 @@ def _require_open(offer: PickupOffer, now: datetime) -> None:
 def _require_untouched(parcel: FulfillmentOrder, units: dict[str, int]) -> None:
     """The parcel has not started in the warehouse and still has every offered unit open."""
     lines = {ln.sku: ln for ln in parcel.lines.select_related("order_line")}
-    started = parcel.status not in NOT_STARTED or any(
-        ln.picked or ln.shipped for ln in lines.values())
-    if started or any(lines[sku].open_quantity < n for sku, n in units.items()):
+    if not parcel_untouched(parcel, list(lines.values())) or any(
+            lines[sku].open_quantity < n for sku, n in units.items()):
         raise AlreadyLeft(
             _("The parcel of order %(number)s is already on its way from the warehouse.")
             % {"number": parcel.order.number}, attr="id")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
-from fulfillment.states import FulfillmentKind, FulfillmentStatus
+from fulfillment.states import DispatchMode, FulfillmentKind, FulfillmentStatus
 from inventory.models import Location, LocationKind, StockLevel
 from oms.core.api.written import Written
 from oms.core.errors import InvalidTransition, Unprocessable
@@ -142,9 +142,19 @@ def _wanted(fo: FulfillmentOrder, store: Location,
         return Decision.NO_CLICK_AND_COLLECT, {}
     if not consented:
         return Decision.NO_CONSENT, {}
-    if fo.status not in NOT_STARTED or any(ln.picked or ln.shipped for ln in lines):
+    if not parcel_untouched(fo, lines):
         return Decision.ALREADY_PICKING, {}
     return None, {ln: ln.open_quantity for ln in lines if ln.open_quantity > 0}
+
+
+def parcel_untouched(fo: FulfillmentOrder, lines: list[FulfillmentLine]) -> bool:
+    """Can the parcel still be taken from the warehouse? Not started there (`pending` or
+    `accepted`, nothing picked or shipped), and not acknowledged by a warehouse that polls:
+    that one has read it and may be picking it, and no call can stop it."""
+    if fo.status not in NOT_STARTED or any(ln.picked or ln.shipped for ln in lines):
+        return False
+    return not (fo.dispatch_mode == DispatchMode.POLLED
+                and fo.status == FulfillmentStatus.ACCEPTED)
 
 
 def _decide(wanted: dict[FulfillmentLine, int],

@@ -7,7 +7,8 @@ dispatch, payload type ``fulfillment.stop`` with the units to stop and what is l
 parcel, message id ``stop_<offer id>`` (stable across retries: the warehouse drops
 duplicates). The answer decides (`visits.stop_outcomes`):
 
-- 2xx: stopped;
+- 2xx: stopped; 404 or 410: the warehouse does not know the parcel (its dispatch never
+  arrived), as good as stopped;
 - 409: too late, the warehouse already picked or shipped it (a definite answer, so the
   attempt succeeds and the accept is undone);
 - any other 4xx: refused for good, the attempt is given up at once and staff are told;
@@ -39,6 +40,7 @@ from visits.stop_outcomes import (
 )
 
 TOO_LATE_STATUS = 409
+UNKNOWN_PARCEL = {404, 410}
 RETRYABLE_4XX = {408, 425, 429}
 
 
@@ -65,6 +67,10 @@ def answer_outcome(status: int | None, error: str) -> Outcome:
         return Outcome.succeeded(status, stopped=True)
     if status == TOO_LATE_STATUS:
         return Outcome.succeeded(status, stopped=False)
+    if status in UNKNOWN_PARCEL:
+        # The warehouse does not know the parcel (its dispatch never arrived): nothing there
+        # can ship it, so it is as good as stopped.
+        return Outcome.succeeded(status, stopped=True)
     permanent = status is not None and 400 <= status < 500 and status not in RETRYABLE_4XX
     return Outcome.failed(error or f"HTTP {status}", status_code=status,
                           retryable=not permanent)

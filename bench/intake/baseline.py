@@ -144,7 +144,9 @@ def baseline_script(probe: Probe, skus: dict[str, Decimal], customer_pool: int) 
 
     statements.append(insert("orders_customer", customer, doc(
         "orders_customer", customer, email="'customer' || :c::text || '@bench.example'",
-        name="'Customer ' || :c::text"))
+        name="'Customer ' || :c::text",
+        # Each customer's random public id (API.md, Customers), as the service draws one.
+        **({"public_id": "gen_random_uuid()"} if "public_id" in customer else {})))
         + "\nON CONFLICT (email) DO UPDATE SET name = excluded.name, "
           "updated_at = excluded.updated_at\nRETURNING id AS cust \\gset")
     statements.append(insert("orders_order", order, doc(

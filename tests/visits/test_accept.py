@@ -455,3 +455,36 @@ def test_the_http_warehouse_gateway_sends_a_signed_stop_and_reads_too_late(
                   stop.headers["webhook-signature"])
     assert json.loads(stop.body)["type"] == "fulfillment.stop"
     assert PickupOffer.objects.get(pk=offer).status == "withdrawn"
+
+
+def test_a_warehouse_that_does_not_know_the_parcel_counts_as_stopped(
+        offered: Any, app: Any, network: Any, pushed: FakeWarehouseGateway) -> None:
+    # given the dispatch to Kassel died (Kassel never took the parcel) and Kim accepted
+    order, offer = offered()
+    pushed.default_status = 400
+    fulfillment_dispatch(fulfillment_id=parcel_of(order).pk, gateway=pushed)
+    body = accept(app, offer).json()
+    assert body["shipment_stop"] == "requested"
+
+    # when the stop is answered 404 (no such parcel)
+    pushed.stop_status = 404
+    assert attempt_run_for(kind=WMS_STOP, target_id=offer, adapter=pushed) == "succeeded"
+
+    # then the parcel counts as stopped: the warehouse's hold goes, the pickup no longer waits
+    assert PickupOffer.objects.get(pk=offer).shipment_stop == "stopped"
+    assert stock(network)[("A", "WH-KS")] == (10, 0)
+    assert FulfillmentOrder.objects.get(pk=body["pickup"]).waits_for_stop is False
+
+
+def test_a_parcel_a_polling_warehouse_acknowledged_is_not_taken(
+        offered: Any, app: Any, api: Any) -> None:
+    # given Kim's offer, and Kassel (which polls) acknowledged the parcel meanwhile
+    order, offer = offered()
+    wms = api("wms", location_code="WH-KS")
+    assert wms.post(f"/api/v1/fulfillments/{parcel_of(order).pk}/accept").status_code == 200
+    before = snapshot(order)
+
+    # when she accepts, then 409: the warehouse may be picking it and cannot be told to stop
+    response = accept(app, offer)
+    assert response.status_code == 409 and error_codes(response) == ["already_left"]
+    assert snapshot(order) == before
