@@ -70,6 +70,17 @@ def _order(number: str) -> Order | None:
     return order
 
 
+def _till_store(order: Order, payload: dict[str, Any]) -> str | None:
+    """The store whose till took or paid the money of a till payment (None for others): as
+    the handover names it (`location`; events written before it did name it only in the
+    reference text), else the order's store."""
+    if payload["method"] not in posting.TILL_METHODS:
+        return None
+    detail = payload.get("detail") or {}
+    found = HANDOVER_AT.search(str(detail.get("reference") or ""))
+    return detail.get("location") or (found["store"] if found else _store_of_order(order))
+
+
 def _order_and_amount(event: OutboxEvent) -> tuple[Order, Decimal] | None:
     """The order and the amount a payment event names; None (logged) when either is
     missing: nothing to book."""
@@ -180,8 +191,7 @@ def book_money_at_intake(event: OutboxEvent) -> None:
     if order is None:
         return
     method = payload["method"]
-    store = _store_of_order(order) if method in posting.TILL_METHODS else None
-    role = posting.money_role(method, store)
+    role = posting.money_role(method, _till_store(order, payload))
     if role is None:
         return
     _post(event, "money_captured", order.number,
@@ -202,14 +212,7 @@ def book_money_captured(event: OutboxEvent) -> None:
         return
     order, amount = found
     method = payload["method"]
-    store = None
-    if method in posting.TILL_METHODS:
-        detail = payload.get("detail") or {}
-        # The till's store, as the handover names it; events written before it did carry it
-        # only in the reference text.
-        found = HANDOVER_AT.search(str(detail.get("reference") or ""))
-        store = detail.get("location") or (found["store"] if found else _store_of_order(order))
-    role = posting.money_role(method, store)
+    role = posting.money_role(method, _till_store(order, payload))
     if role is None:
         return
     _post(event, "money_captured", order.number,
@@ -234,8 +237,7 @@ def book_payment_refunded(event: OutboxEvent) -> None:
         return
     order, amount = found
     method = payload["method"]
-    store = _store_of_order(order) if method in posting.TILL_METHODS else None
-    role = posting.money_role(method, store)
+    role = posting.money_role(method, _till_store(order, payload))
     if role is None:
         return
     _post(event, "refund_paid", order.number,

@@ -50,7 +50,6 @@ from oms.orders.models import Order
 from oms.orders.services import order_lock
 from visits.models import PickupOffer
 from visits.services import parcel_untouched
-from visits.states import ShipmentStop
 from visits.stop import WMS_STOP
 from visits.stop_outcomes import offer_event, offer_units, shipment_stopped
 
@@ -139,7 +138,7 @@ def offer_accept(*, offer: PickupOffer, actor: str, now: datetime | None = None)
         offer.accept()
         offer.pickup = pickup
         offer.decided_at = now
-        offer.shipment_stop = ShipmentStop.REQUESTED if stop else ShipmentStop.NOT_NEEDED
+        (offer.stop_request if stop else offer.stop_not_needed)()
         offer.shipment_avoided = not any(ln.open_quantity for ln in parcel.lines.all())
         offer.save(update_fields=["status", "pickup", "decided_at", "shipment_stop",
                                   "shipment_avoided"])

@@ -14,6 +14,7 @@ from oms.orders.models import Customer, Order
 from visits.states import OfferStatus, ShipmentStop, VisitSource
 
 OS = OfferStatus
+SS = ShipmentStop
 
 
 class StoreVisit(models.Model):
@@ -61,8 +62,10 @@ class PickupOffer(ConcurrentTransitionMixin, models.Model):
     pickup = models.OneToOneField(FulfillmentOrder, on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="pickup_offer",
                                   verbose_name=_("pickup at the store"))
-    shipment_stop = models.CharField(_("parcel at the warehouse"), max_length=12,
-                                     choices=ShipmentStop.choices, blank=True, default="")
+    # Its own small state machine (transitions below): "" until accepted.
+    shipment_stop = FSMField(_("parcel at the warehouse"), max_length=12,
+                             choices=ShipmentStop.choices, blank=True, default="",
+                             protected=True)
     # The whole parcel moved to the store and was stopped: one parcel less on the road.
     shipment_avoided = models.BooleanField(_("shipment avoided"), default=False)
 
@@ -91,6 +94,26 @@ class PickupOffer(ConcurrentTransitionMixin, models.Model):
     # The warehouse had already packed the parcel: the accept is undone.
     @transition(field=status, source=OS.ACCEPTED, target=OS.WITHDRAWN)
     def withdraw(self) -> None: ...
+
+    # What the warehouse made of the parcel an accepted offer replaces (visits.stop).
+    @transition(field=shipment_stop, source="", target=SS.NOT_NEEDED)
+    def stop_not_needed(self) -> None: ...
+
+    @transition(field=shipment_stop, source="", target=SS.REQUESTED)
+    def stop_request(self) -> None: ...
+
+    # From failed too: a retry by hand from the admin asks again.
+    @transition(field=shipment_stop, source=[SS.REQUESTED, SS.FAILED], target=SS.REQUESTED)
+    def stop_request_again(self) -> None: ...
+
+    @transition(field=shipment_stop, source=SS.REQUESTED, target=SS.STOPPED)
+    def stop_confirm(self) -> None: ...
+
+    @transition(field=shipment_stop, source=SS.REQUESTED, target=SS.TOO_LATE)
+    def stop_too_late(self) -> None: ...
+
+    @transition(field=shipment_stop, source=SS.REQUESTED, target=SS.FAILED)
+    def stop_fail(self) -> None: ...
 
 
 class PickupOfferLine(models.Model):

@@ -60,27 +60,17 @@ def _require_store(location: Location) -> None:
                             code="not_a_store", attr="location")
 
 
-def visit_register(*, location: Location, customer: Customer | None, source: str,
-                   actor: str, now: datetime | None = None) -> VisitRegistered:
+def visit_register_named(*, location: Location, email: str | None, external_id: str | None,
+                         source: str, actor: str,
+                         now: datetime | None = None) -> VisitRegistered:
     """The customer is at the store: the visit of the last `STORE_VISIT_WINDOW` if there is
-    one (seen again), else a new visit with its offers. The customer row is locked, so two
-    signals of one arrival (the geofence and the wallet pass at once) make one visit."""
+    one (seen again), else a new visit with its offers. The customer the app or till names
+    (`customer_named`: none if unknown) is looked up and its row locked in one statement, so
+    two signals of one arrival (the geofence and the wallet pass at once) make one visit."""
     _require_store(location)
     # No savepoint of its own (see oms.orders.services.order_create): a failure ends the
     # caller's transaction, so a savepoint would only cost two round trips.
     with transaction.atomic(savepoint=False):
-        if customer is not None:
-            customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
-        return _register(location, customer, source, actor, now or timezone.now())
-
-
-def visit_register_named(*, location: Location, email: str | None, external_id: str | None,
-                         source: str, actor: str,
-                         now: datetime | None = None) -> VisitRegistered:
-    """`visit_register` of the customer the app or till names (`customer_named`: none if
-    unknown), looked up and locked in one statement."""
-    _require_store(location)
-    with transaction.atomic(savepoint=False):  # see visit_register
         customer = (customers_named(email=email, external_id=external_id)
                     .select_for_update(no_key=True).first())
         return _register(location, customer, source, actor, now or timezone.now())
@@ -88,7 +78,7 @@ def visit_register_named(*, location: Location, email: str | None, external_id: 
 
 def _register(location: Location, customer: Customer | None, source: str, actor: str,
               now: datetime) -> VisitRegistered:
-    """`visit_register` once the customer's row (if any) is locked."""
+    """`visit_register_named` once the customer's row (if any) is locked."""
     if customer is not None:
         recent = (StoreVisit.objects.filter(
             customer=customer, location=location,

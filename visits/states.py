@@ -51,4 +51,9 @@ shelf: `offered`, with an expiry (default 20 minutes). The customer declines it,
 its lines move from the parcel to a pickup at the store in `picking`, and the warehouse is told
 to stop the parcel. If the warehouse answers that it had already packed it, the offer is
 `withdrawn`: the pickup is cancelled, the parcel goes on, and the customer is told.
+""", "PickupOffer.shipment_stop": """
+Blank until the offer is accepted. Then `not_needed` when the warehouse cannot have the parcel
+(not sent yet, held, or a polling warehouse that has not acknowledged it), else `requested`
+(the `wms_stop` call): `stopped` (2xx, or 404/410: it does not know the parcel), `too_late`
+(409: the offer is withdrawn) or `failed` (given up; a retry from the admin requests it again).
 """}

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
 
 from fulfillment.adapters.wms import Dispatch, WarehouseGateway, default_gateway
 from fulfillment.dispatch import WarehouseCallKind
@@ -125,9 +126,9 @@ class ShipmentStopKind(WarehouseCallKind):
 
     def before_retry(self, attempt: Attempt, target: Any) -> bool:
         _order, offer = target
-        if offer.shipment_stop not in (ShipmentStop.FAILED, ShipmentStop.REQUESTED):
+        if not can_proceed(offer.stop_request_again):
             return False
-        offer.shipment_stop = ShipmentStop.REQUESTED
+        offer.stop_request_again()
         offer.save(update_fields=["shipment_stop"])
         return True
 

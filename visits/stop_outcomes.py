@@ -30,7 +30,6 @@ from oms.orders.services import order_event_record
 from visits.models import PickupOffer
 from visits.payloads import offer_payload
 from visits.shipping_waiver import shipping_waive_if_no_parcel
-from visits.states import ShipmentStop
 
 STOP_ACTOR = "warehouse stop"
 TOO_LATE = "shipment_already_left"
@@ -81,7 +80,7 @@ def shipment_stopped(*, order: Order, offer: PickupOffer, held_at_warehouse: boo
     now = timezone.now()
     if held_at_warehouse:
         _release(order, offer_units(offer), parcel.location_id)
-        offer.shipment_stop = ShipmentStop.STOPPED
+        offer.stop_confirm()
         offer.save(update_fields=["shipment_stop"])
         offer_event(order, offer, "pickup_offer.shipment_stopped", actor)
     pickup_release_after_stop(order=order, pickup=pickup, actor=actor, now=now)
@@ -100,7 +99,7 @@ def shipment_too_late(*, order: Order, offer: PickupOffer, actor: str = STOP_ACT
     _release(order, {sku: n - back.get(sku, 0) for sku, n in units.items()},
              parcel.location_id)
     offer.withdraw()
-    offer.shipment_stop = ShipmentStop.TOO_LATE
+    offer.stop_too_late()
     offer.shipment_avoided = False
     offer.save(update_fields=["status", "shipment_stop", "shipment_avoided"])
     offer_event(order, offer, "pickup_offer.withdrawn", actor, reason=TOO_LATE,
@@ -110,6 +109,6 @@ def shipment_too_late(*, order: Order, offer: PickupOffer, actor: str = STOP_ACT
 
 def shipment_stop_failed(*, order: Order, offer: PickupOffer, error: str,
                          actor: str = STOP_ACTOR) -> None:
-    offer.shipment_stop = ShipmentStop.FAILED
+    offer.stop_fail()
     offer.save(update_fields=["shipment_stop"])
     offer_event(order, offer, "pickup_offer.stop_failed", actor, error=error[:500])

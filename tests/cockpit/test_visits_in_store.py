@@ -4,7 +4,7 @@ to; the offers open right now; only ever the staff's own store. And what became 
 on the store dashboard for the last 30 days, and on /metrics for all time.
 
 Every offer is made the way a customer gets one: a webshop order shipping from the Kassel
-warehouse, the customer's consent, and their visit at the store (`visit_register`); then they
+warehouse, the customer's consent, and their visit at the store (`visit_register_named`); then they
 accept, decline or let it expire through the services."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from tests.network import order_body
 from visits.accept import offer_accept
 from visits.figures import OfferFigures, offer_figures
 from visits.models import PickupOffer
-from visits.services import offer_decline, offers_expire_due, visit_register
+from visits.services import offer_decline, offers_expire_due, visit_register_named
 from visits.stop import WMS_STOP
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +72,8 @@ def offer_at(network: Any, shop: Any) -> MakeOffer:
         assert response.status_code == 201, response.content
         customer = Customer.objects.get(email=email)
         ConsentFactory(customer=customer, purpose="in_store_offers", granted=True)
-        visit = visit_register(location=store, customer=customer, source="geofence",
-                               actor="app", now=at).visit
+        visit = visit_register_named(location=store, email=customer.email, external_id=None,
+                                     source="geofence", actor="app", now=at).visit
         [offer] = visit.offers.all()
         return offer
 

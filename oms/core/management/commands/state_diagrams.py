@@ -24,23 +24,28 @@ def mermaid_for(model: type, field: FSMFieldMixin) -> str:
         sources = [transition.source] if isinstance(transition.source, str) else \
             list(transition.source)
         for source in sources:
-            source = "[*]" if source in ("*", "+") else source
+            # "" is the start of a machine whose field is blank until it begins.
+            source = "[*]" if source in ("*", "+", "") else source
             edges.add((str(source), str(transition.target), transition.name))
     for source, target, name in sorted(edges):
         lines.append(f"    {source} --> {target}: {name}")
     return "\n".join(lines)
 
 
-def rules_of(model: type) -> str:
-    """The rules beside the diagram, from `RULES[<model name>]` in the model's app's `states`
-    module (beside the transition groups they explain), so prose and picture come from the
-    code."""
+def rules_of(model: type, field: str) -> str:
+    """The rules beside the diagram, from `RULES["<model name>.<field>"]`, else
+    `RULES[<model name>]` for its `status`, in the model's app's `states` module (beside the
+    transition groups they explain), so prose and picture come from the code."""
     package = model.__module__.rsplit(".", 1)[0]
     try:
         states = importlib.import_module(f"{package}.states")
     except ModuleNotFoundError:
         return ""
-    return inspect.cleandoc(getattr(states, "RULES", {}).get(model.__name__, ""))
+    rules = getattr(states, "RULES", {})
+    text = rules.get(f"{model.__name__}.{field}")
+    if text is None and field == "status":
+        text = rules.get(model.__name__, "")
+    return inspect.cleandoc(text or "")
 
 
 def document() -> str:
@@ -52,7 +57,7 @@ def document() -> str:
             if isinstance(field, FSMFieldMixin):
                 parts += [f"## {model._meta.app_label}.{model.__name__}.{field.name}", "",
                           "```mermaid", mermaid_for(model, field), "```", ""]
-                rules = rules_of(model)
+                rules = rules_of(model, field.name)
                 if rules:
                     parts += [rules, ""]
     return "\n".join(parts)
